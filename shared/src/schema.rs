@@ -1,0 +1,3 @@
+//! Names of the document's root types.
+/// The `results` root map.
+pub const RESULTS: &str = "results";
