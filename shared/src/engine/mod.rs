@@ -1,8 +1,46 @@
-//! The scoring engine (DOMAIN.md section 5).
+//! The scoring engine: the formulas of DOMAIN.md section 5, one file per family.
+//!
+//! - [`aspects`]: factor figures, provisional aspect scores, four-worlds scores, group progress.
+//! - [`approaches`]: fit, coverage, limiting and strongest aspects, ranking, recommendation.
+//! - [`items`]: constraint and enabler priorities and suggested responses.
+//! - [`warnings`]: the warnings that are not invalid values, and their order.
+//!
+//! Pure and deterministic: the same [`Workshop`] and `today` give identical [`Results`].
+
+pub mod approaches;
+pub mod aspects;
+pub mod items;
+mod stats;
+pub mod warnings;
+
+use time::Date;
+
 use crate::model::Workshop;
 use crate::results::Results;
 
-/// Computes the results of a workshop as of `today`.
-pub fn compute(_workshop: &Workshop, _today: time::Date) -> Results {
-    Results::default()
+/// Computes the results of a workshop as of `today` (the revision is left at 0 for the writer).
+pub fn compute(workshop: &Workshop, today: Date) -> Results {
+    let aspects = aspects::figures(workshop);
+    let ranking = approaches::rank(workshop, &aspects);
+    let selected = workshop
+        .selected_approach
+        .clone()
+        .or_else(|| ranking.recommended.clone());
+    let selected_approach = selected
+        .as_deref()
+        .and_then(|id| workshop.approaches.iter().find(|a| a.id == id));
+    let items = items::rank(workshop, selected_approach);
+    let warnings = warnings::collect(workshop, &aspects, &ranking, &items, today);
+    Results {
+        revision: 0,
+        aspects: aspects.iter().map(aspects::AspectFigures::result).collect(),
+        approaches: ranking.results,
+        recommended: ranking.recommended,
+        blend: ranking.blend,
+        selected,
+        constraints: items.constraints,
+        enablers: items.enablers,
+        groups: aspects::group_progress(workshop, &aspects),
+        warnings,
+    }
 }
