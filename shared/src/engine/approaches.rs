@@ -139,3 +139,182 @@ fn ranking_order(a: (usize, &Fit), b: (usize, &Fit)) -> Ordering {
     };
     key(a).cmp(&key(b))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::aspects::figures;
+    use crate::engine::fixtures::{approach, aspect_at, workshop};
+
+    fn ranked(aspects: &[(&str, Option<u8>)], approaches: Vec<Approach>) -> Ranking {
+        let w = workshop(
+            aspects.iter().map(|(id, s)| aspect_at(id, *s)).collect(),
+            approaches,
+        );
+        rank(&w, &figures(&w))
+    }
+
+    #[test]
+    fn fit_coverage_limiting_and_strongest() {
+        // A at 5 (n=1), B at 1 (n=0), C unknown; r = 3, 1, 2.
+        let w = workshop(
+            vec![
+                aspect_at("A", Some(5)),
+                aspect_at("B", Some(1)),
+                aspect_at("C", None),
+            ],
+            vec![approach("x", &[("A", 3), ("B", 1), ("C", 2)])],
+        );
+        let f = fit(&w.approaches[0], &figures(&w));
+        assert_eq!(f.fit, Some(75.0)); // 100·(3·1 + 1·0)/(3 + 1)
+        assert_eq!(round3(f.coverage), 0.667); // 4 / 6
+        assert_eq!(f.limiting.as_deref(), Some("B"));
+        assert_eq!(f.strongest.as_deref(), Some("A"));
+    }
+
+    #[test]
+    fn a_place_at_five_everywhere_has_no_limiting_aspect() {
+        let w = workshop(
+            vec![aspect_at("A", Some(5)), aspect_at("B", Some(5))],
+            vec![approach("x", &[("A", 1), ("B", 2)])],
+        );
+        let f = fit(&w.approaches[0], &figures(&w));
+        assert_eq!(f.fit, Some(100.0));
+        assert_eq!(f.limiting, None);
+        assert_eq!(f.strongest.as_deref(), Some("B"));
+    }
+
+    #[test]
+    fn limiting_and_strongest_ties_go_to_aspect_order() {
+        // Both at 3 (n = 0.5) with equal relevance: equal products.
+        let w = workshop(
+            vec![aspect_at("B", Some(3)), aspect_at("A", Some(3))],
+            vec![approach("x", &[("A", 2), ("B", 2)])],
+        );
+        let f = fit(&w.approaches[0], &figures(&w));
+        assert_eq!(f.limiting.as_deref(), Some("B"));
+        assert_eq!(f.strongest.as_deref(), Some("B"));
+    }
+
+    #[test]
+    fn relevance_zero_and_missing_entries_do_not_count() {
+        let w = workshop(
+            vec![aspect_at("A", Some(1)), aspect_at("B", Some(5))],
+            vec![approach("x", &[("A", 0)]), approach("y", &[])],
+        );
+        let aspects = figures(&w);
+        let x = fit(&w.approaches[0], &aspects);
+        assert_eq!((x.fit, x.coverage, x.limiting), (None, 0.0, None));
+    }
+
+    #[test]
+    fn ranking_by_fit_then_coverage_then_order_with_unknown_fit_last() {
+        let ranking = ranked(
+            &[("A", Some(5)), ("B", Some(1)), ("C", None)],
+            vec![
+                approach("unknown", &[("C", 3)]),
+                approach("low", &[("B", 1)]),
+                approach("high-less-covered", &[("A", 1), ("C", 1)]),
+                approach("high", &[("A", 1)]),
+                approach("high-too", &[("A", 2)]),
+            ],
+        );
+        let ids: Vec<_> = ranking.results.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["high", "high-too", "high-less-covered", "low", "unknown"]
+        );
+        let ranks: Vec<_> = ranking.results.iter().map(|r| r.rank).collect();
+        assert_eq!(ranks, [1, 2, 3, 4, 5]);
+        assert_eq!(ranking.results[4].fit, None);
+        assert_eq!(ranking.recommended.as_deref(), Some("high"));
+        assert_eq!(ranking.blend, ["high-too"]);
+    }
+
+    #[test]
+    fn recommended_needs_coverage_of_three_quarters() {
+        // "best" has the top fit but only 2/3 coverage; "ok" has exactly 3/4.
+        let ranking = ranked(
+            &[("A", Some(5)), ("B", Some(3)), ("C", None)],
+            vec![
+                approach("best", &[("A", 2), ("C", 1)]),
+                approach("ok", &[("A", 1), ("B", 2), ("C", 1)]),
+            ],
+        );
+        assert_eq!(ranking.results[0].id, "best");
+        assert_eq!(ranking.results[0].coverage, 0.667);
+        assert_eq!(ranking.results[1].coverage, 0.75);
+        assert_eq!(ranking.recommended.as_deref(), Some("ok"));
+        assert!(ranking.blend.is_empty());
+
+        let none = ranked(
+            &[("A", Some(5)), ("C", None)],
+            vec![approach("x", &[("A", 1), ("C", 1)])],
+        );
+        assert_eq!(none.recommended, None);
+        assert!(none.blend.is_empty());
+    }
+
+    #[test]
+    fn blend_band_is_five_points_inclusive() {
+        // Fits: A at 5 → 100; B at 4.8 → 95; B at 4.75 → 93.75.
+        let w = workshop(
+            vec![
+                aspect_at("A", Some(5)),
+                crate::engine::fixtures::aspect(
+                    "B",
+                    vec![
+                        crate::engine::fixtures::agreed("f1", Some(5), Some(3)),
+                        crate::engine::fixtures::agreed("f2", Some(4), Some(1)),
+                        crate::engine::fixtures::agreed("f3", Some(4), Some(1)),
+                        crate::engine::fixtures::agreed("f4", Some(5), Some(0)),
+                    ],
+                ),
+            ],
+            vec![
+                approach("top", &[("A", 1)]),
+                approach("edge", &[("B", 1)]),
+                approach("within", &[("A", 1), ("B", 1)]),
+            ],
+        );
+        let aspects = figures(&w);
+        assert_eq!(aspects[1].score, Some(4.6)); // (15 + 4 + 4)/5
+        let ranking = rank(&w, &aspects);
+        let fits: Vec<_> = ranking
+            .results
+            .iter()
+            .map(|r| (r.id.as_str(), r.fit))
+            .collect();
+        assert_eq!(
+            fits,
+            [
+                ("top", Some(100.0)),
+                ("within", Some(95.0)),
+                ("edge", Some(90.0))
+            ]
+        );
+        assert_eq!(ranking.blend, ["within"]);
+
+        // Exactly 5 points below is inside the band.
+        let w = workshop(
+            vec![aspect_at("A", Some(5)), aspect_at("B", Some(4))],
+            vec![
+                approach("top", &[("A", 1)]),
+                approach("edge", &[("A", 3), ("B", 1)]),
+            ],
+        );
+        let ranking = rank(&w, &figures(&w));
+        assert_eq!(ranking.results[1].fit, Some(93.75));
+        assert!(ranking.blend.is_empty());
+        let w = workshop(
+            vec![aspect_at("A", Some(5)), aspect_at("B", Some(4))],
+            vec![
+                approach("top", &[("A", 1)]),
+                approach("edge", &[("A", 4), ("B", 1)]),
+            ],
+        );
+        let ranking = rank(&w, &figures(&w));
+        assert_eq!(ranking.results[1].fit, Some(95.0));
+        assert_eq!(ranking.blend, ["edge"]);
+    }
+}

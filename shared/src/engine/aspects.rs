@@ -237,3 +237,184 @@ pub fn group_progress(workshop: &Workshop, aspects: &[AspectFigures]) -> Vec<Gro
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::fixtures::{agreed, aspect, participants, scored, votes, workshop};
+    use crate::model::Group;
+
+    #[test]
+    fn effective_score_is_agreed_else_median_of_votes() {
+        let f = scored("f", &[("a", 2), ("b", 5)]);
+        assert_eq!(factor_figures(&f).score, Some(3.5));
+        let f = scored("f", &[("a", 1), ("b", 4), ("c", 2)]);
+        assert_eq!(factor_figures(&f).score, Some(2.0));
+        let f = Factor {
+            agreed_score: Some(5),
+            ..scored("f", &[("a", 1), ("b", 1)])
+        };
+        assert_eq!(factor_figures(&f).score, Some(5.0));
+        assert_eq!(factor_figures(&scored("f", &[])).score, None);
+    }
+
+    #[test]
+    fn effective_weight_is_agreed_else_median_else_one() {
+        assert_eq!(factor_figures(&scored("f", &[])).weight, 1.0);
+        let f = Factor {
+            weights: votes(&[("a", 0), ("b", 3)]),
+            ..scored("f", &[])
+        };
+        assert_eq!(factor_figures(&f).weight, 1.5);
+        let f = Factor {
+            agreed_weight: Some(0),
+            ..f
+        };
+        assert_eq!(factor_figures(&f).weight, 0.0);
+    }
+
+    #[test]
+    fn contested_needs_a_spread_of_two_and_no_agreed_score() {
+        assert!(factor_figures(&scored("f", &[("a", 2), ("b", 4)])).contested);
+        assert!(!factor_figures(&scored("f", &[("a", 2), ("b", 3)])).contested);
+        assert!(!factor_figures(&scored("f", &[("a", 1)])).contested);
+        let settled = Factor {
+            agreed_score: Some(3),
+            ..scored("f", &[("a", 1), ("b", 5)])
+        };
+        assert!(!factor_figures(&settled).contested);
+    }
+
+    #[test]
+    fn provisional_score_is_the_weighted_mean_of_known_scores() {
+        // f1: s=4 w=3; f2: s=2 w=1 (default); f3: unknown w=2; f4: s=5 w=0 (not relevant).
+        let factors = vec![
+            agreed("f1", Some(4), Some(3)),
+            scored("f2", &[("a", 2)]),
+            agreed("f3", None, Some(2)),
+            agreed("f4", Some(5), Some(0)),
+        ];
+        let w = workshop(vec![aspect("k", factors)], vec![]);
+        let figures = &figures(&w)[0];
+        assert_eq!(figures.score, Some(3.5)); // (4·3 + 2·1) / (3 + 1)
+        assert_eq!(round3(figures.confidence), 0.667); // 2 known of 3 relevant
+        let result = figures.result();
+        assert_eq!(result.score, Some(3.5));
+        assert_eq!(result.confidence, 0.667);
+        assert_eq!(result.basis, Basis::Workshop);
+    }
+
+    #[test]
+    fn no_relevant_factor_means_unknown_score_and_zero_confidence() {
+        let w = workshop(
+            vec![aspect("k", vec![agreed("f", Some(4), Some(0))])],
+            vec![],
+        );
+        let figures = &figures(&w)[0];
+        assert_eq!(figures.score, None);
+        assert_eq!(figures.confidence, 0.0);
+        let w = workshop(vec![aspect("k", vec![])], vec![]);
+        assert_eq!(figures_of(&w).confidence, 0.0);
+    }
+
+    fn figures_of(w: &Workshop) -> AspectFigures {
+        figures(w).remove(0)
+    }
+
+    #[test]
+    fn quick_score_delta_and_basis() {
+        let mut k = aspect("k", vec![agreed("f", Some(4), None)]);
+        k.quick = votes(&[("a", 2), ("b", 3)]);
+        let result = figures_of(&workshop(vec![k.clone()], vec![])).result();
+        assert_eq!(result.quick, Some(2.5));
+        assert_eq!(result.delta, Some(1.5));
+        assert_eq!(result.basis, Basis::Workshop);
+
+        k.quick_agreed = Some(5);
+        k.factors = vec![scored("f", &[])];
+        let figures = figures_of(&workshop(vec![k], vec![]));
+        assert_eq!(figures.basis, Some(5.0));
+        let result = figures.result();
+        assert_eq!(
+            (result.score, result.quick, result.delta),
+            (None, Some(5.0), None)
+        );
+        assert_eq!(result.basis, Basis::Quick);
+
+        let none = figures_of(&workshop(vec![aspect("k", vec![])], vec![])).result();
+        assert_eq!(none.basis, Basis::None);
+    }
+
+    #[test]
+    fn world_scores_use_only_that_worlds_votes_and_ignore_agreed_scores() {
+        let mut f1 = scored("f1", &[("c1", 2), ("c2", 3), ("p1", 5), ("x", 1)]);
+        f1.agreed_score = Some(4);
+        f1.agreed_weight = Some(2);
+        let f2 = scored("f2", &[("c1", 5), ("m1", 1)]);
+        let mut w = workshop(vec![aspect("k", vec![f1, f2])], vec![]);
+        w.participants = participants(&[
+            ("c1", Some(World::Customer)),
+            ("c2", Some(World::Customer)),
+            ("p1", Some(World::Political)),
+            ("m1", Some(World::Management)),
+            ("nobody", None),
+        ]);
+        let figures = figures_of(&w);
+        // customer: f1 median(2,3)=2.5 w=2, f2 5 w=1 → (5 + 5)/3
+        assert_eq!(figures.worlds[0].map(round3), Some(3.333));
+        assert_eq!(figures.worlds[1], None); // service
+        assert_eq!(figures.worlds[2], Some(1.0)); // management: f2 only
+        assert_eq!(figures.worlds[3], Some(5.0)); // political: f1 only
+        assert_eq!(figures.perspective_gap(), Some(4.0));
+        assert!(figures.has_perspective_gap());
+        let result = figures.result();
+        assert_eq!(result.worlds.customer, Some(3.333));
+        assert_eq!(result.perspective_gap, Some(4.0));
+    }
+
+    #[test]
+    fn perspective_gap_needs_two_worlds_and_flags_from_one_point() {
+        let mut w = workshop(
+            vec![aspect("k", vec![scored("f", &[("c", 3), ("s", 4)])])],
+            vec![],
+        );
+        w.participants = participants(&[("c", Some(World::Customer))]);
+        assert_eq!(figures_of(&w).perspective_gap(), None);
+        w.participants = participants(&[("c", Some(World::Customer)), ("s", Some(World::Service))]);
+        let figures = figures_of(&w);
+        assert_eq!(figures.perspective_gap(), Some(1.0));
+        assert!(figures.has_perspective_gap());
+        w.aspects[0].factors[0].scores = votes(&[("c", 3), ("s", 3)]);
+        assert!(!figures_of(&w).has_perspective_gap());
+    }
+
+    #[test]
+    fn group_progress_counts_existing_aspects_once() {
+        let a = aspect(
+            "a",
+            vec![
+                scored("f1", &[("p", 3)]),
+                scored("f2", &[]),
+                scored("f3", &[]),
+            ],
+        );
+        let b = aspect("b", vec![scored("g1", &[("p", 1)])]);
+        let mut w = workshop(vec![a, b], vec![]);
+        w.groups = vec![
+            Group {
+                id: "g".into(),
+                name: Some("Blue".into()),
+                aspects: vec!["a".into(), "missing".into(), "a".into()],
+            },
+            Group {
+                id: "h".into(),
+                name: None,
+                aspects: vec!["missing".into()],
+            },
+        ];
+        let progress = group_progress(&w, &figures(&w));
+        assert_eq!(progress[0].progress, Some(0.333));
+        assert_eq!(progress[0].name.as_deref(), Some("Blue"));
+        assert_eq!(progress[1].progress, None);
+    }
+}

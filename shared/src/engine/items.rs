@@ -105,3 +105,116 @@ pub fn rank(workshop: &Workshop, selected: Option<&Approach>) -> RankedItems {
         enablers: top(ItemKind::Enabler),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::fixtures::{approach, item, votes, workshop};
+
+    #[test]
+    fn impact_is_agreed_else_median_else_three() {
+        let mut i = item("i", ItemKind::Constraint, Some(Control::InControl));
+        assert_eq!(impact_and_priority(&i, None), (3.0, 3.0));
+        i.impact = votes(&[("a", 2), ("b", 5)]);
+        assert_eq!(impact_and_priority(&i, None).0, 3.5);
+        i.agreed_impact = Some(1);
+        assert_eq!(impact_and_priority(&i, None).0, 1.0);
+    }
+
+    #[test]
+    fn priority_multiplies_impact_control_relevance_and_dots() {
+        let selected = approach("x", &[("capacity", 3), ("policy", 0)]);
+        let mut i = item("i", ItemKind::Enabler, Some(Control::InControl));
+        i.impact = votes(&[("a", 3), ("b", 5)]); // I = 4
+        i.aspect = Some("capacity".into()); // R = 1 + 3/3 = 2
+        i.dots = votes(&[("a", 2), ("b", 3)]); // D = 5 → 1.5
+        assert_eq!(impact_and_priority(&i, Some(&selected)), (4.0, 12.0));
+        i.control = Some(Control::OutsideControl); // C = 0.4
+        assert_eq!(
+            impact_and_priority(&i, Some(&selected)).1,
+            4.0 * 0.4 * 2.0 * 1.5
+        );
+        i.control = None; // missing: C = 0.75
+        i.aspect = Some("policy".into()); // R = 1
+        assert_eq!(impact_and_priority(&i, Some(&selected)).1, 4.0 * 0.75 * 1.5);
+        i.aspect = Some("unknown".into()); // no entry: R = 1
+        assert_eq!(impact_and_priority(&i, Some(&selected)).1, 4.0 * 0.75 * 1.5);
+        i.aspect = Some("capacity".into());
+        assert_eq!(impact_and_priority(&i, None).1, 4.0 * 0.75 * 1.5);
+    }
+
+    #[test]
+    fn suggested_responses() {
+        use Control::*;
+        assert_eq!(
+            suggested_response(ItemKind::Enabler, Some(InControl)),
+            Some("boost")
+        );
+        assert_eq!(
+            suggested_response(ItemKind::Constraint, Some(InControl)),
+            Some("remove")
+        );
+        assert_eq!(
+            suggested_response(ItemKind::Constraint, Some(CanInfluence)),
+            Some("influence")
+        );
+        assert_eq!(
+            suggested_response(ItemKind::Enabler, Some(OutsideControl)),
+            Some("experiment")
+        );
+        assert_eq!(suggested_response(ItemKind::Enabler, None), None);
+    }
+
+    #[test]
+    fn ranking_breaks_ties_by_impact_then_created_at_then_id() {
+        let mut w = workshop(vec![], vec![]);
+        let constraint = |id: &str| item(id, ItemKind::Constraint, Some(Control::InControl));
+        // "big": I = 4, P = 4. "dotted": I = 2 with 10 dots → P = 4, lower impact.
+        let mut big = constraint("big");
+        big.agreed_impact = Some(4);
+        let mut dotted = constraint("dotted");
+        dotted.agreed_impact = Some(2);
+        dotted.dots = votes(&[("a", 3), ("b", 3), ("c", 3), ("d", 1)]);
+        // Three equal P = 3, I = 3: created_at decides, missing first, then id.
+        let mut late = constraint("a-late");
+        late.created_at = Some(2_000);
+        let mut early = constraint("z-early");
+        early.created_at = Some(1_000);
+        let undated_b = constraint("b-undated");
+        let undated_a = constraint("a-undated");
+        let mut low = constraint("low");
+        low.agreed_impact = Some(1);
+        w.items = vec![late, early, undated_b, low, dotted, big, undated_a];
+        let ranked = rank(&w, None);
+        let ids: Vec<_> = ranked.constraints.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["big", "dotted", "a-undated", "b-undated", "z-early"]);
+        assert!(ranked.enablers.is_empty());
+    }
+
+    #[test]
+    fn top_five_of_each_kind_with_results_fields() {
+        let mut w = workshop(vec![], vec![]);
+        for n in 0..7u8 {
+            let mut e = item(
+                &format!("e{n}"),
+                ItemKind::Enabler,
+                Some(Control::InControl),
+            );
+            e.agreed_impact = Some(1 + n % 5);
+            w.items.push(e);
+        }
+        let mut c = item("c", ItemKind::Constraint, None);
+        c.response = Some("lobby the minister".into());
+        c.aspect = Some("policy".into());
+        w.items.push(c);
+        let ranked = rank(&w, None);
+        assert_eq!(ranked.enablers.len(), TOP);
+        assert_eq!(ranked.enablers[0].response.as_deref(), Some("boost"));
+        assert_eq!(ranked.enablers[0].impact, 5.0);
+        let c = &ranked.constraints[0];
+        assert_eq!(c.response.as_deref(), Some("lobby the minister"));
+        assert_eq!(c.control, None);
+        assert_eq!(c.priority, 2.25);
+        assert_eq!(c.aspect.as_deref(), Some("policy"));
+    }
+}

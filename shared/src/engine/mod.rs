@@ -9,6 +9,8 @@
 
 pub mod approaches;
 pub mod aspects;
+#[cfg(test)]
+mod fixtures;
 pub mod items;
 mod stats;
 pub mod warnings;

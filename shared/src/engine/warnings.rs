@@ -127,3 +127,142 @@ pub fn collect(
     });
     warnings
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::compute;
+    use crate::engine::fixtures::{agreed, approach, aspect, item, participants, scored, workshop};
+    use crate::model::Action;
+    use crate::schema::{Control, ItemKind, World};
+    use time::macros::date;
+
+    const TODAY: Date = date!(2026 - 11 - 23);
+
+    fn kinds_and_paths(w: &Workshop) -> Vec<(String, String)> {
+        compute(w, TODAY)
+            .warnings
+            .into_iter()
+            .map(|warning| (warning.kind.as_str().to_string(), warning.path))
+            .collect()
+    }
+
+    fn pair(kind: &str, path: &str) -> (String, String) {
+        (kind.to_string(), path.to_string())
+    }
+
+    #[test]
+    fn contested_low_confidence_and_perspective_warnings_sorted_by_path_then_kind() {
+        // Aspect "a": one of two relevant factors scored (confidence 0.5: no warning).
+        // Aspect "b": one of three scored (0.333 < 0.5), contested, and a perspective gap.
+        let a = aspect("a", vec![agreed("f1", Some(4), None), scored("f2", &[])]);
+        let b = aspect(
+            "b",
+            vec![
+                scored("g1", &[("c", 1), ("s", 4)]),
+                scored("g2", &[]),
+                scored("g3", &[]),
+            ],
+        );
+        let mut w = workshop(vec![a, b], vec![approach("x", &[("a", 1), ("b", 1)])]);
+        w.participants = participants(&[("c", Some(World::Customer)), ("s", Some(World::Service))]);
+        assert_eq!(
+            kinds_and_paths(&w),
+            [
+                pair("low_confidence", "aspects/b"),
+                pair("perspective_gap", "aspects/b"),
+                pair("contested", "aspects/b/factors/g1"),
+            ]
+        );
+        // Without a recommendation there is no low-confidence warning.
+        w.approaches = vec![approach("x", &[("a", 0)])];
+        assert!(!kinds_and_paths(&w).contains(&pair("low_confidence", "aspects/b")));
+    }
+
+    #[test]
+    fn too_many_hypotheses_and_gaps() {
+        let mut w = workshop(vec![], vec![]);
+        w.hypotheses = 10;
+        w.gaps = 8;
+        assert!(kinds_and_paths(&w).is_empty());
+        w.hypotheses = 11;
+        w.gaps = 9;
+        assert_eq!(
+            kinds_and_paths(&w),
+            [
+                pair("too_many_gaps", "gaps"),
+                pair("too_many_hypotheses", "hypotheses")
+            ]
+        );
+    }
+
+    fn action(id: &str, items: &[&str], due: Option<Date>, status: Option<ActionStatus>) -> Action {
+        Action {
+            id: id.into(),
+            items: items.iter().map(|i| i.to_string()).collect(),
+            due,
+            status,
+        }
+    }
+
+    #[test]
+    fn unlinked_top_items_and_overdue_actions() {
+        let mut w = workshop(vec![], vec![]);
+        w.items = vec![
+            item("linked", ItemKind::Constraint, Some(Control::InControl)),
+            item("dropped-link", ItemKind::Enabler, None),
+            item("bare", ItemKind::Enabler, None),
+        ];
+        w.actions = vec![
+            action(
+                "a1",
+                &["linked"],
+                Some(date!(2026 - 11 - 22)),
+                Some(ActionStatus::Agreed),
+            ),
+            action(
+                "a2",
+                &["dropped-link"],
+                Some(date!(2026 - 01 - 01)),
+                Some(ActionStatus::Dropped),
+            ),
+            action("a3", &[], Some(TODAY), None),
+            action(
+                "a4",
+                &[],
+                Some(date!(2025 - 01 - 01)),
+                Some(ActionStatus::Done),
+            ),
+            action("a5", &[], Some(date!(2025 - 01 - 01)), None),
+        ];
+        assert_eq!(
+            kinds_and_paths(&w),
+            [
+                pair("overdue_action", "actions/a1"),
+                pair("overdue_action", "actions/a5"),
+                pair("unlinked_item", "items/bare"),
+                pair("unlinked_item", "items/dropped-link"),
+            ]
+        );
+    }
+
+    #[test]
+    fn reader_warnings_are_merged_into_the_order() {
+        let mut w = workshop(
+            vec![aspect("a", vec![scored("f", &[("p", 1), ("q", 5)])])],
+            vec![],
+        );
+        w.warnings = vec![Warning::new(
+            WarningKind::InvalidValue,
+            "aspects/a/factors/f/scores/z",
+            "bad",
+        )];
+        assert_eq!(
+            kinds_and_paths(&w),
+            [
+                pair("contested", "aspects/a/factors/f"),
+                pair("invalid_value", "aspects/a/factors/f/scores/z"),
+            ]
+        );
+    }
+}
