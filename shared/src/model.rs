@@ -272,15 +272,14 @@ impl<T: ReadTxn> Reader<'_, T> {
     }
 
     fn entries_of(&mut self, map: &MapRef, path: &str) -> Vec<(String, MapRef)> {
-        let entries: Vec<(String, Out)> = map
-            .iter(self.txn)
-            .map(|(id, out)| (id.to_owned(), out))
-            .collect();
-        let mut maps = Vec::with_capacity(entries.len());
-        for (id, out) in entries {
-            let entry_path = format!("{path}/{id}");
-            if let Some(entity) = self.map_at(Some(out), &entry_path) {
-                maps.push((id, entity));
+        let txn = self.txn;
+        let mut maps = Vec::new();
+        for (id, out) in map.iter(txn) {
+            match out {
+                Out::YMap(entity) => maps.push((id.to_owned(), entity)),
+                other => {
+                    self.map_at(Some(other), &format!("{path}/{id}"));
+                }
             }
         }
         maps
@@ -326,15 +325,13 @@ impl<T: ReadTxn> Reader<'_, T> {
         let Some(votes) = self.map_at(map.get(self.txn, k), &path) else {
             return Votes::new();
         };
-        let entries: Vec<(String, Out)> = votes
-            .iter(self.txn)
-            .map(|(id, out)| (id.to_owned(), out))
-            .collect();
+        // Copy the reference out of `self` so warnings can be pushed while iterating.
+        let txn = self.txn;
         let mut valid = Votes::new();
-        for (participant, out) in entries {
+        for (participant, out) in votes.iter(txn) {
             match value::int_in(Some(&out), range) {
                 Read::Valid(v) => {
-                    valid.insert(participant, v);
+                    valid.insert(participant.to_owned(), v);
                 }
                 Read::Unset => {}
                 Read::Invalid => {

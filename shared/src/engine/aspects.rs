@@ -143,7 +143,13 @@ impl AspectFigures {
 }
 
 fn world_index(world: World) -> usize {
-    World::ALL.iter().position(|w| *w == world).unwrap_or(0)
+    // The four worlds in the order of `World::ALL` and of the results' `worlds` object.
+    match world {
+        World::Customer => 0,
+        World::Service => 1,
+        World::Management => 2,
+        World::Political => 3,
+    }
 }
 
 /// Figures of every aspect, in aspect order.
@@ -169,13 +175,7 @@ fn aspect_figures(workshop: &Workshop, aspect: &Aspect) -> AspectFigures {
         .filter(|(_, figures)| figures.contested)
         .map(|(factor, _)| factor.id.clone())
         .collect();
-    let worlds = [
-        World::Customer,
-        World::Service,
-        World::Management,
-        World::Political,
-    ]
-    .map(|world| world_score(workshop, aspect, &factors, world));
+    let worlds = world_scores(workshop, aspect, &factors);
     AspectFigures {
         id: aspect.id.clone(),
         title: aspect.title.clone(),
@@ -189,29 +189,30 @@ fn aspect_figures(workshop: &Workshop, aspect: &Aspect) -> AspectFigures {
     }
 }
 
-/// S_k from one world's votes: median per factor of that world's participants' score votes
-/// (agreed scores ignored), weights as for the whole workshop.
-fn world_score(
+/// S_k from each world's votes, in [`World::ALL`] order: per factor, the median of that
+/// world's participants' score votes (agreed scores ignored), weights as for the workshop.
+fn world_scores(
     workshop: &Workshop,
     aspect: &Aspect,
     figures: &[FactorFigures],
-    world: World,
-) -> Option<f64> {
-    let in_world = |participant: &String| {
-        workshop
-            .participants
-            .get(participant)
-            .is_some_and(|p| p.world == Some(world))
-    };
-    let pairs = aspect.factors.iter().zip(figures).map(|(factor, figures)| {
-        let votes = factor
-            .scores
-            .iter()
-            .filter(|(participant, _)| in_world(participant))
-            .map(|(_, score)| *score);
-        (median(votes), figures.weight)
-    });
-    weighted_score(pairs).0
+) -> [Option<f64>; 4] {
+    let mut per_world: [Vec<(Option<f64>, f64)>; 4] = Default::default();
+    let mut ballots: [Vec<u8>; 4] = Default::default();
+    for (factor, figures) in aspect.factors.iter().zip(figures) {
+        for ballot in &mut ballots {
+            ballot.clear();
+        }
+        for (participant, score) in &factor.scores {
+            let world = workshop.participants.get(participant).and_then(|p| p.world);
+            if let Some(world) = world {
+                ballots[world_index(world)].push(*score);
+            }
+        }
+        for (scores, ballot) in per_world.iter_mut().zip(&ballots) {
+            scores.push((median(ballot.iter().copied()), figures.weight));
+        }
+    }
+    per_world.map(|pairs| weighted_score(pairs).0)
 }
 
 /// Progress of each breakout group: the share of its existing aspects' factors with a known
