@@ -1,0 +1,133 @@
+//! Bad input on the WebSocket closes that one connection with the right code, and nothing else.
+
+#![allow(clippy::unwrap_used)]
+
+use workshop_client::{ClientError, Ended, SyncClient};
+use workshop_tests::api::Api;
+use workshop_tests::workshop::{
+    insert_notes, participant, scores, set_score, SHARED_UNDERSTANDING, WHOLE_SYSTEM,
+};
+use workshop_tests::{connect, TestServer, TIMEOUT};
+use yrs::Transact;
+
+/// Asserts the connection was closed by the server with `code` and a non-empty reason.
+fn assert_closed_with(ended: &Ended, code: u16) {
+    match ended {
+        Ended::ServerClosed(info) => {
+            assert_eq!(info.code, code, "{info}");
+            assert!(!info.reason.is_empty(), "close {code} should say why");
+        }
+        other => panic!("expected the server to close with {code}, got: {other}"),
+    }
+}
+
+/// Asserts a connection attempt was refused with close `code`.
+fn assert_refused_with(result: Result<(), ClientError>, code: u16) {
+    match result {
+        Err(ClientError::Closed(ended)) => assert_closed_with(&ended, code),
+        Err(other) => panic!("expected close {code}, got: {other}"),
+        Ok(()) => panic!("expected close {code}, but the connection synced"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_garbage_frame_closes_only_that_connection_with_1007() {
+    let server = TestServer::start().await;
+    let id = Api::new(server.http_url())
+        .create_workshop("Autumn workshop", "Northshire")
+        .await;
+    let mut mallory = connect(&server, &id).await;
+    let alice = connect(&server, &id).await;
+    let bob = connect(&server, &id).await;
+
+    // A sync message (tag 0) of sync type 7, which does not exist.
+    mallory.send_frame(b"\x00\x07garbage".to_vec()).unwrap();
+    assert_closed_with(&mallory.wait_closed(TIMEOUT).await.unwrap(), 1007);
+
+    // The others on the same workshop keep syncing, both ways.
+    let (ada, bea) = (participant(), participant());
+    set_score(
+        &mut alice.doc().transact_mut(),
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+        &ada,
+        4,
+    );
+    bob.wait_for(
+        |txn| scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).contains_key(&ada),
+        TIMEOUT,
+    )
+    .await
+    .unwrap();
+    set_score(
+        &mut bob.doc().transact_mut(),
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+        &bea,
+        2,
+    );
+    alice
+        .wait_for(
+            |txn| scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).contains_key(&bea),
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+
+    // And the closed client may come back.
+    mallory.connect(&server.ws_url(&id)).await.unwrap();
+    let both =
+        |txn: &yrs::Transaction<'_>| scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).len() == 2;
+    mallory.wait_for(both, TIMEOUT).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_workshop_is_refused_with_4404() {
+    let server = TestServer::start().await;
+    let mut client = SyncClient::new().with_connect_timeout(TIMEOUT);
+    let unknown = uuid::Uuid::new_v4().to_string();
+    assert_refused_with(client.connect(&server.ws_url(&unknown)).await, 4404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_workshop_id_is_refused_with_4400() {
+    let server = TestServer::start().await;
+    let mut client = SyncClient::new().with_connect_timeout(TIMEOUT);
+    assert_refused_with(client.connect(&server.ws_url("not-a-uuid")).await, 4400);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_frame_is_refused_with_1009() {
+    const MAX_FRAME_BYTES: usize = 4096;
+    let server = TestServer::start_with(&["--max-frame-bytes", &MAX_FRAME_BYTES.to_string()]).await;
+    let id = Api::new(server.http_url())
+        .create_workshop("Autumn workshop", "Northshire")
+        .await;
+    let writer = connect(&server, &id).await;
+    let bystander = connect(&server, &id).await;
+
+    // One update (so one frame) four times the limit.
+    let essay = "x".repeat(4 * MAX_FRAME_BYTES);
+    insert_notes(
+        &mut writer.doc().transact_mut(),
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+        0,
+        &essay,
+    );
+    assert_closed_with(&writer.wait_closed(TIMEOUT).await.unwrap(), 1009);
+
+    // The workshop goes on for everyone else.
+    let voter = participant();
+    set_score(
+        &mut bystander.doc().transact_mut(),
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+        &voter,
+        3,
+    );
+    bystander.flush(TIMEOUT).await.unwrap();
+    let late = connect(&server, &id).await;
+    let txn = late.doc().transact();
+    assert!(scores(&txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).contains_key(&voter));
+}
