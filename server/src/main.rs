@@ -1,1 +1,39 @@
-fn main(){}
+//! `workshop-server`: parses the configuration, sets up logging, binds, announces the
+//! address on stdout and serves until SIGINT or SIGTERM.
+
+use std::io::{IsTerminal, Write};
+
+use anyhow::Context;
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+use workshop_server::{shutdown, Config};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = Config::parse();
+    let filter = EnvFilter::try_new(&config.log)
+        .with_context(|| format!("invalid log filter {:?}", config.log))?;
+    // Logs go to stderr: stdout carries only the address line that scripts wait for.
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+
+    let listener = tokio::net::TcpListener::bind(&config.bind)
+        .await
+        .with_context(|| format!("cannot bind {}", config.bind))?;
+    let address = listener
+        .local_addr()
+        .context("cannot read the bound address")?;
+    {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "listening on http://{address}")?;
+        stdout.flush()?;
+    }
+    tracing::info!(%address, data_dir = %config.data_dir.display(), "serving");
+
+    workshop_server::run(listener, config, shutdown::signal())
+        .await
+        .context("server failed")
+}

@@ -1,0 +1,141 @@
+//! [`ApiError`]: every failure a client can see, as `{"error": "<code>", "message": "..."}`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::rooms::RoomError;
+use crate::store::StoreError;
+
+/// A failed request.
+#[derive(Debug, Error)]
+pub enum ApiError {
+    /// The workshop id in the path is not a UUID (400 `invalid_id`).
+    #[error("workshop id must be a UUID")]
+    InvalidId,
+    /// The body is missing, not JSON, or its fields are wrong (400 `bad_request`).
+    #[error("{0}")]
+    BadRequest(String),
+    /// No workshop has this id (404 `not_found`).
+    #[error("no workshop with this id")]
+    NotFound,
+    /// No route has this path (404 `not_found`).
+    #[error("no such route")]
+    NoRoute,
+    /// The route exists but not for this method (405 `method_not_allowed`).
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
+    /// Something failed on our side (500 `internal`); the detail goes to the log, not the
+    /// client.
+    #[error("internal server error")]
+    Internal(String),
+}
+
+/// The JSON body of an error response.
+#[derive(Debug, Serialize)]
+struct ErrorBody {
+    error: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidId | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable snake_case code clients match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidId => "invalid_id",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::NotFound | ApiError::NoRoute => "not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+}
+
+impl From<RoomError> for ApiError {
+    fn from(error: RoomError) -> Self {
+        match error {
+            RoomError::NotFound => ApiError::NotFound,
+            // Sync errors and Unloaded cannot come out of an HTTP request (it sends no frames
+            // and holds a lease), but they must still map to something.
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(error = %detail, "request failed");
+        }
+        let body = ErrorBody {
+            error: self.code(),
+            message: self.to_string(),
+        };
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use http_body_util::BodyExt;
+
+    async fn rendered(error: ApiError) -> (StatusCode, serde_json::Value) {
+        let response = error.into_response();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn errors_render_as_code_and_message() {
+        let cases = [
+            (ApiError::InvalidId, 400, "invalid_id"),
+            (
+                ApiError::BadRequest("title must not be empty".into()),
+                400,
+                "bad_request",
+            ),
+            (ApiError::NotFound, 404, "not_found"),
+            (ApiError::NoRoute, 404, "not_found"),
+            (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
+            (ApiError::Internal("disk full".into()), 500, "internal"),
+        ];
+        for (error, status, code) in cases {
+            let message = error.to_string();
+            let (got_status, body) = rendered(error).await;
+            assert_eq!(got_status.as_u16(), status);
+            assert_eq!(body, serde_json::json!({"error": code, "message": message}));
+        }
+    }
+
+    #[tokio::test]
+    async fn internal_details_stay_out_of_the_body() {
+        let (_, body) = rendered(ApiError::from(StoreError::Corrupt {
+            id: uuid::Uuid::nil(),
+            reason: "secret detail".into(),
+        }))
+        .await;
+        assert!(!body.to_string().contains("secret detail"));
+    }
+}

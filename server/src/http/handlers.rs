@@ -1,0 +1,149 @@
+//! Request handlers. Each parses what the client sent into typed values (failing with
+//! [`ApiError`], never panicking) and then asks the rooms or the store.
+
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::ApiError;
+use crate::clock::parse_rfc3339;
+use crate::state::AppState;
+use crate::store::StoreError;
+
+/// Longest title or place accepted, in characters.
+pub const MAX_FIELD_CHARS: usize = 200;
+
+/// Body of `POST /api/workshops`.
+#[derive(Debug, Deserialize)]
+pub struct CreateWorkshop {
+    /// Title of the workshop.
+    pub title: String,
+    /// Place being assessed.
+    pub place: String,
+}
+
+/// Answer to `POST /api/workshops`.
+#[derive(Debug, Serialize)]
+pub struct Created {
+    /// Id of the new workshop.
+    pub id: Uuid,
+}
+
+/// One entry of `GET /api/workshops`.
+#[derive(Debug, Serialize)]
+pub struct WorkshopSummary {
+    /// Workshop id.
+    pub id: Uuid,
+    /// Title.
+    pub title: String,
+    /// Place.
+    pub place: String,
+    /// RFC 3339 time of the last persisted change.
+    pub updated_at: String,
+}
+
+/// Answer to `GET /healthz`.
+#[derive(Debug, Serialize)]
+pub struct Health {
+    /// Always `ok` when the server answers.
+    pub status: &'static str,
+}
+
+/// `GET /healthz`.
+pub async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// `POST /api/workshops`: creates a workshop from the template.
+pub async fn create_workshop(
+    State(state): State<AppState>,
+    body: Result<Json<CreateWorkshop>, JsonRejection>,
+) -> Result<(StatusCode, Json<Created>), ApiError> {
+    let Json(body) = body.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let title = required_text("title", &body.title)?;
+    let place = required_text("place", &body.place)?;
+    let id = state.rooms.create(title, place).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// `GET /api/workshops`: every workshop, most recently changed first.
+pub async fn list_workshops(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<WorkshopSummary>>, ApiError> {
+    let store = state.store.clone();
+    let records = tokio::task::spawn_blocking(move || store.list())
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))??;
+    let mut summaries: Vec<WorkshopSummary> = records
+        .into_iter()
+        .map(|(id, record)| WorkshopSummary {
+            id,
+            title: record.title,
+            place: record.place,
+            updated_at: record.updated_at,
+        })
+        .collect();
+    // By parsed time, not text: RFC 3339 allows several spellings of one instant. Ties
+    // (and unparsable times, which sort last) fall back to the id so the order is stable.
+    summaries.sort_by(|a, b| {
+        parse_rfc3339(&b.updated_at)
+            .cmp(&parse_rfc3339(&a.updated_at))
+            .then(a.id.cmp(&b.id))
+    });
+    Ok(Json(summaries))
+}
+
+/// `GET /api/workshops/{id}/results`: the engine's results, recomputed if stale.
+pub async fn workshop_results(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<workshop_shared::Results>, ApiError> {
+    let room = state.rooms.lease(workshop_id(id)?).await?;
+    Ok(Json(room.recompute_and_publish().await?))
+}
+
+/// `GET /api/workshops/{id}/document`: the whole document as JSON.
+pub async fn workshop_document(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let room = state.rooms.lease(workshop_id(id)?).await?;
+    Ok(Json(room.document_json()))
+}
+
+/// Any path no route matches.
+pub async fn no_route() -> ApiError {
+    ApiError::NoRoute
+}
+
+/// A known path with a method it does not serve.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// Parses the `{id}` path segment.
+pub fn parse_workshop_id(raw: &str) -> Option<Uuid> {
+    Uuid::try_parse(raw).ok()
+}
+
+fn workshop_id(path: Result<Path<String>, PathRejection>) -> Result<Uuid, ApiError> {
+    let Path(raw) = path.map_err(|_| ApiError::InvalidId)?;
+    parse_workshop_id(&raw).ok_or(ApiError::InvalidId)
+}
+
+/// Trims a required text field and checks it is non-empty and not too long.
+fn required_text(name: &str, value: &str) -> Result<String, ApiError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ApiError::BadRequest(format!("{name} must not be empty")));
+    }
+    if value.chars().count() > MAX_FIELD_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "{name} must be at most {MAX_FIELD_CHARS} characters"
+        )));
+    }
+    Ok(value.to_string())
+}

@@ -1,0 +1,104 @@
+//! The workshop server: an HTTP API and y-sync WebSocket rooms over workshop documents,
+//! durable in sled, with the scoring engine of `workshop-shared` re-run on every change.
+//!
+//! How the files divide the work:
+//!
+//! - [`config`]: command-line flags with environment fallbacks.
+//! - [`state`]: [`AppState`], the handle every handler shares, and the shutdown sequence.
+//! - [`http`]: routes, handlers and [`http::ApiError`] (`{"error", "message"}` bodies).
+//! - [`ws`]: the WebSocket endpoint; the only module that sees sockets.
+//! - [`sync`]: the y-sync protocol for one connection, bytes in and messages out.
+//! - [`rooms`]: loaded workshops (document, awareness, peers), loading on first use,
+//!   recompute on change, compaction, and unloading when idle.
+//! - [`store`]: sled persistence (records, snapshots, update log) and group-commit flushing.
+//! - [`clock`]: injected wall-clock time. [`shutdown`]: the SIGINT/SIGTERM future.
+//!
+//! A client's update is applied to the room's document, appended to the workshop's log and
+//! flushed to disk before it is relayed to the other clients. Each change then wakes the
+//! room's recompute task, which writes the engine's new results into the document's
+//! `results` map and sends that update to every client, the author included.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), workshop_server::ServerError> {
+//! use clap::Parser;
+//! let config = workshop_server::Config::parse();
+//! let listener = tokio::net::TcpListener::bind(&config.bind).await?;
+//! workshop_server::run(listener, config, workshop_server::shutdown::signal()).await
+//! # }
+//! ```
+
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod rooms;
+pub mod shutdown;
+pub mod state;
+pub mod store;
+pub mod sync;
+pub mod ws;
+
+pub use clock::Clock;
+pub use config::Config;
+pub use state::{AppState, Settings};
+
+use std::future::Future;
+
+use axum::Router;
+use thiserror::Error;
+use tokio::net::TcpListener;
+
+use store::{Store, StoreError};
+
+/// Why the server stopped with an error.
+#[derive(Debug, Error)]
+pub enum ServerError {
+    /// The database could not be opened, or the final flush failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Accepting connections failed.
+    #[error("serving failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The router of the whole server, for `axum::serve` or for tests with `oneshot`.
+pub fn app(state: AppState) -> Router {
+    http::router(state)
+}
+
+/// Serves on `listener` until `shutdown` resolves, then closes every WebSocket with 1001,
+/// persists every loaded workshop and flushes the database.
+pub async fn run(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let store = Store::open(&config.data_dir)?;
+    let state = AppState::new(store, Clock::system(), Settings::from_config(&config));
+    serve(listener, state, shutdown).await
+}
+
+/// Like [`run`], over a state built by the caller (tests use a temporary store).
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let token = state.shutdown_token().clone();
+    let stop = async move {
+        tokio::select! {
+            () = shutdown => {}
+            () = token.cancelled() => {}
+        }
+        // Cancel before axum's graceful wait: upgraded sockets are not part of it, and
+        // they must start closing now.
+        token.cancel();
+    };
+    let served = axum::serve(listener, app(state.clone()))
+        .with_graceful_shutdown(stop)
+        .await;
+    let persisted = state.shut_down().await;
+    tracing::info!("shut down");
+    served?;
+    persisted?;
+    Ok(())
+}

@@ -1,0 +1,828 @@
+//! Loaded workshops: the registry ([`Rooms`]) and the room itself ([`Room`]).
+//!
+//! A room is loaded from storage on first use (a WebSocket join or an HTTP read) and stays
+//! loaded while anyone holds a [`Lease`] on it. Once the last lease is dropped, a timer waits
+//! `idle_unload`; if the room is still unused it is snapshotted, flushed and dropped. Leases
+//! are counted under the registry lock, so a room is never unloaded while someone is about
+//! to use it, and never loaded twice.
+
+mod room;
+
+pub use room::{ConnId, Outgoing, Peer, Room, RoomError, SERVER_ORIGIN};
+
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+use uuid::Uuid;
+use workshop_shared::template::{self, WorkshopMeta};
+use yrs::{Doc, ReadTxn, StateVector, Transact};
+
+use crate::clock::Clock;
+use crate::store::{Flusher, Store, StoreError, WorkshopRecord};
+
+/// When a workshop's update log is folded into a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompactionLimits {
+    /// Compact once the log holds this many updates.
+    pub after_updates: u64,
+    /// Compact once the log holds this many bytes.
+    pub after_bytes: u64,
+}
+
+impl Default for CompactionLimits {
+    fn default() -> Self {
+        CompactionLimits {
+            after_updates: 500,
+            after_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// How rooms are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoomSettings {
+    /// When update logs are compacted.
+    pub compaction: CompactionLimits,
+    /// How long an unused room stays loaded.
+    pub idle_unload: Duration,
+}
+
+impl Default for RoomSettings {
+    fn default() -> Self {
+        RoomSettings {
+            compaction: CompactionLimits::default(),
+            idle_unload: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What every room needs from the rest of the server.
+#[derive(Debug, Clone)]
+pub(crate) struct RoomContext {
+    pub(crate) store: Store,
+    pub(crate) flusher: Flusher,
+    pub(crate) clock: Clock,
+    pub(crate) limits: CompactionLimits,
+    /// Background work (recompute loops, compactions, unload timers), awaited on shutdown.
+    pub(crate) tasks: TaskTracker,
+}
+
+/// Registry entry of one workshop.
+struct Slot {
+    /// Filled once by whichever caller loads the room first; the others wait on it.
+    room: Arc<OnceCell<Arc<Room>>>,
+    leases: usize,
+    /// When the last lease was dropped; `None` while leased.
+    idle_since: Option<Instant>,
+    /// Whether an unload timer is watching this slot (at most one is).
+    timer_running: bool,
+}
+
+struct Registry {
+    ctx: RoomContext,
+    idle_unload: Duration,
+    slots: Mutex<HashMap<Uuid, Slot>>,
+    shutdown: CancellationToken,
+}
+
+/// The loaded workshops; cheap to clone.
+#[derive(Clone)]
+pub struct Rooms {
+    registry: Arc<Registry>,
+}
+
+impl std::fmt::Debug for Rooms {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rooms")
+            .field("loaded", &self.loaded())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The right to use a loaded room; the room stays loaded while a lease exists.
+pub struct Lease {
+    rooms: Rooms,
+    room: Arc<Room>,
+}
+
+impl Deref for Lease {
+    type Target = Arc<Room>;
+
+    fn deref(&self) -> &Arc<Room> {
+        &self.room
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        self.rooms.release(self.room.id());
+    }
+}
+
+impl Rooms {
+    /// Creates an empty registry and starts the storage flusher. Background work is spawned
+    /// on `tasks` and stops when `shutdown` is cancelled. Must be called inside a runtime.
+    pub fn new(
+        store: Store,
+        clock: Clock,
+        settings: RoomSettings,
+        tasks: TaskTracker,
+        shutdown: CancellationToken,
+    ) -> Rooms {
+        Rooms {
+            registry: Arc::new(Registry {
+                ctx: RoomContext {
+                    flusher: Flusher::spawn(store.clone()),
+                    store,
+                    clock,
+                    limits: settings.compaction,
+                    tasks,
+                },
+                idle_unload: settings.idle_unload,
+                slots: Mutex::new(HashMap::new()),
+                shutdown,
+            }),
+        }
+    }
+
+    fn slots(&self) -> MutexGuard<'_, HashMap<Uuid, Slot>> {
+        // The map is consistent after every statement, so a panic elsewhere cannot corrupt it.
+        self.registry
+            .slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Number of rooms loaded or being loaded.
+    pub fn loaded(&self) -> usize {
+        self.slots()
+            .values()
+            .filter(|slot| slot.room.initialized())
+            .count()
+    }
+
+    /// Creates a workshop from the template, computes its first results and stores it
+    /// durably. Returns its new id.
+    pub async fn create(&self, title: String, place: String) -> Result<Uuid, RoomError> {
+        let ctx = &self.registry.ctx;
+        let id = Uuid::new_v4();
+        let created_at = ctx.clock.timestamp();
+        let meta = WorkshopMeta {
+            title: title.clone(),
+            place: place.clone(),
+            created_at: created_at.clone(),
+        };
+        let doc = Doc::new();
+        template::fill(&mut doc.transact_mut_with(SERVER_ORIGIN), &meta);
+        workshop_shared::recompute(&mut doc.transact_mut_with(SERVER_ORIGIN), ctx.clock.today());
+        let snapshot = doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        let record = WorkshopRecord {
+            title,
+            place,
+            updated_at: created_at.clone(),
+            created_at,
+        };
+        let store = ctx.store.clone();
+        blocking(move || store.create(id, &record, &snapshot)).await?;
+        ctx.flusher.flush().await?;
+        tracing::info!(workshop = %id, "created workshop");
+        Ok(id)
+    }
+
+    /// Returns a lease on the workshop's room, loading it if needed.
+    pub async fn lease(&self, id: Uuid) -> Result<Lease, RoomError> {
+        loop {
+            let cell = self
+                .slots()
+                .entry(id)
+                .or_insert_with(|| Slot {
+                    room: Arc::new(OnceCell::new()),
+                    leases: 0,
+                    idle_since: None,
+                    timer_running: false,
+                })
+                .room
+                .clone();
+            let room = match cell.get_or_try_init(|| self.load(id)).await {
+                Ok(room) => room.clone(),
+                Err(error) => {
+                    self.forget_unloaded(id, &cell);
+                    return Err(error);
+                }
+            };
+            let mut slots = self.slots();
+            match slots.get_mut(&id) {
+                Some(slot) if Arc::ptr_eq(&slot.room, &cell) => {
+                    slot.leases += 1;
+                    slot.idle_since = None;
+                    return Ok(Lease {
+                        rooms: self.clone(),
+                        room,
+                    });
+                }
+                // The slot was dropped while we loaded (a failed load next to ours, or an
+                // unload): this copy is not the registered one, so retire it and start over.
+                _ => {
+                    drop(slots);
+                    room.retire();
+                }
+            }
+        }
+    }
+
+    /// Drops a slot whose load failed, unless someone else has since filled or leased it.
+    fn forget_unloaded(&self, id: Uuid, cell: &Arc<OnceCell<Arc<Room>>>) {
+        let mut slots = self.slots();
+        if let Some(slot) = slots.get(&id) {
+            if Arc::ptr_eq(&slot.room, cell) && !slot.room.initialized() && slot.leases == 0 {
+                slots.remove(&id);
+            }
+        }
+    }
+
+    async fn load(&self, id: Uuid) -> Result<Arc<Room>, RoomError> {
+        let ctx = &self.registry.ctx;
+        let store = ctx.store.clone();
+        let stored = blocking(move || store.load(id))
+            .await?
+            .ok_or(RoomError::NotFound)?;
+        let room = Arc::new(Room::restore(
+            id,
+            stored,
+            ctx.clone(),
+            self.registry.shutdown.child_token(),
+        )?);
+        tracing::info!(workshop = %id, client_id = %room.client_id(), "loaded workshop");
+        // Results depend on today's date too, so they may be stale even if nobody edited.
+        room.recompute_and_publish().await?;
+        let span = tracing::info_span!("room", workshop = %id);
+        ctx.tasks
+            .spawn(Arc::clone(&room).recompute_loop().instrument(span));
+        Ok(room)
+    }
+
+    fn release(&self, id: Uuid) {
+        {
+            let mut slots = self.slots();
+            let Some(slot) = slots.get_mut(&id) else {
+                return;
+            };
+            slot.leases = slot.leases.saturating_sub(1);
+            if slot.leases > 0 {
+                return;
+            }
+            slot.idle_since = Some(Instant::now());
+            // Leases are dropped from async tasks; without a runtime (the end of a test)
+            // there is nothing left to unload for.
+            if slot.timer_running || tokio::runtime::Handle::try_current().is_err() {
+                return;
+            }
+            slot.timer_running = true;
+        }
+        let rooms = self.clone();
+        let span = tracing::info_span!("unload", workshop = %id);
+        self.registry
+            .ctx
+            .tasks
+            .spawn(rooms.unload_when_idle(id).instrument(span));
+    }
+
+    /// The slot's unload timer: unloads the room once it has been unused for `idle_unload`,
+    /// and ends early if the room is leased again. One timer per slot, however many leases
+    /// come and go, so a stream of HTTP reads does not pile up sleeping tasks.
+    async fn unload_when_idle(self, id: Uuid) {
+        loop {
+            let Some(idle_since) = self.idle_since_or_stop(id) else {
+                return;
+            };
+            let deadline = idle_since + self.registry.idle_unload;
+            if Instant::now() < deadline {
+                tokio::select! {
+                    () = self.registry.shutdown.cancelled() => return,
+                    () = tokio::time::sleep_until(deadline.into()) => {}
+                }
+                // Check again: the room may have been used in the meantime.
+                continue;
+            }
+            let Some(room) = self
+                .slots()
+                .get(&id)
+                .and_then(|slot| slot.room.get().cloned())
+            else {
+                return;
+            };
+            // Persist first, outside the registry lock; use in the meantime just cancels the
+            // unload below.
+            let covers = match room.compact().await {
+                Ok(covers) => covers,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot persist idle workshop; keeping it loaded");
+                    self.restart_idle_clock(id);
+                    continue;
+                }
+            };
+            let mut slots = self.slots();
+            let Some(slot) = slots.get_mut(&id) else {
+                return;
+            };
+            if slot.leases == 0 && slot.idle_since == Some(idle_since) {
+                if room.retire_if_unchanged(covers) {
+                    slots.remove(&id);
+                    tracing::info!("unloaded idle workshop");
+                    return;
+                }
+                // Changed since the snapshot (a late recompute): wait another idle period.
+                slot.idle_since = Some(Instant::now());
+            }
+            // Otherwise it was used meanwhile: go round with its new idle start, if any.
+        }
+    }
+
+    /// The slot's idle start, or `None` (and the timer marked stopped) if the slot is gone
+    /// or leased.
+    fn idle_since_or_stop(&self, id: Uuid) -> Option<Instant> {
+        let mut slots = self.slots();
+        let slot = slots.get_mut(&id)?;
+        match slot.idle_since {
+            Some(since) if slot.leases == 0 => Some(since),
+            _ => {
+                slot.timer_running = false;
+                None
+            }
+        }
+    }
+
+    fn restart_idle_clock(&self, id: Uuid) {
+        if let Some(slot) = self.slots().get_mut(&id) {
+            if slot.leases == 0 {
+                slot.idle_since = Some(Instant::now());
+            }
+        }
+    }
+
+    /// Persists every loaded room (snapshot and flush) and retires it. Used on shutdown,
+    /// after the connections are closed.
+    pub async fn persist_all(&self) -> Result<(), StoreError> {
+        let rooms: Vec<Arc<Room>> = self
+            .slots()
+            .drain()
+            .filter_map(|(_, slot)| slot.room.get().cloned())
+            .collect();
+        let mut result = Ok(());
+        for room in rooms {
+            if let Err(error) = room.compact().await {
+                tracing::error!(workshop = %room.id(), %error, "cannot persist workshop");
+                result = Err(error);
+            }
+            room.retire();
+        }
+        result
+    }
+}
+
+/// Runs a blocking storage call off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::sync;
+    use tokio::sync::mpsc;
+    use workshop_shared::schema;
+    use yrs::sync::Message;
+    use yrs::updates::decoder::Decode;
+    use yrs::updates::encoder::Encode;
+    use yrs::{GetString, Map, Text, Update};
+
+    fn rooms_with(store: Store, compaction: CompactionLimits) -> Rooms {
+        Rooms::new(
+            store,
+            Clock::system(),
+            RoomSettings {
+                compaction,
+                idle_unload: Duration::from_secs(3600),
+            },
+            TaskTracker::new(),
+            CancellationToken::new(),
+        )
+    }
+
+    fn rooms() -> Rooms {
+        rooms_with(Store::temporary().unwrap(), CompactionLimits::default())
+    }
+
+    /// A client replica holding the room's current document.
+    fn replica(room: &Room) -> Doc {
+        let state = room.read(|txn| txn.encode_state_as_update_v1(&StateVector::default()));
+        let doc = Doc::new();
+        doc.transact_mut()
+            .apply_update(Update::decode_v1(&state).unwrap())
+            .unwrap();
+        doc
+    }
+
+    /// Makes a change on `doc` and returns it as a sync update frame.
+    fn edit(doc: &Doc, change: impl FnOnce(&mut yrs::TransactionMut<'_>)) -> Vec<u8> {
+        let mut txn = doc.transact_mut();
+        change(&mut txn);
+        sync::update_message(&txn.encode_update_v1())
+    }
+
+    fn append_text(doc: &Doc, text: &str) -> Vec<u8> {
+        let body = doc.get_or_insert_text("scratch");
+        edit(doc, |txn| {
+            let len = body.len(txn);
+            body.insert(txn, len, text);
+        })
+    }
+
+    fn peer() -> (Peer, mpsc::Receiver<Outgoing>) {
+        let (outbox, inbox) = mpsc::channel(64);
+        (
+            Peer {
+                outbox,
+                too_slow: CancellationToken::new(),
+            },
+            inbox,
+        )
+    }
+
+    /// Every sync update received so far, applied to `doc`.
+    fn drain_into(inbox: &mut mpsc::Receiver<Outgoing>, doc: &Doc) -> usize {
+        let mut updates = 0;
+        while let Ok(Outgoing::Frame(frame)) = inbox.try_recv() {
+            for message in sync::decode_frame(&frame).unwrap() {
+                if let sync::Inbound::Update { update, .. } = message {
+                    doc.transact_mut().apply_update(update).unwrap();
+                    updates += 1;
+                }
+            }
+        }
+        updates
+    }
+
+    fn stored_state(store: &Store, id: Uuid) -> Doc {
+        let stored = store.load(id).unwrap().unwrap();
+        let doc = Doc::new();
+        let mut txn = doc.transact_mut();
+        for bytes in stored.snapshot.iter().chain(&stored.updates) {
+            txn.apply_update(Update::decode_v1(bytes).unwrap()).unwrap();
+        }
+        drop(txn);
+        doc
+    }
+
+    #[tokio::test]
+    async fn unknown_workshop_is_not_found_and_leaves_nothing_loaded() {
+        let rooms = rooms();
+        assert!(matches!(
+            rooms.lease(Uuid::new_v4()).await,
+            Err(RoomError::NotFound)
+        ));
+        assert_eq!(rooms.loaded(), 0);
+        assert!(rooms.slots().is_empty());
+    }
+
+    #[tokio::test]
+    async fn created_workshop_loads_with_template_and_results() {
+        let rooms = rooms();
+        let id = rooms
+            .create("Autumn".into(), "Northshire".into())
+            .await
+            .unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let meta = room.read(|txn| workshop_shared::model::read_meta_summary(txn));
+        assert_eq!(meta.title.as_deref(), Some("Autumn"));
+        let has_results = room.read(|txn| {
+            txn.get_map(schema::RESULTS)
+                .is_some_and(|results| results.len(txn) > 0)
+        });
+        assert!(has_results, "results are computed at creation");
+        // A second lease shares the loaded room.
+        let again = rooms.lease(id).await.unwrap();
+        assert!(Arc::ptr_eq(&room, &again));
+        assert_eq!(rooms.loaded(), 1);
+    }
+
+    #[tokio::test]
+    async fn every_load_gets_a_fresh_client_id() {
+        let rooms = rooms();
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let first = rooms.lease(id).await.unwrap();
+        let first_id = first.client_id();
+        drop(first);
+        rooms.persist_all().await.unwrap();
+        assert_eq!(rooms.loaded(), 0);
+        let second = rooms.lease(id).await.unwrap();
+        assert_ne!(second.client_id(), first_id);
+    }
+
+    #[tokio::test]
+    async fn an_update_is_persisted_and_relayed_to_the_others_only() {
+        let store = Store::temporary().unwrap();
+        let rooms = rooms_with(store.clone(), CompactionLimits::default());
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let (author, mut author_inbox) = peer();
+        let (other, mut other_inbox) = peer();
+        room.join(1, author);
+        room.join(2, other);
+
+        let client = replica(&room);
+        let frame = append_text(&client, "hello");
+        room.receive(1, &frame).await.unwrap();
+
+        // Durable: a fresh replay of the store has it.
+        let replay = stored_state(&store, id);
+        let scratch = replay.get_or_insert_text("scratch");
+        assert_eq!(scratch.get_string(&replay.transact()), "hello");
+
+        // Relayed to the other peer as the exact frame the author sent ...
+        let mut other_frames = Vec::new();
+        while let Ok(Outgoing::Frame(frame)) = other_inbox.try_recv() {
+            other_frames.push(frame.to_vec());
+        }
+        assert!(other_frames.contains(&frame));
+        // ... and never echoed to the author.
+        while let Ok(Outgoing::Frame(got)) = author_inbox.try_recv() {
+            assert_ne!(got.to_vec(), frame);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_client_write_into_results_is_overwritten_for_everyone() {
+        let rooms = rooms();
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let (author, mut author_inbox) = peer();
+        room.join(1, author);
+        let client = replica(&room);
+        let results = client.get_or_insert_map(schema::RESULTS);
+        let frame = edit(&client, |txn| {
+            results.insert(txn, "recommended", "forged");
+            results.insert(txn, "stray", 1);
+        });
+        room.receive(1, &frame).await.unwrap();
+        // The recompute task runs on its own; HTTP's path runs the same code synchronously.
+        room.recompute_and_publish().await.unwrap();
+
+        assert!(drain_into(&mut author_inbox, &client) > 0);
+        let txn = client.transact();
+        assert!(results.get(&txn, "stray").is_none());
+        assert_ne!(
+            results.get(&txn, "recommended"),
+            Some(yrs::Out::Any(yrs::Any::from("forged")))
+        );
+        let server_view = room.read(|txn| {
+            txn.get_map(schema::RESULTS)
+                .and_then(|m| m.get(txn, "stray"))
+                .is_none()
+        });
+        assert!(server_view);
+    }
+
+    #[tokio::test]
+    async fn a_title_edit_refreshes_the_workshop_record() {
+        let store = Store::temporary().unwrap();
+        let rooms = rooms_with(store.clone(), CompactionLimits::default());
+        let id = rooms.create("Old".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let client = replica(&room);
+        let meta = client.get_or_insert_map(schema::META);
+        let frame = edit(&client, |txn| {
+            meta.insert(txn, schema::key::TITLE, "New");
+        });
+        room.receive(1, &frame).await.unwrap();
+        room.recompute_and_publish().await.unwrap();
+        assert_eq!(store.workshop(id).unwrap().unwrap().title, "New");
+    }
+
+    #[tokio::test]
+    async fn compaction_keeps_the_content_identical() {
+        let store = Store::temporary().unwrap();
+        let limits = CompactionLimits {
+            after_updates: 1_000_000,
+            after_bytes: u64::MAX,
+        };
+        let rooms = rooms_with(store.clone(), limits);
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let client = replica(&room);
+        for i in 0..20 {
+            room.receive(1, &append_text(&client, &format!("{i},")))
+                .await
+                .unwrap();
+        }
+        let before = store.load(id).unwrap().unwrap();
+        assert!(before.updates.len() >= 20);
+        let json_before = serde_json::to_string(&stored_json(&store, id)).unwrap();
+
+        room.compact().await.unwrap();
+
+        let after = store.load(id).unwrap().unwrap();
+        assert!(after.updates.is_empty());
+        assert_eq!(after.next_seq, before.next_seq);
+        assert_eq!(
+            serde_json::to_string(&stored_json(&store, id)).unwrap(),
+            json_before
+        );
+        let replay = stored_state(&store, id);
+        let scratch = replay.get_or_insert_text("scratch");
+        let expected: String = (0..20).map(|i| format!("{i},")).collect();
+        assert_eq!(scratch.get_string(&replay.transact()), expected);
+
+        // Appends after a compaction continue the sequence and survive a reload.
+        room.receive(1, &append_text(&client, "tail"))
+            .await
+            .unwrap();
+        drop(room);
+        rooms.persist_all().await.unwrap();
+        let reloaded = rooms.lease(id).await.unwrap();
+        let text = reloaded.read(|txn| {
+            txn.get_text("scratch")
+                .map(|t| t.get_string(txn))
+                .unwrap_or_default()
+        });
+        assert_eq!(text, format!("{expected}tail"));
+    }
+
+    fn stored_json(store: &Store, id: Uuid) -> serde_json::Value {
+        let doc = stored_state(store, id);
+        // Root refs first: getting one takes a write transaction.
+        let scratch = doc.get_or_insert_text("scratch");
+        let txn = doc.transact();
+        let mut json = workshop_shared::export::document_json(&txn);
+        json["scratch"] = scratch.get_string(&txn).into();
+        json
+    }
+
+    #[tokio::test]
+    async fn passing_the_threshold_compacts_the_log() {
+        let store = Store::temporary().unwrap();
+        let limits = CompactionLimits {
+            after_updates: 5,
+            after_bytes: u64::MAX,
+        };
+        let tasks = TaskTracker::new();
+        let rooms = Rooms::new(
+            store.clone(),
+            Clock::system(),
+            RoomSettings {
+                compaction: limits,
+                idle_unload: Duration::from_secs(3600),
+            },
+            tasks.clone(),
+            CancellationToken::new(),
+        );
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let client = replica(&room);
+        for i in 0..12 {
+            room.receive(1, &append_text(&client, &i.to_string()))
+                .await
+                .unwrap();
+        }
+        // Wait for the scheduled compactions (and nothing else is tracked but the
+        // recompute loop, so stop it first).
+        room.retire();
+        tasks.close();
+        tasks.wait().await;
+        let stored = store.load(id).unwrap().unwrap();
+        assert!(
+            stored.updates.len() < 5,
+            "log has {} entries",
+            stored.updates.len()
+        );
+    }
+
+    #[tokio::test]
+    async fn leaving_removes_the_awareness_states_it_introduced() {
+        let rooms = rooms();
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let (leaver, _leaver_inbox) = peer();
+        let (stayer, mut stayer_inbox) = peer();
+        room.join(1, leaver);
+        room.join(2, stayer);
+
+        let mut presence = yrs::sync::Awareness::new(Doc::new());
+        presence
+            .set_local_state(serde_json::json!({"name": "ann"}))
+            .unwrap();
+        let client = presence.client_id();
+        let frame = Message::Awareness(presence.update().unwrap()).encode_v1();
+        room.receive(1, &frame).await.unwrap();
+        room.leave(1);
+
+        let mut last_state = None;
+        while let Ok(Outgoing::Frame(frame)) = stayer_inbox.try_recv() {
+            for message in sync::decode_frame(&frame).unwrap() {
+                if let sync::Inbound::Awareness(update) = message {
+                    if let Some(entry) = update.clients.get(&client) {
+                        last_state = Some(entry.json.to_string());
+                    }
+                }
+            }
+        }
+        assert_eq!(last_state.as_deref(), Some("null"));
+        // A newcomer is not greeted with the departed state.
+        let (newcomer, mut newcomer_inbox) = peer();
+        room.join(3, newcomer);
+        let mut frames = 0;
+        while let Ok(Outgoing::Frame(frame)) = newcomer_inbox.try_recv() {
+            frames += 1;
+            let first = sync::decode_frame(&frame).unwrap();
+            assert!(matches!(first.as_slice(), [sync::Inbound::SyncStep1(_)]));
+        }
+        assert_eq!(frames, 1);
+    }
+
+    #[tokio::test]
+    async fn a_frame_with_a_malformed_message_is_rejected_whole() {
+        let rooms = rooms();
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let client = replica(&room);
+        let mut frame = append_text(&client, "kept");
+        frame.extend_from_slice(&[0, 7, 0]);
+        assert!(matches!(
+            room.receive(1, &frame).await,
+            Err(RoomError::Sync(_))
+        ));
+        // The whole frame is decoded before anything is applied, so nothing was kept.
+        let text = room.read(|txn| txn.get_text("scratch").map(|t| t.get_string(txn)));
+        assert_eq!(text.unwrap_or_default(), "");
+    }
+
+    #[tokio::test]
+    async fn a_leased_room_is_never_unloaded() {
+        let rooms = Rooms::new(
+            Store::temporary().unwrap(),
+            Clock::system(),
+            RoomSettings {
+                compaction: CompactionLimits::default(),
+                idle_unload: Duration::from_millis(1),
+            },
+            TaskTracker::new(),
+            CancellationToken::new(),
+        );
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        // Many short leases (HTTP reads) start at most one timer, and a held lease wins.
+        for _ in 0..20 {
+            drop(rooms.lease(id).await.unwrap());
+        }
+        let held = rooms.lease(id).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(rooms.loaded(), 1);
+        let again = rooms.lease(id).await.unwrap();
+        assert!(
+            Arc::ptr_eq(&held, &again),
+            "the held room stays the registered one"
+        );
+    }
+
+    #[tokio::test]
+    async fn idle_rooms_are_unloaded_after_persisting() {
+        let store = Store::temporary().unwrap();
+        let rooms = Rooms::new(
+            store.clone(),
+            Clock::system(),
+            RoomSettings {
+                compaction: CompactionLimits::default(),
+                idle_unload: Duration::from_millis(10),
+            },
+            TaskTracker::new(),
+            CancellationToken::new(),
+        );
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let client = replica(&room);
+        room.receive(1, &append_text(&client, "x")).await.unwrap();
+        drop(room);
+        for _ in 0..500 {
+            if rooms.loaded() == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(rooms.loaded(), 0, "room was not unloaded");
+        let stored = store.load(id).unwrap().unwrap();
+        assert!(stored.updates.is_empty(), "unloading writes a snapshot");
+    }
+}

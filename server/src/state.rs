@@ -1,0 +1,108 @@
+//! The state shared by every handler, and the server's shutdown sequence.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::rooms::{CompactionLimits, ConnId, RoomSettings, Rooms};
+use crate::store::{Store, StoreError};
+
+/// Tunables of a running server, taken from [`Config`] or set directly by tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// Largest WebSocket message accepted, in bytes.
+    pub max_frame_bytes: usize,
+    /// How rooms are compacted and unloaded.
+    pub rooms: RoomSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_frame_bytes: 1024 * 1024,
+            rooms: RoomSettings::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// The settings a [`Config`] asks for.
+    pub fn from_config(config: &Config) -> Settings {
+        Settings {
+            max_frame_bytes: usize::try_from(config.max_frame_bytes).unwrap_or(usize::MAX),
+            rooms: RoomSettings {
+                compaction: CompactionLimits {
+                    after_updates: config.compact_after_updates,
+                    after_bytes: config.compact_after_bytes,
+                },
+                idle_unload: config.idle_unload(),
+            },
+        }
+    }
+}
+
+/// Handle on everything the handlers share; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub(crate) rooms: Rooms,
+    pub(crate) store: Store,
+    pub(crate) settings: Settings,
+    /// Cancelled when the server shuts down; every connection and background task watches it.
+    pub(crate) shutdown: CancellationToken,
+    /// Every connection and background task, so shutdown can wait for them.
+    pub(crate) tasks: TaskTracker,
+    next_conn: Arc<AtomicU64>,
+}
+
+impl AppState {
+    /// Builds the state over an open store. Must be called inside a Tokio runtime.
+    pub fn new(store: Store, clock: Clock, settings: Settings) -> AppState {
+        let shutdown = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        AppState {
+            rooms: Rooms::new(
+                store.clone(),
+                clock,
+                settings.rooms,
+                tasks.clone(),
+                shutdown.clone(),
+            ),
+            store,
+            settings,
+            shutdown,
+            tasks,
+            next_conn: Arc::new(AtomicU64::new(1)),
+        }
+    }
+
+    /// The loaded workshops.
+    pub fn rooms(&self) -> &Rooms {
+        &self.rooms
+    }
+
+    /// Cancelled once shutdown begins.
+    pub fn shutdown_token(&self) -> &CancellationToken {
+        &self.shutdown
+    }
+
+    pub(crate) fn next_conn_id(&self) -> ConnId {
+        self.next_conn.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Closes every connection (1001), waits for them and for background work, then
+    /// persists every loaded room and flushes the database.
+    pub async fn shut_down(&self) -> Result<(), StoreError> {
+        self.shutdown.cancel();
+        self.tasks.close();
+        self.tasks.wait().await;
+        self.rooms.persist_all().await?;
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.flush())
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}

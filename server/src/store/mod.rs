@@ -1,0 +1,398 @@
+//! Durable storage of workshops in sled.
+//!
+//! Two trees:
+//!
+//! - `workshops`: workshop id (16 bytes) → JSON [`WorkshopRecord`] (title, place, times). A
+//!   workshop exists exactly when its record exists.
+//! - `docs`: the Yjs document of each workshop, as one snapshot plus an update log.
+//!   - key `id` (16 bytes) → snapshot: big-endian u64 `covers` followed by a v1 update of
+//!     the whole document. Every log entry with a sequence below `covers` is contained in it.
+//!   - key `id ++ seq` (16 + 8 bytes, big-endian) → one v1 update appended after the snapshot.
+//!
+//!   Both kinds share the id prefix, so one prefix scan returns the snapshot first (the shorter
+//!   key sorts first) and then the log in sequence order, and one [`sled::Batch`] can replace
+//!   the snapshot and drop the entries it covers atomically.
+//!
+//! Calls here are synchronous and touch sled's in-memory pages only; durability comes from
+//! [`Store::flush`], which [`Flusher`] batches across callers (group commit).
+
+mod flusher;
+
+pub use flusher::Flusher;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use uuid::Uuid;
+
+/// Length of a snapshot's header: the big-endian sequence it covers.
+const SNAPSHOT_HEADER_LEN: usize = 8;
+/// Length of a log key: workshop id then big-endian sequence.
+const LOG_KEY_LEN: usize = 16 + 8;
+
+/// Failure of the storage layer.
+#[derive(Debug, Clone, Error)]
+pub enum StoreError {
+    /// sled reported an I/O or internal error.
+    #[error("storage failure: {0}")]
+    Sled(Arc<sled::Error>),
+    /// A stored value could not be decoded.
+    #[error("stored data of workshop {id} is corrupt: {reason}")]
+    Corrupt {
+        /// The workshop whose data is corrupt.
+        id: Uuid,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// The background flusher is gone (the server is shutting down).
+    #[error("storage flusher has stopped")]
+    FlusherStopped,
+    /// A blocking storage task panicked or was cancelled.
+    #[error("storage task failed: {0}")]
+    Task(String),
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(error: sled::Error) -> Self {
+        StoreError::Sled(Arc::new(error))
+    }
+}
+
+/// What the server keeps about a workshop besides its document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkshopRecord {
+    /// Title, refreshed from the document's `meta` when the room persists.
+    pub title: String,
+    /// Place being assessed, refreshed like the title.
+    pub place: String,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+    /// RFC 3339 time of the last persisted change.
+    pub updated_at: String,
+}
+
+/// A workshop's document as stored: what [`Store::load`] returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StoredDoc {
+    /// The last snapshot, a v1 update of the whole document, if one was written.
+    pub snapshot: Option<Vec<u8>>,
+    /// The v1 updates appended after the snapshot, in sequence order.
+    pub updates: Vec<Vec<u8>>,
+    /// The sequence number the next appended update must use.
+    pub next_seq: u64,
+    /// Total bytes of `updates`, for the compaction threshold.
+    pub log_bytes: u64,
+}
+
+/// Handle on the sled database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    workshops: sled::Tree,
+    docs: sled::Tree,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database in `dir`.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        Store::from_db(sled::Config::new().path(dir).open()?)
+    }
+
+    /// Opens a database that lives in a temporary directory and is deleted on drop (tests).
+    pub fn temporary() -> Result<Store, StoreError> {
+        Store::from_db(sled::Config::new().temporary(true).open()?)
+    }
+
+    fn from_db(db: sled::Db) -> Result<Store, StoreError> {
+        Ok(Store {
+            workshops: db.open_tree("workshops")?,
+            docs: db.open_tree("docs")?,
+            db,
+        })
+    }
+
+    /// Stores a new workshop: its first snapshot, then its record.
+    ///
+    /// The record goes last because its presence is what makes the workshop exist: a crash in
+    /// between leaves an orphan snapshot nobody can reach, never a workshop without a document.
+    pub fn create(
+        &self,
+        id: Uuid,
+        record: &WorkshopRecord,
+        snapshot: &[u8],
+    ) -> Result<(), StoreError> {
+        self.docs
+            .insert(id.as_bytes(), snapshot_value(0, snapshot))?;
+        self.workshops
+            .insert(id.as_bytes(), encode_record(record))?;
+        Ok(())
+    }
+
+    /// The record of one workshop, `None` if it does not exist.
+    pub fn workshop(&self, id: Uuid) -> Result<Option<WorkshopRecord>, StoreError> {
+        match self.workshops.get(id.as_bytes())? {
+            None => Ok(None),
+            Some(bytes) => decode_record(id, &bytes).map(Some),
+        }
+    }
+
+    /// Every workshop record, in id order. Undecodable records are skipped with a warning so
+    /// one damaged entry cannot hide all the others.
+    pub fn list(&self) -> Result<Vec<(Uuid, WorkshopRecord)>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.workshops.iter() {
+            let (key, value) = entry?;
+            let Ok(id) = Uuid::from_slice(&key) else {
+                tracing::warn!(key = ?key, "skipping workshop record with a malformed key");
+                continue;
+            };
+            match decode_record(id, &value) {
+                Ok(record) => out.push((id, record)),
+                Err(error) => tracing::warn!(%error, "skipping unreadable workshop record"),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Refreshes a workshop's `updated_at` and, where given, its title and place.
+    /// Does nothing if the workshop does not exist.
+    pub fn touch(
+        &self,
+        id: Uuid,
+        title: Option<String>,
+        place: Option<String>,
+        updated_at: String,
+    ) -> Result<(), StoreError> {
+        let Some(mut record) = self.workshop(id)? else {
+            return Ok(());
+        };
+        if let Some(title) = title {
+            record.title = title;
+        }
+        if let Some(place) = place {
+            record.place = place;
+        }
+        record.updated_at = updated_at;
+        self.workshops
+            .insert(id.as_bytes(), encode_record(&record))?;
+        Ok(())
+    }
+
+    /// Loads a workshop's document: `None` if the workshop does not exist.
+    pub fn load(&self, id: Uuid) -> Result<Option<StoredDoc>, StoreError> {
+        if !self.workshops.contains_key(id.as_bytes())? {
+            return Ok(None);
+        }
+        let mut stored = StoredDoc::default();
+        for entry in self.docs.scan_prefix(id.as_bytes()) {
+            let (key, value) = entry?;
+            if key.len() == 16 {
+                if value.len() < SNAPSHOT_HEADER_LEN {
+                    return Err(corrupt(id, "snapshot shorter than its header"));
+                }
+                let (header, body) = value.split_at(SNAPSHOT_HEADER_LEN);
+                stored.next_seq = stored.next_seq.max(be_u64(header));
+                stored.snapshot = Some(body.to_vec());
+            } else if key.len() == LOG_KEY_LEN {
+                let seq = be_u64(&key[16..]);
+                stored.next_seq = stored.next_seq.max(seq.saturating_add(1));
+                stored.log_bytes += value.len() as u64;
+                stored.updates.push(value.to_vec());
+            } else {
+                return Err(corrupt(id, "document key of unexpected length"));
+            }
+        }
+        Ok(Some(stored))
+    }
+
+    /// Appends one update to a workshop's log under sequence `seq`.
+    /// Not durable until the next [`Store::flush`].
+    pub fn append(&self, id: Uuid, seq: u64, update: &[u8]) -> Result<(), StoreError> {
+        self.docs.insert(log_key(id, seq), update)?;
+        Ok(())
+    }
+
+    /// Replaces the snapshot with `snapshot` and removes every log entry with a sequence
+    /// below `covers`, in one atomic batch.
+    ///
+    /// The caller guarantees that `snapshot` contains every update logged below `covers`.
+    /// Returns how many log entries were removed.
+    pub fn compact(&self, id: Uuid, snapshot: &[u8], covers: u64) -> Result<usize, StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut removed = 0;
+        for key in self.docs.range(log_key(id, 0)..log_key(id, covers)).keys() {
+            batch.remove(key?);
+            removed += 1;
+        }
+        batch.insert(id.as_bytes(), snapshot_value(covers, snapshot));
+        self.docs.apply_batch(batch)?;
+        Ok(removed)
+    }
+
+    /// Writes everything inserted so far to disk. Blocking: call it from
+    /// `spawn_blocking` or through [`Flusher`].
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+}
+
+fn log_key(id: Uuid, seq: u64) -> [u8; LOG_KEY_LEN] {
+    let mut key = [0; LOG_KEY_LEN];
+    key[..16].copy_from_slice(id.as_bytes());
+    key[16..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+fn snapshot_value(covers: u64, snapshot: &[u8]) -> Vec<u8> {
+    let mut value = Vec::with_capacity(SNAPSHOT_HEADER_LEN + snapshot.len());
+    value.extend_from_slice(&covers.to_be_bytes());
+    value.extend_from_slice(snapshot);
+    value
+}
+
+/// Reads a big-endian u64 from the first 8 bytes; callers check the length first.
+fn be_u64(bytes: &[u8]) -> u64 {
+    let mut buf = [0; 8];
+    buf.copy_from_slice(&bytes[..8]);
+    u64::from_be_bytes(buf)
+}
+
+fn encode_record(record: &WorkshopRecord) -> Vec<u8> {
+    // Serialising a struct of strings into JSON cannot fail.
+    serde_json::to_vec(record).unwrap_or_default()
+}
+
+fn decode_record(id: Uuid, bytes: &[u8]) -> Result<WorkshopRecord, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(id, &format!("workshop record: {e}")))
+}
+
+fn corrupt(id: Uuid, reason: &str) -> StoreError {
+    StoreError::Corrupt {
+        id,
+        reason: reason.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn record(title: &str) -> WorkshopRecord {
+        WorkshopRecord {
+            title: title.into(),
+            place: "Northshire".into(),
+            created_at: "2026-11-23T09:00:00.000Z".into(),
+            updated_at: "2026-11-23T09:00:00.000Z".into(),
+        }
+    }
+
+    #[test]
+    fn unknown_workshop_loads_as_none() {
+        let store = Store::temporary().unwrap();
+        assert_eq!(store.load(Uuid::new_v4()).unwrap(), None);
+        assert_eq!(store.workshop(Uuid::new_v4()).unwrap(), None);
+    }
+
+    #[test]
+    fn create_append_flush_load_returns_snapshot_then_log_in_order() {
+        let store = Store::temporary().unwrap();
+        let id = Uuid::new_v4();
+        let other = Uuid::new_v4();
+        store.create(id, &record("a"), b"snap").unwrap();
+        store.create(other, &record("b"), b"other").unwrap();
+        // Sequence 256 sorts after 2 only with big-endian keys.
+        store.append(id, 256, b"third").unwrap();
+        store.append(id, 1, b"first").unwrap();
+        store.append(id, 2, b"second").unwrap();
+        store.append(other, 1, b"foreign").unwrap();
+        store.flush().unwrap();
+
+        let loaded = store.load(id).unwrap().unwrap();
+        assert_eq!(loaded.snapshot.as_deref(), Some(&b"snap"[..]));
+        assert_eq!(
+            loaded.updates,
+            vec![b"first".to_vec(), b"second".to_vec(), b"third".to_vec()]
+        );
+        assert_eq!(loaded.next_seq, 257);
+        assert_eq!(loaded.log_bytes, 16);
+    }
+
+    #[test]
+    fn compaction_replaces_covered_entries_and_keeps_later_ones() {
+        let store = Store::temporary().unwrap();
+        let id = Uuid::new_v4();
+        store.create(id, &record("a"), b"s0").unwrap();
+        for seq in 0..5 {
+            store.append(id, seq, &[seq as u8]).unwrap();
+        }
+        let removed = store.compact(id, b"s1", 3).unwrap();
+        assert_eq!(removed, 3);
+
+        let loaded = store.load(id).unwrap().unwrap();
+        assert_eq!(loaded.snapshot.as_deref(), Some(&b"s1"[..]));
+        assert_eq!(loaded.updates, vec![vec![3], vec![4]]);
+        assert_eq!(loaded.next_seq, 5);
+    }
+
+    #[test]
+    fn next_seq_survives_a_compaction_that_empties_the_log() {
+        let store = Store::temporary().unwrap();
+        let id = Uuid::new_v4();
+        store.create(id, &record("a"), b"s0").unwrap();
+        store.append(id, 0, b"u").unwrap();
+        store.append(id, 1, b"u").unwrap();
+        store.compact(id, b"s1", 2).unwrap();
+        let loaded = store.load(id).unwrap().unwrap();
+        assert!(loaded.updates.is_empty());
+        assert_eq!(loaded.next_seq, 2);
+    }
+
+    #[test]
+    fn touch_refreshes_record_and_list_returns_all() {
+        let store = Store::temporary().unwrap();
+        let id = Uuid::new_v4();
+        store.create(id, &record("old"), b"s").unwrap();
+        store
+            .touch(
+                id,
+                Some("new".into()),
+                None,
+                "2026-11-24T00:00:00.000Z".into(),
+            )
+            .unwrap();
+        let got = store.workshop(id).unwrap().unwrap();
+        assert_eq!(got.title, "new");
+        assert_eq!(got.place, "Northshire");
+        assert_eq!(got.updated_at, "2026-11-24T00:00:00.000Z");
+        // Touching an unknown workshop must not create it.
+        store.touch(Uuid::new_v4(), None, None, "x".into()).unwrap();
+        assert_eq!(store.list().unwrap(), vec![(id, got)]);
+    }
+
+    #[test]
+    fn data_survives_reopening_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let id = Uuid::new_v4();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            store.create(id, &record("a"), b"s").unwrap();
+            store.append(id, 0, b"u").unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let loaded = store.load(id).unwrap().unwrap();
+        assert_eq!(loaded.snapshot.as_deref(), Some(&b"s"[..]));
+        assert_eq!(loaded.updates, vec![b"u".to_vec()]);
+    }
+}

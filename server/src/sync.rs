@@ -1,0 +1,486 @@
+//! The y-sync protocol for one connection: bytes in, messages out, no sockets.
+//!
+//! [`decode_frame`] turns one WebSocket frame into every message it holds, failing on any
+//! malformed or unsupported one before anything is applied. [`apply`] applies one message to
+//! a room's [`Awareness`] (which owns the document) and says what should happen next: a reply
+//! to the sender, a document update to persist and relay, or an awareness change to relay.
+//! The room decides who receives what and when; this module only speaks the protocol.
+//!
+//! Outgoing messages are encoded with [`yrs::sync::Message`]. Incoming frames are parsed here
+//! rather than with [`yrs::sync::MessageReader`] because the reader treats a truncated last
+//! message as a clean end of frame, which would silently drop a client's broken update.
+
+use thiserror::Error;
+use yrs::encoding::read::{self, Cursor, Read};
+use yrs::sync::protocol::{
+    MSG_AUTH, MSG_AWARENESS, MSG_QUERY_AWARENESS, MSG_SYNC, MSG_SYNC_STEP_1, MSG_SYNC_STEP_2,
+    MSG_SYNC_UPDATE, PERMISSION_DENIED,
+};
+use yrs::sync::{awareness, Awareness, AwarenessUpdate, Message, SyncMessage};
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{ClientID, ReadTxn, StateVector, Transact, Update};
+
+/// The v1 encoding of an update that changes nothing: no blocks, empty delete set.
+const EMPTY_UPDATE_V1: [u8; 2] = [0, 0];
+
+/// Why a frame from a client was rejected. Any of these closes that connection with 1007.
+#[derive(Debug, Error)]
+pub enum SyncError {
+    /// The bytes do not form valid y-sync messages.
+    #[error("malformed message: {0}")]
+    Malformed(#[from] read::Error),
+    /// The top-level message tag is not one of sync, awareness, auth, awareness query.
+    #[error("unsupported message type {0}")]
+    UnsupportedMessage(u8),
+    /// The sync sub-tag is not one of step 1, step 2, update.
+    #[error("unsupported sync message type {0}")]
+    UnsupportedSyncMessage(u8),
+    /// The document refused a well-formed update.
+    #[error("update rejected: {0}")]
+    Update(#[from] yrs::error::UpdateError),
+    /// The awareness state refused an update.
+    #[error("awareness update rejected: {0}")]
+    Awareness(#[from] awareness::Error),
+}
+
+/// One decoded message from a client.
+#[derive(Debug)]
+pub enum Inbound {
+    /// The client's state vector: it wants what it is missing.
+    SyncStep1(StateVector),
+    /// Document changes (sent as sync step 2 or as an update; both are applied alike).
+    Update {
+        /// The update exactly as the client sent it, kept for the log and for relaying.
+        bytes: Vec<u8>,
+        /// The same update decoded.
+        update: Update,
+    },
+    /// Presence states of one or more awareness clients.
+    Awareness(AwarenessUpdate),
+    /// The client asks for every known awareness state.
+    AwarenessQuery,
+    /// Authentication message; authentication is not implemented, so it is ignored.
+    Auth,
+}
+
+/// What applying one [`Inbound`] message calls for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Send these encoded message bytes back to the sender only.
+    Reply(Vec<u8>),
+    /// The document took in this update: persist it, then relay it to the other peers.
+    DocUpdate {
+        /// The update as received.
+        update: Vec<u8>,
+        /// Whether the document's content changed (false when the update only waits in the
+        /// document's pending queue for missing predecessors).
+        changed: bool,
+    },
+    /// Awareness states changed: relay `relay` to the other peers.
+    Awareness {
+        /// An encoded awareness message to relay.
+        relay: Vec<u8>,
+        /// Clients whose state this message set (the sender now speaks for them).
+        set: Vec<ClientID>,
+        /// Clients whose state this message removed.
+        removed: Vec<ClientID>,
+    },
+    /// Nothing to do (duplicate update, stale awareness, auth).
+    Nothing,
+}
+
+/// Decodes every message of one binary frame.
+pub fn decode_frame(frame: &[u8]) -> Result<Vec<Inbound>, SyncError> {
+    let mut cursor = Cursor::new(frame);
+    let mut messages = Vec::new();
+    while cursor.has_content() {
+        messages.push(decode_message(&mut cursor)?);
+    }
+    Ok(messages)
+}
+
+fn decode_message(cursor: &mut Cursor<'_>) -> Result<Inbound, SyncError> {
+    let tag: u8 = cursor.read_var()?;
+    match tag {
+        MSG_SYNC => {
+            // The sub-tag is checked before the payload is read, so an unknown one is
+            // reported as such rather than as whatever its bytes happen to decode to.
+            match cursor.read_var::<u8>()? {
+                MSG_SYNC_STEP_1 => Ok(Inbound::SyncStep1(StateVector::decode_v1(
+                    cursor.read_buf()?,
+                )?)),
+                MSG_SYNC_STEP_2 | MSG_SYNC_UPDATE => {
+                    let payload = cursor.read_buf()?;
+                    Ok(Inbound::Update {
+                        update: Update::decode_v1(payload)?,
+                        bytes: payload.to_vec(),
+                    })
+                }
+                other => Err(SyncError::UnsupportedSyncMessage(other)),
+            }
+        }
+        MSG_AWARENESS => Ok(Inbound::Awareness(AwarenessUpdate::decode_v1(
+            cursor.read_buf()?,
+        )?)),
+        MSG_AUTH => {
+            let permission: u8 = cursor.read_var()?;
+            if permission == PERMISSION_DENIED {
+                cursor.read_string()?;
+            }
+            Ok(Inbound::Auth)
+        }
+        MSG_QUERY_AWARENESS => Ok(Inbound::AwarenessQuery),
+        other => Err(SyncError::UnsupportedMessage(other)),
+    }
+}
+
+/// Applies one message to the room's awareness and document.
+pub fn apply(awareness: &mut Awareness, message: Inbound) -> Result<Outcome, SyncError> {
+    match message {
+        Inbound::SyncStep1(state_vector) => {
+            let diff = awareness
+                .doc()
+                .transact()
+                .encode_state_as_update_v1(&state_vector);
+            Ok(Outcome::Reply(
+                Message::Sync(SyncMessage::SyncStep2(diff)).encode_v1(),
+            ))
+        }
+        Inbound::Update { bytes, update } => {
+            let mut txn = awareness.doc().transact_mut();
+            txn.apply_update(update)?;
+            let changed = !is_empty_update(&txn.encode_update_v1());
+            // An update whose predecessors are missing changes nothing yet, but it must still
+            // be kept: it applies once they arrive, here or after a reload.
+            if changed || txn.has_missing_updates() {
+                Ok(Outcome::DocUpdate {
+                    update: bytes,
+                    changed,
+                })
+            } else {
+                Ok(Outcome::Nothing)
+            }
+        }
+        Inbound::Awareness(update) => {
+            let relay = Message::Awareness(update.clone()).encode_v1();
+            match awareness.apply_update_summary(update)? {
+                None => Ok(Outcome::Nothing),
+                Some(summary) => {
+                    let mut set = summary.added;
+                    set.extend(summary.updated);
+                    Ok(Outcome::Awareness {
+                        relay,
+                        set,
+                        removed: summary.removed,
+                    })
+                }
+            }
+        }
+        Inbound::AwarenessQuery => Ok(Outcome::Reply(
+            Message::Awareness(awareness.update()?).encode_v1(),
+        )),
+        Inbound::Auth => Ok(Outcome::Nothing),
+    }
+}
+
+/// The messages a joining client gets, each to go in its own frame: sync step 1 with the
+/// server's state vector, then the known awareness states if there are any.
+pub fn greeting(awareness: &Awareness) -> Vec<Vec<u8>> {
+    let state_vector = awareness.doc().transact().state_vector();
+    let mut messages = vec![Message::Sync(SyncMessage::SyncStep1(state_vector)).encode_v1()];
+    // `update()` only fails for clients it does not know, and it asks about its own.
+    if let Ok(states) = awareness.update() {
+        if !states.clients.is_empty() {
+            messages.push(Message::Awareness(states).encode_v1());
+        }
+    }
+    messages
+}
+
+/// Whether a v1 update carries no change at all.
+pub fn is_empty_update(update: &[u8]) -> bool {
+    update == EMPTY_UPDATE_V1
+}
+
+/// Encodes a document update as a sync update message.
+pub fn update_message(update: &[u8]) -> Vec<u8> {
+    Message::Sync(SyncMessage::Update(update.to_vec())).encode_v1()
+}
+
+/// An awareness message with no states. Applying it is a no-op, but it counts as traffic for
+/// clients (like y-websocket's) that reconnect after a quiet spell, which WebSocket pings do
+/// not reach in browsers.
+pub fn keepalive_message() -> Vec<u8> {
+    Message::Awareness(AwarenessUpdate {
+        clients: Default::default(),
+    })
+    .encode_v1()
+}
+
+/// Removes the states of `clients` (a connection that left) and returns the awareness
+/// message telling the others, or `None` if none of them had a state.
+pub fn remove_clients(awareness: &mut Awareness, clients: &[ClientID]) -> Option<Vec<u8>> {
+    let present: Vec<ClientID> = clients
+        .iter()
+        .copied()
+        .filter(|client| {
+            awareness
+                .iter()
+                .any(|(id, state)| id == *client && state.data.is_some())
+        })
+        .collect();
+    if present.is_empty() {
+        return None;
+    }
+    for client in &present {
+        // Sets the state to null and bumps its clock, so peers accept the removal.
+        awareness.remove_state(*client);
+    }
+    let update = awareness.update_with_clients(present).ok()?;
+    Some(Message::Awareness(update).encode_v1())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use yrs::updates::decoder::DecoderV1;
+    use yrs::{Doc, GetString, Text};
+
+    fn room() -> Awareness {
+        Awareness::new(Doc::new())
+    }
+
+    /// Decodes a frame that must hold exactly one message (as every server frame does).
+    fn decode_one(bytes: &[u8]) -> Message {
+        let mut decoder = DecoderV1::from(bytes);
+        let mut messages: Vec<Message> = yrs::sync::MessageReader::new(&mut decoder)
+            .map(|m| m.unwrap())
+            .collect();
+        assert_eq!(messages.len(), 1, "one message per frame");
+        messages.remove(0)
+    }
+
+    fn client_update(text: &str) -> (Doc, Vec<u8>) {
+        let doc = Doc::new();
+        let body = doc.get_or_insert_text("body");
+        let mut txn = doc.transact_mut();
+        body.push(&mut txn, text);
+        let update = txn.encode_update_v1();
+        drop(txn);
+        (doc, update)
+    }
+
+    fn apply_frame(awareness: &mut Awareness, frame: &[u8]) -> Vec<Outcome> {
+        decode_frame(frame)
+            .unwrap()
+            .into_iter()
+            .map(|m| apply(awareness, m).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn step1_is_answered_with_the_missing_state_as_step2() {
+        let mut server = room();
+        let (_, update) = client_update("hello");
+        apply_frame(&mut server, &update_message(&update));
+
+        let client = Doc::new();
+        let step1 = Message::Sync(SyncMessage::SyncStep1(client.transact().state_vector()));
+        let outcomes = apply_frame(&mut server, &step1.encode_v1());
+        let [Outcome::Reply(reply)] = outcomes.as_slice() else {
+            panic!("expected one reply, got {outcomes:?}");
+        };
+        let Message::Sync(SyncMessage::SyncStep2(diff)) = decode_one(reply) else {
+            panic!("expected sync step 2");
+        };
+        client
+            .transact_mut()
+            .apply_update(Update::decode_v1(&diff).unwrap())
+            .unwrap();
+        let body = client.get_or_insert_text("body");
+        assert_eq!(body.get_string(&client.transact()), "hello");
+    }
+
+    #[test]
+    fn update_is_applied_and_returned_for_relay() {
+        let mut server = room();
+        let (_, update) = client_update("abc");
+        let outcomes = apply_frame(&mut server, &update_message(&update));
+        assert_eq!(
+            outcomes,
+            vec![Outcome::DocUpdate {
+                update: update.clone(),
+                changed: true
+            }]
+        );
+        let body = server.doc().get_or_insert_text("body");
+        assert_eq!(body.get_string(&server.doc().transact()), "abc");
+
+        // The same update again changes nothing and is neither persisted nor relayed.
+        let again = apply_frame(&mut server, &update_message(&update));
+        assert_eq!(again, vec![Outcome::Nothing]);
+    }
+
+    #[test]
+    fn step2_counts_as_an_update() {
+        let mut server = room();
+        let (_, update) = client_update("x");
+        let frame = Message::Sync(SyncMessage::SyncStep2(update.clone())).encode_v1();
+        assert_eq!(
+            apply_frame(&mut server, &frame),
+            vec![Outcome::DocUpdate {
+                update,
+                changed: true
+            }]
+        );
+    }
+
+    #[test]
+    fn update_with_missing_predecessor_is_kept_but_not_a_change() {
+        let client = Doc::new();
+        let body = client.get_or_insert_text("body");
+        let first = {
+            let mut txn = client.transact_mut();
+            body.push(&mut txn, "a");
+            txn.encode_update_v1()
+        };
+        let second = {
+            let mut txn = client.transact_mut();
+            body.push(&mut txn, "b");
+            txn.encode_update_v1()
+        };
+        let mut server = room();
+        assert_eq!(
+            apply_frame(&mut server, &update_message(&second)),
+            vec![Outcome::DocUpdate {
+                update: second,
+                changed: false
+            }]
+        );
+        assert!(matches!(
+            apply_frame(&mut server, &update_message(&first)).as_slice(),
+            [Outcome::DocUpdate { changed: true, .. }]
+        ));
+        let text = server.doc().get_or_insert_text("body");
+        assert_eq!(text.get_string(&server.doc().transact()), "ab");
+    }
+
+    #[test]
+    fn every_message_of_a_frame_is_decoded() {
+        let (_, update) = client_update("x");
+        let mut frame = Message::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1();
+        frame.extend(update_message(&update));
+        frame.extend(Message::AwarenessQuery.encode_v1());
+        frame.extend(Message::Auth(None).encode_v1());
+        let decoded = decode_frame(&frame).unwrap();
+        assert!(matches!(
+            decoded.as_slice(),
+            [
+                Inbound::SyncStep1(_),
+                Inbound::Update { .. },
+                Inbound::AwarenessQuery,
+                Inbound::Auth
+            ]
+        ));
+    }
+
+    #[test]
+    fn garbage_and_unsupported_messages_are_errors() {
+        // Tag with an endless varint.
+        assert!(matches!(
+            decode_frame(&[0xff, 0xff, 0xff, 0xff]),
+            Err(SyncError::Malformed(_))
+        ));
+        // Sync update announcing 80 bytes but carrying none: truncated, not "end of frame".
+        assert!(matches!(
+            decode_frame(&[MSG_SYNC, MSG_SYNC_UPDATE, 80]),
+            Err(SyncError::Malformed(_))
+        ));
+        // Sync update whose payload is not an update.
+        assert!(matches!(
+            decode_frame(&[MSG_SYNC, MSG_SYNC_UPDATE, 3, 9, 9, 9]),
+            Err(SyncError::Malformed(_))
+        ));
+        assert!(matches!(
+            decode_frame(&[MSG_SYNC, 7, 0]),
+            Err(SyncError::UnsupportedSyncMessage(7))
+        ));
+        assert!(matches!(
+            decode_frame(&Message::Custom(42, vec![1]).encode_v1()),
+            Err(SyncError::UnsupportedMessage(42))
+        ));
+        // A valid message followed by garbage fails as a whole.
+        let mut frame = Message::AwarenessQuery.encode_v1();
+        frame.push(0xff);
+        assert!(decode_frame(&frame).is_err());
+    }
+
+    #[test]
+    fn awareness_is_applied_queried_and_removed() {
+        let mut server = room();
+        let mut peer = Awareness::new(Doc::new());
+        peer.set_local_state(serde_json::json!({"user": "ann"}))
+            .unwrap();
+        let peer_id = peer.client_id();
+        let frame = Message::Awareness(peer.update().unwrap()).encode_v1();
+
+        let outcomes = apply_frame(&mut server, &frame);
+        let [Outcome::Awareness { set, removed, .. }] = outcomes.as_slice() else {
+            panic!("expected an awareness change, got {outcomes:?}");
+        };
+        assert_eq!(set, &vec![peer_id]);
+        assert!(removed.is_empty());
+        // Stale repeat: nothing to relay.
+        assert_eq!(apply_frame(&mut server, &frame), vec![Outcome::Nothing]);
+
+        let query = apply_frame(&mut server, &Message::AwarenessQuery.encode_v1());
+        let [Outcome::Reply(reply)] = query.as_slice() else {
+            panic!("expected a reply");
+        };
+        let Message::Awareness(states) = decode_one(reply) else {
+            panic!("expected awareness");
+        };
+        assert!(states.clients.contains_key(&peer_id));
+
+        let removal = remove_clients(&mut server, &[peer_id]).unwrap();
+        let Message::Awareness(update) = decode_one(&removal) else {
+            panic!("expected awareness");
+        };
+        let entry = &update.clients[&peer_id];
+        assert_eq!(&*entry.json, "null");
+        assert_eq!(entry.clock, 2);
+        assert!(remove_clients(&mut server, &[peer_id]).is_none());
+        assert_eq!(greeting(&server).len(), 1);
+    }
+
+    #[test]
+    fn greeting_has_step1_and_known_states() {
+        let mut server = room();
+        let mut peer = Awareness::new(Doc::new());
+        peer.set_local_state(serde_json::json!({"user": "bo"}))
+            .unwrap();
+        apply_frame(
+            &mut server,
+            &Message::Awareness(peer.update().unwrap()).encode_v1(),
+        );
+        let greeting = greeting(&server);
+        assert_eq!(greeting.len(), 2);
+        assert!(matches!(
+            decode_one(&greeting[0]),
+            Message::Sync(SyncMessage::SyncStep1(_))
+        ));
+        assert!(matches!(decode_one(&greeting[1]), Message::Awareness(_)));
+    }
+
+    #[test]
+    fn keepalive_is_a_valid_empty_awareness_message() {
+        let mut server = room();
+        assert_eq!(
+            apply_frame(&mut server, &keepalive_message()),
+            vec![Outcome::Nothing]
+        );
+    }
+}
