@@ -49,18 +49,12 @@ fn any_to_json(any: &Any) -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::template::{self, WorkshopMeta};
-    use yrs::{Doc, GetString, Map, Out, Text, Transact};
+    use crate::template;
+    use yrs::{GetString, Map, Out, Text, Transact};
 
     #[test]
     fn texts_become_strings_and_maps_objects() {
-        let doc = Doc::with_client_id(9);
-        let meta = WorkshopMeta {
-            title: "T".into(),
-            place: "P".into(),
-            created_at: "2026-11-23T09:00:00Z".into(),
-        };
-        template::fill(&mut doc.transact_mut(), &meta);
+        let doc = template::test_document();
         {
             let mut txn = doc.transact_mut();
             let aspects = txn.get_map(schema::ASPECTS).expect("aspects");
@@ -74,7 +68,7 @@ mod tests {
             assert_eq!(notes.get_string(&txn), "Skills are thin");
         }
         let json = document_json(&doc.transact());
-        assert_eq!(json["meta"]["place"], "P");
+        assert_eq!(json["meta"]["place"], "Place");
         assert_eq!(json["aspects"]["capacity"]["notes"], "Skills are thin");
         assert_eq!(json["aspects"]["capacity"]["order"], 3);
         assert_eq!(

@@ -584,19 +584,8 @@ impl<T: ReadTxn> Reader<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::template::{self, WorkshopMeta};
+    use crate::template;
     use yrs::{Doc, MapPrelim, Transact, WriteTxn};
-
-    fn template_doc() -> Doc {
-        let doc = Doc::with_client_id(7);
-        let meta = WorkshopMeta {
-            title: "Title".into(),
-            place: "Place".into(),
-            created_at: "2026-11-23T09:00:00Z".into(),
-        };
-        template::fill(&mut doc.transact_mut(), &meta);
-        doc
-    }
 
     fn factor_map(doc: &Doc, aspect: &str, factor: &str) -> MapRef {
         let txn = doc.transact();
@@ -619,7 +608,7 @@ mod tests {
 
     #[test]
     fn template_reads_without_warnings_in_order() {
-        let doc = template_doc();
+        let doc = crate::template::test_document();
         let workshop = Workshop::read(&doc.transact());
         assert!(workshop.warnings.is_empty(), "{:?}", workshop.warnings);
         let ids: Vec<_> = workshop.aspects.iter().map(|a| a.id.as_str()).collect();
@@ -650,7 +639,7 @@ mod tests {
 
     #[test]
     fn invalid_votes_become_warnings_with_their_path() {
-        let doc = template_doc();
+        let doc = crate::template::test_document();
         let factor = factor_map(&doc, "capacity", "confidence");
         {
             let mut txn = doc.transact_mut();
@@ -685,7 +674,7 @@ mod tests {
 
     #[test]
     fn wrong_types_where_maps_are_expected_are_warned_and_skipped() {
-        let doc = template_doc();
+        let doc = crate::template::test_document();
         {
             let mut txn = doc.transact_mut();
             let aspects = txn.get_or_insert_map(schema::ASPECTS);
@@ -729,7 +718,7 @@ mod tests {
 
     #[test]
     fn items_actions_participants_groups_and_meta_are_validated() {
-        let doc = template_doc();
+        let doc = crate::template::test_document();
         {
             let mut txn = doc.transact_mut();
             let items = txn.get_or_insert_map(schema::ITEMS);

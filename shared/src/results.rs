@@ -284,20 +284,8 @@ pub const RESULT_KEYS: [&str; 10] = [
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::template::{self, WorkshopMeta};
     use time::macros::date;
     use yrs::{Doc, ReadTxn, Transact, WriteTxn};
-
-    fn doc() -> Doc {
-        let doc = Doc::with_client_id(3);
-        let meta = WorkshopMeta {
-            title: "T".into(),
-            place: "P".into(),
-            created_at: "2026-11-23T09:00:00Z".into(),
-        };
-        template::fill(&mut doc.transact_mut(), &meta);
-        doc
-    }
 
     fn update_count(doc: &Doc, f: impl FnOnce(&mut TransactionMut)) -> usize {
         let before = doc.transact().state_vector();
@@ -319,7 +307,7 @@ mod tests {
 
     #[test]
     fn first_write_sets_revision_one_and_a_second_writes_nothing() {
-        let doc = doc();
+        let doc = crate::template::test_document();
         let today = date!(2026 - 11 - 23);
         let first = recompute(&mut doc.transact_mut(), today);
         assert!(first.changed);
@@ -334,7 +322,7 @@ mod tests {
 
     #[test]
     fn only_changed_keys_are_written_and_revision_increases() {
-        let doc = doc();
+        let doc = crate::template::test_document();
         let today = date!(2026 - 11 - 23);
         recompute(&mut doc.transact_mut(), today);
         {
@@ -367,7 +355,7 @@ mod tests {
 
     #[test]
     fn stray_and_tampered_keys_are_overwritten() {
-        let doc = doc();
+        let doc = crate::template::test_document();
         let today = date!(2026 - 11 - 23);
         let first = recompute(&mut doc.transact_mut(), today);
         {

@@ -255,22 +255,25 @@ pub fn fill(txn: &mut TransactionMut, meta: &WorkshopMeta) {
     }
 }
 
+/// A template document for unit tests, under a fixed client id.
+#[cfg(test)]
+pub(crate) fn test_document() -> yrs::Doc {
+    use yrs::Transact;
+    let doc = yrs::Doc::with_client_id(1);
+    let meta = WorkshopMeta {
+        title: "Title".into(),
+        place: "Place".into(),
+        created_at: "2026-11-23T09:00:00Z".into(),
+    };
+    fill(&mut doc.transact_mut(), &meta);
+    doc
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
-    use yrs::{Doc, Out, ReadTxn, Transact};
-
-    fn filled() -> Doc {
-        let doc = Doc::with_client_id(1);
-        let meta = WorkshopMeta {
-            title: "T".into(),
-            place: "P".into(),
-            created_at: "2026-11-23T09:00:00Z".into(),
-        };
-        fill(&mut doc.transact_mut(), &meta);
-        doc
-    }
+    use yrs::{Out, ReadTxn, Transact};
 
     #[test]
     fn ids_are_unique_kebab_case_slugs() {
@@ -302,7 +305,7 @@ mod tests {
 
     #[test]
     fn fill_writes_nested_maps_and_texts() {
-        let doc = filled();
+        let doc = test_document();
         let txn = doc.transact();
         let aspects = txn.get_map(schema::ASPECTS).expect("aspects root");
         assert_eq!(aspects.len(&txn), 8);
@@ -353,7 +356,7 @@ mod tests {
         );
 
         let meta = txn.get_map(schema::META).expect("meta root");
-        assert_eq!(meta.get(&txn, key::PLACE), Some(Out::Any(Any::from("P"))));
+        assert_eq!(meta.get(&txn, key::PLACE), Some(Out::Any(Any::from("Place"))));
         assert_eq!(meta.get(&txn, key::SCHEMA), Some(Out::Any(Any::from(1i64))));
         for root in schema::ROOTS {
             assert!(txn.get_map(root).is_some(), "{root}");
