@@ -43,6 +43,7 @@ pub use state::{AppState, Settings};
 
 use std::future::Future;
 
+use axum::serve::ListenerExt;
 use axum::Router;
 use thiserror::Error;
 use tokio::net::TcpListener;
@@ -93,6 +94,12 @@ pub async fn serve(
         // they must start closing now.
         token.cancel();
     };
+    // Small y-sync frames must leave at once, not wait on Nagle's algorithm for an ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::warn!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     let served = axum::serve(listener, app(state.clone()))
         .with_graceful_shutdown(stop)
         .await;

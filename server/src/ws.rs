@@ -25,7 +25,7 @@ use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpg
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 use tokio_util::sync::CancellationToken;
@@ -54,6 +54,8 @@ pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to wait for the client's close frame after ours.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// At most this many frames that arrived together are handled as one batch.
+pub const MAX_BATCH_FRAMES: usize = 64;
 /// The WebSocket protocol's limit on a close reason, in bytes.
 pub const MAX_CLOSE_REASON_BYTES: usize = 123;
 
@@ -156,13 +158,18 @@ async fn read_frames(
     too_slow: &CancellationToken,
     writer_done: &CancellationToken,
 ) -> Option<(u16, String)> {
+    // A frame read while gathering a batch that is not part of it, handled next.
+    let mut carried = None;
     loop {
-        let next = tokio::select! {
-            // In these three cases the writer sends whatever close is due.
-            () = state.shutdown.cancelled() => return None,
-            () = too_slow.cancelled() => return None,
-            () = writer_done.cancelled() => return None,
-            next = timeout(IDLE_TIMEOUT, stream.next()) => next,
+        let next = match carried.take() {
+            Some(next) => Ok(next),
+            None => tokio::select! {
+                // In these three cases the writer sends whatever close is due.
+                () = state.shutdown.cancelled() => return None,
+                () = too_slow.cancelled() => return None,
+                () = writer_done.cancelled() => return None,
+                next = timeout(IDLE_TIMEOUT, stream.next()) => next,
+            },
         };
         let message = match next {
             Err(_) => return Some((close_code::AWAY, "connection idle".into())),
@@ -179,12 +186,25 @@ async fn read_frames(
         };
         match message {
             Message::Binary(frame) => {
+                // Frames that have already arrived go in with this one: under a burst they
+                // share one lock and one flush instead of waiting for a flush each.
+                let mut frames = vec![frame];
+                while frames.len() < MAX_BATCH_FRAMES {
+                    match stream.next().now_or_never() {
+                        Some(Some(Ok(Message::Binary(frame)))) => frames.push(frame),
+                        Some(other) => {
+                            carried = Some(other);
+                            break;
+                        }
+                        None => break,
+                    }
+                }
                 // axum enforces the limit already; this keeps it true whatever the config.
                 let max = state.settings.max_frame_bytes;
-                if frame.len() > max {
+                if frames.iter().any(|frame| frame.len() > max) {
                     return Some((close_code::SIZE, format!("message exceeds {max} bytes")));
                 }
-                if let Err(error) = room.receive(conn, &frame).await {
+                if let Err(error) = room.receive(conn, &frames).await {
                     return Some(close_for(&error));
                 }
             }

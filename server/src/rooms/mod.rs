@@ -546,7 +546,7 @@ mod tests {
 
         let client = replica(&room);
         let frame = append_text(&client, "hello");
-        room.receive(1, &frame).await.unwrap();
+        room.receive(1, &[&frame]).await.unwrap();
 
         // Durable: a fresh replay of the store has it.
         let replay = stored_state(&store, id);
@@ -578,7 +578,7 @@ mod tests {
             results.insert(txn, "recommended", "forged");
             results.insert(txn, "stray", 1);
         });
-        room.receive(1, &frame).await.unwrap();
+        room.receive(1, &[&frame]).await.unwrap();
         // The recompute task runs on its own; HTTP's path runs the same code synchronously.
         room.recompute_and_publish().await.unwrap();
 
@@ -608,7 +608,7 @@ mod tests {
         let frame = edit(&client, |txn| {
             meta.insert(txn, schema::key::TITLE, "New");
         });
-        room.receive(1, &frame).await.unwrap();
+        room.receive(1, &[&frame]).await.unwrap();
         room.recompute_and_publish().await.unwrap();
         assert_eq!(store.workshop(id).unwrap().unwrap().title, "New");
     }
@@ -625,7 +625,7 @@ mod tests {
         let room = rooms.lease(id).await.unwrap();
         let client = replica(&room);
         for i in 0..20 {
-            room.receive(1, &append_text(&client, &format!("{i},")))
+            room.receive(1, &[append_text(&client, &format!("{i},"))])
                 .await
                 .unwrap();
         }
@@ -648,7 +648,7 @@ mod tests {
         assert_eq!(scratch.get_string(&replay.transact()), expected);
 
         // Appends after a compaction continue the sequence and survive a reload.
-        room.receive(1, &append_text(&client, "tail"))
+        room.receive(1, &[append_text(&client, "tail")])
             .await
             .unwrap();
         drop(room);
@@ -694,7 +694,7 @@ mod tests {
         let room = rooms.lease(id).await.unwrap();
         let client = replica(&room);
         for i in 0..12 {
-            room.receive(1, &append_text(&client, &i.to_string()))
+            room.receive(1, &[append_text(&client, &i.to_string())])
                 .await
                 .unwrap();
         }
@@ -727,7 +727,7 @@ mod tests {
             .unwrap();
         let client = presence.client_id();
         let frame = Message::Awareness(presence.update().unwrap()).encode_v1();
-        room.receive(1, &frame).await.unwrap();
+        room.receive(1, &[&frame]).await.unwrap();
         room.leave(1);
 
         let mut last_state = None;
@@ -762,12 +762,30 @@ mod tests {
         let mut frame = append_text(&client, "kept");
         frame.extend_from_slice(&[0, 7, 0]);
         assert!(matches!(
-            room.receive(1, &frame).await,
+            room.receive(1, &[&frame]).await,
             Err(RoomError::Sync(_))
         ));
         // The whole frame is decoded before anything is applied, so nothing was kept.
         let text = room.read(|txn| txn.get_text("scratch").map(|t| t.get_string(txn)));
         assert_eq!(text.unwrap_or_default(), "");
+    }
+
+    #[tokio::test]
+    async fn a_batch_applies_the_frames_before_a_malformed_one_and_nothing_after() {
+        let rooms = rooms();
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let client = replica(&room);
+        let first = append_text(&client, "kept");
+        let second = append_text(&client, "+also");
+        let garbage = vec![0, 7, 0];
+        let after = append_text(&client, "+dropped");
+        assert!(matches!(
+            room.receive(1, &[&first, &second, &garbage, &after]).await,
+            Err(RoomError::Sync(_))
+        ));
+        let text = room.read(|txn| txn.get_text("scratch").map(|t| t.get_string(txn)));
+        assert_eq!(text.unwrap_or_default(), "kept+also");
     }
 
     #[tokio::test]
@@ -813,7 +831,7 @@ mod tests {
         let id = rooms.create("A".into(), "B".into()).await.unwrap();
         let room = rooms.lease(id).await.unwrap();
         let client = replica(&room);
-        room.receive(1, &append_text(&client, "x")).await.unwrap();
+        room.receive(1, &[append_text(&client, "x")]).await.unwrap();
         drop(room);
         for _ in 0..500 {
             if rooms.loaded() == 0 {

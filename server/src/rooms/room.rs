@@ -240,16 +240,20 @@ impl Room {
         }
     }
 
-    /// Handles one binary frame from `conn`.
+    /// Handles the binary frames that have arrived from `conn`, in order.
     ///
     /// Document updates are appended to the log and relayed to the other peers only after a
     /// flush has made them durable; replies to the sender (a sync step 2 among them) wait for
-    /// the same flush, so nothing reaches any client before it is on disk. Awareness changes
-    /// are relayed at once (they are not persisted). A frame that does not decode is refused
-    /// whole; if a decoded message then fails to apply, the ones before it still take full
-    /// effect. Either way the error is returned for the caller to close the connection.
-    pub async fn receive(self: &Arc<Self>, conn: ConnId, frame: &[u8]) -> Result<(), RoomError> {
-        let messages = sync::decode_frame(frame)?;
+    /// the same flush, so nothing reaches any client before it is on disk. Handing over every
+    /// frame that has already arrived lets a burst share one lock and one flush. Awareness
+    /// changes are relayed at once (they are not persisted). A frame that does not decode is
+    /// refused whole, and nothing after it is handled; what came before it takes full effect.
+    /// Either way the error is returned for the caller to close the connection.
+    pub async fn receive(
+        self: &Arc<Self>,
+        conn: ConnId,
+        frames: &[impl AsRef<[u8]>],
+    ) -> Result<(), RoomError> {
         let mut logged = Vec::new();
         let mut replies = Vec::new();
         let mut changed = false;
@@ -260,42 +264,54 @@ impl Room {
             if state.unloaded {
                 return Err(RoomError::Unloaded);
             }
-            for message in messages {
-                match sync::apply(&mut state.awareness, message) {
-                    // Held back until the flush below: a sync step 2 carries every update
-                    // the room has applied, some of which may not be on disk yet.
-                    Ok(Outcome::Reply(reply)) => replies.push(reply),
-                    Ok(Outcome::DocUpdate {
-                        update,
-                        changed: content_changed,
-                    }) => match self.append_locked(&mut state, &update) {
-                        Ok(due) => {
-                            compact |= due;
-                            changed |= content_changed;
-                            logged.push(update);
-                        }
-                        Err(error) => {
-                            failure = Some(error.into());
-                            break;
-                        }
-                    },
-                    Ok(Outcome::Awareness {
-                        relay,
-                        set,
-                        removed,
-                    }) => {
-                        for client in set {
-                            state.awareness_owner.insert(client, conn);
-                        }
-                        for client in removed {
-                            state.awareness_owner.remove(&client);
-                        }
-                        state.broadcast(Some(conn), relay);
-                    }
-                    Ok(Outcome::Nothing) => {}
+            let messages = frames
+                .iter()
+                .map(|frame| sync::decode_frame(frame.as_ref()));
+            'frames: for decoded in messages {
+                let messages = match decoded {
+                    Ok(messages) => messages,
                     Err(error) => {
                         failure = Some(error.into());
                         break;
+                    }
+                };
+                for message in messages {
+                    match sync::apply(&mut state.awareness, message) {
+                        // Held back until the flush below: a sync step 2 carries every update
+                        // the room has applied, some of which may not be on disk yet.
+                        Ok(Outcome::Reply(reply)) => replies.push(reply),
+                        Ok(Outcome::DocUpdate {
+                            update,
+                            changed: content_changed,
+                        }) => match self.append_locked(&mut state, &update) {
+                            Ok(due) => {
+                                compact |= due;
+                                changed |= content_changed;
+                                logged.push(update);
+                            }
+                            Err(error) => {
+                                failure = Some(error.into());
+                                break 'frames;
+                            }
+                        },
+                        Ok(Outcome::Awareness {
+                            relay,
+                            set,
+                            removed,
+                        }) => {
+                            for client in set {
+                                state.awareness_owner.insert(client, conn);
+                            }
+                            for client in removed {
+                                state.awareness_owner.remove(&client);
+                            }
+                            state.broadcast(Some(conn), relay);
+                        }
+                        Ok(Outcome::Nothing) => {}
+                        Err(error) => {
+                            failure = Some(error.into());
+                            break 'frames;
+                        }
                     }
                 }
             }
