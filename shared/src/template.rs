@@ -356,7 +356,10 @@ mod tests {
         );
 
         let meta = txn.get_map(schema::META).expect("meta root");
-        assert_eq!(meta.get(&txn, key::PLACE), Some(Out::Any(Any::from("Place"))));
+        assert_eq!(
+            meta.get(&txn, key::PLACE),
+            Some(Out::Any(Any::from("Place")))
+        );
         assert_eq!(meta.get(&txn, key::SCHEMA), Some(Out::Any(Any::from(1i64))));
         for root in schema::ROOTS {
             assert!(txn.get_map(root).is_some(), "{root}");
