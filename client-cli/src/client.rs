@@ -77,6 +77,8 @@ pub(crate) struct Status {
     awareness_revision: u64,
     /// How many SyncStep2 replies have been applied, over all connections.
     sync_replies: u64,
+    /// Reasons of every write the server refused (auth messages), oldest first.
+    denied: Vec<String>,
     /// The current connection's state.
     connection: ConnectionState,
 }
@@ -128,11 +130,17 @@ impl Shared {
     }
 
     /// Records what handling one frame from the server did.
-    pub(crate) fn frame_handled(&self, sync_step2: usize, awareness_changed: bool) {
-        if sync_step2 == 0 && !awareness_changed {
+    pub(crate) fn frame_handled(
+        &self,
+        sync_step2: usize,
+        awareness_changed: bool,
+        denied: Vec<String>,
+    ) {
+        if sync_step2 == 0 && !awareness_changed && denied.is_empty() {
             return;
         }
         self.status.send_modify(|status| {
+            status.denied.extend(denied);
             status.sync_replies += sync_step2 as u64;
             if awareness_changed {
                 status.awareness_revision += 1;
@@ -206,6 +214,7 @@ impl SyncClient {
                 doc_revision: 0,
                 awareness_revision: 0,
                 sync_replies: 0,
+                denied: Vec::new(),
                 connection: ConnectionState::Offline,
             }),
         });
@@ -482,6 +491,26 @@ impl SyncClient {
     {
         self.wait_on("a condition on the awareness", timeout, |_| {
             predicate(&self.shared.lock_awareness()).then_some(())
+        })
+        .await
+    }
+
+    /// The reasons of every write the server has refused so far (its auth messages denying
+    /// permission), oldest first. A refused write is not applied on the server; it stays in
+    /// the local document.
+    pub fn denied(&self) -> Vec<String> {
+        self.shared.status.borrow().denied.clone()
+    }
+
+    /// Waits until the server has refused more than `seen` writes in all, and returns the
+    /// reason of the next one after those.
+    pub async fn wait_for_denial(
+        &self,
+        seen: usize,
+        timeout: Duration,
+    ) -> Result<String, ClientError> {
+        self.wait_on("the server to refuse a write", timeout, |status| {
+            status.denied.get(seen).cloned()
         })
         .await
     }

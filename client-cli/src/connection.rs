@@ -212,7 +212,11 @@ async fn handle_binary(socket: &mut Socket, shared: &Shared, data: &[u8]) -> Opt
                     return Some(Ended::Lost(error.to_string()));
                 }
             }
-            shared.frame_handled(handled.sync_step2, handled.awareness_changed);
+            shared.frame_handled(
+                handled.sync_step2,
+                handled.awareness_changed,
+                handled.denied,
+            );
             None
         }
         Err(error) => {

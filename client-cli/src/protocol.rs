@@ -8,7 +8,10 @@
 //!   [`ClientProtocol::remote_origin`], so the document observer that forwards local changes to
 //!   the server can tell them apart and never echoes them back;
 //! - messages with an unknown tag are ignored rather than treated as errors, as `y-websocket`
-//!   does, so a newer server can add message types without breaking older clients.
+//!   does, so a newer server can add message types without breaking older clients;
+//! - an auth message denying permission (the server refused one of this client's writes) is
+//!   reported in [`Handled::denied`] rather than ending the connection, as `y-websocket`
+//!   does: the server keeps the connection open and only that write was refused.
 
 use yrs::encoding::read::Cursor;
 use yrs::sync::{Awareness, Error, Message, MessageReader, Protocol, SyncMessage};
@@ -47,6 +50,8 @@ pub struct Handled {
     pub sync_step2: usize,
     /// Whether an awareness update was applied.
     pub awareness_changed: bool,
+    /// Reasons of the auth messages denying permission: writes the server refused.
+    pub denied: Vec<String>,
 }
 
 /// The y-sync [`Protocol`] as a client of the workshop server uses it.
@@ -78,6 +83,11 @@ impl ClientProtocol {
             match &message {
                 Message::Sync(SyncMessage::SyncStep2(_)) => handled.sync_step2 += 1,
                 Message::Awareness(_) => handled.awareness_changed = true,
+                Message::Auth(Some(reason)) => {
+                    tracing::warn!(%reason, "the server refused a write");
+                    handled.denied.push(reason.clone());
+                    continue;
+                }
                 _ => {}
             }
             if let Some(reply) = self.handle_message(awareness, message)? {
@@ -194,6 +204,15 @@ mod tests {
             .insert(&mut client.doc().transact_mut(), "k", 1);
         let origins = origins.lock().unwrap();
         assert_eq!(*origins, vec![Some(Origin::from("remote")), None]);
+    }
+
+    #[test]
+    fn a_permission_denied_is_reported_not_an_error() {
+        let mut client = Awareness::new(Doc::new());
+        let frame = encode_message(&Message::Auth(Some("only the facilitator".into())));
+        let handled = protocol().handle_frame(&mut client, &frame).unwrap();
+        assert_eq!(handled.denied, ["only the facilitator"]);
+        assert!(handled.replies.is_empty());
     }
 
     #[test]

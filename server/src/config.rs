@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use clap::Parser;
 
+use crate::limits::{Limits, RateLimit};
+
 /// How the server is started. Every flag has an environment fallback.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "workshop-server", version, about)]
@@ -16,6 +18,12 @@ pub struct Config {
     /// Directory of the sled database.
     #[arg(long, env = "WORKSHOP_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+
+    /// When set, creating a workshop needs `Authorization: Bearer <this>`; otherwise anyone
+    /// may create one. Only its SHA-256 digest is kept once the server has started.
+    #[arg(long, env = "WORKSHOP_CREATE_TOKEN", hide_env_values = true,
+          value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub create_token: Option<String>,
 
     /// Log filter in tracing's env-filter syntax (e.g. `info,workshop_server=debug`).
     #[arg(long = "log", env = "RUST_LOG", default_value = "info")]
@@ -39,12 +47,60 @@ pub struct Config {
     #[arg(long, env = "WORKSHOP_COMPACT_AFTER_BYTES", default_value_t = 1_048_576,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub compact_after_bytes: u64,
+
+    /// Document messages (sync step 1, sync step 2, update) one connection may send per
+    /// second on average; a connection over it closes with 4429. Awareness is not counted.
+    #[arg(long, env = "WORKSHOP_MAX_UPDATES_PER_SEC", default_value_t = 50,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_updates_per_sec: u32,
+
+    /// Document messages one connection may send at once after a quiet spell.
+    #[arg(long, env = "WORKSHOP_MAX_UPDATE_BURST", default_value_t = 200,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_update_burst: u32,
+
+    /// Open WebSocket connections per workshop; one more is refused with 4409.
+    #[arg(long, env = "WORKSHOP_MAX_CONNECTIONS_PER_WORKSHOP", default_value_t = 200,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections_per_workshop: u64,
+
+    /// Open WebSocket connections on the whole server; one more is refused with 4503.
+    #[arg(long, env = "WORKSHOP_MAX_CONNECTIONS", default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections: u64,
+
+    /// Bytes queued for one connection before it is cut from the live relay; it is resynced
+    /// once it has read them.
+    #[arg(long, env = "WORKSHOP_MAX_PENDING_BYTES", default_value_t = 8_388_608,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_pending_bytes: u64,
+
+    /// Seconds a connection may stay cut from the relay, or take to write one frame, before
+    /// it is closed with 1013.
+    #[arg(long, env = "WORKSHOP_SLOW_CLIENT_TIMEOUT_SECS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub slow_client_timeout_secs: u64,
 }
 
 impl Config {
     /// The idle time before an unused workshop is unloaded.
     pub fn idle_unload(&self) -> Duration {
         Duration::from_secs(self.idle_unload_secs)
+    }
+
+    /// The limits on what clients may send and hold open.
+    pub fn limits(&self) -> Limits {
+        let size = |value: u64| usize::try_from(value).unwrap_or(usize::MAX);
+        Limits {
+            updates: RateLimit {
+                per_sec: self.max_updates_per_sec,
+                burst: self.max_update_burst,
+            },
+            max_connections_per_workshop: size(self.max_connections_per_workshop),
+            max_connections: size(self.max_connections),
+            max_pending_bytes: size(self.max_pending_bytes),
+            slow_client_timeout: Duration::from_secs(self.slow_client_timeout_secs),
+        }
     }
 }
 
@@ -71,5 +127,22 @@ mod tests {
         assert_eq!(config.max_frame_bytes, 2048);
         assert_eq!(config.compact_after_updates, 500);
         assert!(Config::try_parse_from(["workshop-server", "--max-frame-bytes", "0"]).is_err());
+    }
+
+    #[test]
+    fn default_limits_match_the_documented_ones() {
+        let config = Config::try_parse_from(["workshop-server"]).unwrap();
+        assert_eq!(config.limits(), Limits::default());
+        let config = Config::try_parse_from([
+            "workshop-server",
+            "--max-updates-per-sec",
+            "5",
+            "--max-connections-per-workshop",
+            "2",
+        ])
+        .unwrap();
+        assert_eq!(config.limits().updates.per_sec, 5);
+        assert_eq!(config.limits().max_connections_per_workshop, 2);
+        assert!(Config::try_parse_from(["workshop-server", "--max-connections", "0"]).is_err());
     }
 }

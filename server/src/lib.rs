@@ -5,12 +5,17 @@
 //!
 //! - [`config`]: command-line flags with environment fallbacks.
 //! - [`state`]: [`AppState`], the handle every handler shares, and the shutdown sequence.
+//! - [`auth`]: access tokens (generated, hashed, compared in constant time), what a token
+//!   grants, and the live connections of each token.
 //! - [`http`]: routes, handlers and [`http::ApiError`] (`{"error", "message"}` bodies).
 //! - [`ws`]: the WebSocket endpoint; the only module that sees sockets.
+//! - [`limits`]: the limits on clients (update rate, connections, pending bytes) and
+//!   their pure rules.
 //! - [`sync`]: the y-sync protocol for one connection, bytes in and messages out.
 //! - [`rooms`]: loaded workshops (document, awareness, peers), loading on first use,
 //!   recompute on change, compaction, and unloading when idle.
 //! - [`store`]: sled persistence (records, snapshots, update log) and group-commit flushing.
+//! - [`metrics`]: process-wide counters and histograms, served as `GET /metrics`.
 //! - [`clock`]: injected wall-clock time. [`shutdown`]: the SIGINT/SIGTERM future.
 //!
 //! A client's update is applied to the room's document, appended to the workshop's log and
@@ -27,9 +32,12 @@
 //! # }
 //! ```
 
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod limits;
+pub mod metrics;
 pub mod rooms;
 pub mod shutdown;
 pub mod state;

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::auth::{LiveConnections, TokenHash};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::limits::{Connections, Limits};
 use crate::rooms::{CompactionLimits, ConnId, RoomSettings, Rooms};
 use crate::store::{Store, StoreError};
 
@@ -18,6 +20,10 @@ pub struct Settings {
     pub max_frame_bytes: usize,
     /// How rooms are compacted and unloaded.
     pub rooms: RoomSettings,
+    /// What one client may send and hold open.
+    pub limits: Limits,
+    /// Digest of the token that creating a workshop needs; anyone may create one when `None`.
+    pub create_token: Option<TokenHash>,
 }
 
 impl Default for Settings {
@@ -25,6 +31,8 @@ impl Default for Settings {
         Settings {
             max_frame_bytes: 1024 * 1024,
             rooms: RoomSettings::default(),
+            limits: Limits::default(),
+            create_token: None,
         }
     }
 }
@@ -41,6 +49,8 @@ impl Settings {
                 },
                 idle_unload: config.idle_unload(),
             },
+            limits: config.limits(),
+            create_token: config.create_token.as_deref().map(TokenHash::of),
         }
     }
 }
@@ -55,6 +65,10 @@ pub struct AppState {
     pub(crate) shutdown: CancellationToken,
     /// Every connection and background task, so shutdown can wait for them.
     pub(crate) tasks: TaskTracker,
+    /// Open WebSocket connections, counted against the connection limits.
+    pub(crate) connections: Connections,
+    /// Live WebSocket connections per token id, closed when their token is revoked.
+    pub(crate) live: LiveConnections,
     next_conn: Arc<AtomicU64>,
 }
 
@@ -63,6 +77,7 @@ impl AppState {
     pub fn new(store: Store, clock: Clock, settings: Settings) -> AppState {
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
+        let connections = Connections::new(&settings.limits);
         AppState {
             rooms: Rooms::new(
                 store.clone(),
@@ -75,6 +90,8 @@ impl AppState {
             settings,
             shutdown,
             tasks,
+            connections,
+            live: LiveConnections::default(),
             next_conn: Arc::new(AtomicU64::new(1)),
         }
     }
@@ -82,6 +99,11 @@ impl AppState {
     /// The loaded workshops.
     pub fn rooms(&self) -> &Rooms {
         &self.rooms
+    }
+
+    /// The open WebSocket connections.
+    pub fn connections(&self) -> &Connections {
+        &self.connections
     }
 
     /// Cancelled once shutdown begins.

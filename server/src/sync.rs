@@ -42,6 +42,15 @@ pub enum SyncError {
     /// The awareness state refused an update.
     #[error("awareness update rejected: {0}")]
     Awareness(#[from] awareness::Error),
+    /// A payload declares more entries than it has bytes, which the decoder would allocate
+    /// for before finding out.
+    #[error("malformed message: declares {declared} entries in {bytes} bytes")]
+    ImplausibleCount {
+        /// The count the payload declares.
+        declared: u64,
+        /// The payload's length.
+        bytes: usize,
+    },
 }
 
 /// One decoded message from a client.
@@ -107,11 +116,11 @@ fn decode_message(cursor: &mut Cursor<'_>) -> Result<Inbound, SyncError> {
             // The sub-tag is checked before the payload is read, so an unknown one is
             // reported as such rather than as whatever its bytes happen to decode to.
             match cursor.read_var::<u8>()? {
-                MSG_SYNC_STEP_1 => Ok(Inbound::SyncStep1(StateVector::decode_v1(
+                MSG_SYNC_STEP_1 => Ok(Inbound::SyncStep1(StateVector::decode_v1(plausible(
                     cursor.read_buf()?,
-                )?)),
+                )?)?)),
                 MSG_SYNC_STEP_2 | MSG_SYNC_UPDATE => {
-                    let payload = cursor.read_buf()?;
+                    let payload = plausible(cursor.read_buf()?)?;
                     Ok(Inbound::Update {
                         update: Update::decode_v1(payload)?,
                         bytes: payload.to_vec(),
@@ -120,9 +129,9 @@ fn decode_message(cursor: &mut Cursor<'_>) -> Result<Inbound, SyncError> {
                 other => Err(SyncError::UnsupportedSyncMessage(other)),
             }
         }
-        MSG_AWARENESS => Ok(Inbound::Awareness(AwarenessUpdate::decode_v1(
+        MSG_AWARENESS => Ok(Inbound::Awareness(AwarenessUpdate::decode_v1(plausible(
             cursor.read_buf()?,
-        )?)),
+        )?)?)),
         MSG_AUTH => {
             let permission: u8 = cursor.read_var()?;
             if permission == PERMISSION_DENIED {
@@ -133,6 +142,22 @@ fn decode_message(cursor: &mut Cursor<'_>) -> Result<Inbound, SyncError> {
         MSG_QUERY_AWARENESS => Ok(Inbound::AwarenessQuery),
         other => Err(SyncError::UnsupportedMessage(other)),
     }
+}
+
+/// Refuses a payload whose leading count (of an update's clients, a state vector's entries or
+/// an awareness update's states) is larger than the payload itself.
+///
+/// yrs reserves a hash map for that count before reading a single entry, and a hash map
+/// writes a control byte for every slot it reserves: five bytes declaring 2^26 clients would
+/// cost about 128 MB of writes and gigabytes of address space before the decoder noticed the
+/// entries are missing. Every entry takes at least one byte, so such a count is a lie.
+fn plausible(payload: &[u8]) -> Result<&[u8], SyncError> {
+    let declared: u64 = Cursor::new(payload).read_var()?;
+    let bytes = payload.len();
+    if declared > bytes as u64 {
+        return Err(SyncError::ImplausibleCount { declared, bytes });
+    }
+    Ok(payload)
 }
 
 /// Applies one message to the room's awareness and document.
@@ -198,6 +223,76 @@ pub fn greeting(awareness: &Awareness) -> Vec<Vec<u8>> {
     messages
 }
 
+/// What a connection that was cut from the live relay gets once it can take data again,
+/// each message in its own frame: sync step 1 with the server's state vector (so the client
+/// sends back whatever the server lacks), the whole document as sync step 2 (which holds
+/// every update it missed; the client's document skips what it already has), and every
+/// awareness state the server knows, removed ones included, so it also learns who left.
+pub fn resync(awareness: &Awareness) -> Vec<Vec<u8>> {
+    let (state_vector, whole) = {
+        let txn = awareness.doc().transact();
+        (
+            txn.state_vector(),
+            txn.encode_state_as_update_v1(&StateVector::default()),
+        )
+    };
+    let mut messages = vec![
+        Message::Sync(SyncMessage::SyncStep1(state_vector)).encode_v1(),
+        Message::Sync(SyncMessage::SyncStep2(whole)).encode_v1(),
+    ];
+    let clients: Vec<ClientID> = awareness.iter().map(|(client, _)| client).collect();
+    // Every client named comes from the awareness itself, so this cannot fail.
+    if let Ok(states) = awareness.update_with_clients(clients) {
+        if !states.clients.is_empty() {
+            messages.push(Message::Awareness(states).encode_v1());
+        }
+    }
+    messages
+}
+
+/// How many document messages (sync step 1, sync step 2, update) a frame holds, counted
+/// without decoding their payloads: the rate limit's measure of a frame.
+///
+/// Awareness messages are not counted: y-websocket clients echo every presence change of
+/// every peer back to the server, so their number grows with the room, not with what one
+/// client does. Counting stops at the first malformed message; [`decode_frame`] refuses the
+/// frame anyway.
+pub fn count_document_messages(frame: &[u8]) -> usize {
+    let mut cursor = Cursor::new(frame);
+    let mut count = 0;
+    while cursor.has_content() {
+        let Ok(skipped) = skip_message(&mut cursor) else {
+            break;
+        };
+        count += usize::from(skipped);
+    }
+    count
+}
+
+/// Reads past one message. Returns whether it was a document message.
+fn skip_message(cursor: &mut Cursor<'_>) -> Result<bool, read::Error> {
+    match cursor.read_var::<u8>()? {
+        MSG_SYNC => {
+            cursor.read_var::<u8>()?;
+            cursor.read_buf()?;
+            Ok(true)
+        }
+        MSG_AWARENESS => {
+            cursor.read_buf()?;
+            Ok(false)
+        }
+        MSG_AUTH => {
+            if cursor.read_var::<u8>()? == PERMISSION_DENIED {
+                cursor.read_string()?;
+            }
+            Ok(false)
+        }
+        MSG_QUERY_AWARENESS => Ok(false),
+        // Unknown tag: the rest cannot be delimited; decoding will refuse the frame.
+        _ => Err(read::Error::UnexpectedValue),
+    }
+}
+
 /// Whether a v1 update carries no change at all.
 pub fn is_empty_update(update: &[u8]) -> bool {
     update == EMPTY_UPDATE_V1
@@ -216,6 +311,12 @@ pub fn keepalive_message() -> Vec<u8> {
         clients: Default::default(),
     })
     .encode_v1()
+}
+
+/// The y-sync auth message "permission denied" with `reason`: a write was refused. Clients
+/// (y-websocket among them) report it and stay connected.
+pub fn permission_denied(reason: &str) -> Vec<u8> {
+    Message::Auth(Some(reason.to_owned())).encode_v1()
 }
 
 /// Removes the states of `clients` (a connection that left) and returns the awareness
@@ -401,7 +502,7 @@ mod tests {
         ));
         // Sync update whose payload is not an update.
         assert!(matches!(
-            decode_frame(&[MSG_SYNC, MSG_SYNC_UPDATE, 3, 9, 9, 9]),
+            decode_frame(&[MSG_SYNC, MSG_SYNC_UPDATE, 3, 1, 9, 9]),
             Err(SyncError::Malformed(_))
         ));
         assert!(matches!(
@@ -412,6 +513,17 @@ mod tests {
             decode_frame(&Message::Custom(42, vec![1]).encode_v1()),
             Err(SyncError::UnsupportedMessage(42))
         ));
+        // Counts that would make the decoder reserve far more than the frame holds.
+        for frame in [
+            [MSG_SYNC, MSG_SYNC_UPDATE, 5, 0xff, 0xff, 0xff, 0xff, 0x0f],
+            [MSG_SYNC, MSG_SYNC_STEP_1, 5, 0xff, 0xff, 0xff, 0xff, 0x0f],
+            [MSG_AWARENESS, 6, 0xff, 0xff, 0xff, 0xff, 0x0f, 1],
+        ] {
+            assert!(matches!(
+                decode_frame(&frame),
+                Err(SyncError::ImplausibleCount { .. })
+            ));
+        }
         // A valid message followed by garbage fails as a whole.
         let mut frame = Message::AwarenessQuery.encode_v1();
         frame.push(0xff);
@@ -473,6 +585,74 @@ mod tests {
             Message::Sync(SyncMessage::SyncStep1(_))
         ));
         assert!(matches!(decode_one(&greeting[1]), Message::Awareness(_)));
+    }
+
+    #[test]
+    fn resync_sends_step1_the_whole_document_and_every_state() {
+        let mut server = room();
+        let (_, update) = client_update("missed");
+        apply_frame(&mut server, &update_message(&update));
+        let mut peer = Awareness::new(Doc::new());
+        peer.set_local_state(serde_json::json!({"user": "cy"}))
+            .unwrap();
+        let left = peer.client_id();
+        apply_frame(
+            &mut server,
+            &Message::Awareness(peer.update().unwrap()).encode_v1(),
+        );
+        let mut other = Awareness::new(Doc::new());
+        let stays = other.client_id();
+        other
+            .set_local_state(serde_json::json!({"user": "di"}))
+            .unwrap();
+        apply_frame(
+            &mut server,
+            &Message::Awareness(other.update().unwrap()).encode_v1(),
+        );
+        remove_clients(&mut server, &[left]);
+
+        let messages = resync(&server);
+        assert_eq!(messages.len(), 3);
+        assert!(matches!(
+            decode_one(&messages[0]),
+            Message::Sync(SyncMessage::SyncStep1(_))
+        ));
+        let Message::Sync(SyncMessage::SyncStep2(whole)) = decode_one(&messages[1]) else {
+            panic!("expected sync step 2");
+        };
+        let client = Doc::new();
+        client
+            .transact_mut()
+            .apply_update(Update::decode_v1(&whole).unwrap())
+            .unwrap();
+        let body = client.get_or_insert_text("body");
+        assert_eq!(body.get_string(&client.transact()), "missed");
+        let Message::Awareness(states) = decode_one(&messages[2]) else {
+            panic!("expected awareness");
+        };
+        assert_eq!(&*states.clients[&left].json, "null");
+        assert!(states.clients[&stays].json.contains("di"));
+    }
+
+    #[test]
+    fn document_messages_are_counted_and_awareness_is_not() {
+        let (_, update) = client_update("x");
+        let mut peer = Awareness::new(Doc::new());
+        peer.set_local_state(serde_json::json!({"user": "ed"}))
+            .unwrap();
+        let mut frame = Message::Awareness(peer.update().unwrap()).encode_v1();
+        assert_eq!(count_document_messages(&frame), 0);
+        frame.extend(update_message(&update));
+        frame.extend(Message::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1());
+        frame.extend(Message::AwarenessQuery.encode_v1());
+        frame.extend(Message::Auth(Some("no".into())).encode_v1());
+        frame.extend(update_message(&update));
+        assert_eq!(count_document_messages(&frame), 3);
+        // Garbage stops the count without failing.
+        frame.extend([0xff, 0xff]);
+        assert_eq!(count_document_messages(&frame), 3);
+        assert_eq!(count_document_messages(&[]), 0);
+        assert_eq!(count_document_messages(&[MSG_SYNC, MSG_SYNC_UPDATE, 80]), 0);
     }
 
     #[test]

@@ -9,6 +9,8 @@
 //! | code | when                                                         |
 //! |------|--------------------------------------------------------------|
 //! | 4400 | the `{id}` segment is not a UUID                             |
+//! | 4401 | no token was presented (`?token=` or `Authorization: Bearer`) |
+//! | 4403 | the token is unknown, of another workshop, or revoked (also when it is revoked while connected) |
 //! | 4404 | no workshop has this id                                      |
 //! | 1001 | server shutting down, or the connection was silent too long  |
 //! | 1002 | the WebSocket framing itself was broken                      |
@@ -16,7 +18,18 @@
 //! | 1007 | a frame held a malformed or unsupported y-sync message       |
 //! | 1009 | a message larger than `--max-frame-bytes`                    |
 //! | 1011 | storage failed                                               |
-//! | 1013 | the client could not keep up with its outbox                 |
+//! | 1013 | the client stayed too far behind for `--slow-client-timeout-secs` |
+//! | 4409 | the workshop has `--max-connections-per-workshop` connections |
+//! | 4429 | more document messages than `--max-updates-per-sec` allows   |
+//! | 4503 | the server has `--max-connections` connections               |
+//!
+//! A client that cannot take frames as fast as its room produces them is not dropped: when
+//! its queue is full or holds `--max-pending-bytes`, the room stops relaying to it; once its
+//! writer has written what was queued, the room resyncs it ([`Room::resync`]) and relays to
+//! it again. Only a client that stays behind (or cannot take one frame) for the slow-client
+//! timeout is closed, with 1013.
+//!
+//! [`Room::resync`]: crate::rooms::Room::resync
 
 use std::time::Duration;
 
@@ -30,10 +43,13 @@ use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+use workshop_shared::access::Capability;
 
+use crate::auth::{self, AuthError, Denied, Need, Presented, Registration};
 use crate::http::handlers::parse_workshop_id;
 use crate::http::ApiError;
-use crate::rooms::{ConnId, Lease, Outgoing, Peer, RoomError};
+use crate::limits::{TokenBucket, CLOSE_RATE_LIMITED};
+use crate::rooms::{Backlog, ConnId, Lease, Outgoing, Peer, RoomError};
 use crate::state::AppState;
 use crate::sync;
 
@@ -41,7 +57,11 @@ use crate::sync;
 pub const CLOSE_MALFORMED_ID: u16 = 4400;
 /// Close code for a well-formed id that names no workshop.
 pub const CLOSE_UNKNOWN_WORKSHOP: u16 = 4404;
-/// Frames queued for one connection before it is considered too slow and cut off.
+/// Close code for a join that presents no token.
+pub const CLOSE_TOKEN_REQUIRED: u16 = 4401;
+/// Close code for a token that grants nothing on this workshop, or was revoked.
+pub const CLOSE_FORBIDDEN: u16 = 4403;
+/// Frames queued for one connection before it is cut from the relay until it catches up.
 pub const OUTBOX_CAPACITY: usize = 1024;
 /// How often the server pings and sends an empty awareness message to each client.
 ///
@@ -50,7 +70,7 @@ pub const OUTBOX_CAPACITY: usize = 1024;
 pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
 /// A connection that sends nothing (not even a pong) for this long is closed.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
-/// A single frame that takes longer than this to write means the client is stuck.
+/// How long the server waits to queue or write a close frame.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to wait for the client's close frame after ours.
 pub const CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -61,12 +81,13 @@ pub const MAX_CLOSE_REASON_BYTES: usize = 123;
 
 /// `GET /ws/{id}`: upgrades, then serves the y-sync protocol for the workshop.
 ///
-/// Query parameters (y-websocket may add `?token=...`) are ignored. A bad or unknown id is
-/// reported with a close code after the upgrade, because browsers cannot read the HTTP
-/// status of a refused upgrade.
+/// The token comes as `?token=...` (y-websocket's `params` option) or as a bearer header. A
+/// bad id, a missing or refused token and an unknown workshop are all reported with a close
+/// code after the upgrade, because browsers cannot read the HTTP status of a refused upgrade.
 pub async fn upgrade(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
+    presented: Presented,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
     let ws = match ws {
@@ -78,10 +99,17 @@ pub async fn upgrade(
     let tasks = state.tasks.clone();
     ws.max_message_size(max)
         .max_frame_size(max)
-        .on_upgrade(move |socket| tasks.track_future(serve(socket, raw_id, state)))
+        .on_upgrade(move |socket| tasks.track_future(serve(socket, raw_id, presented, state)))
 }
 
-async fn serve(socket: WebSocket, raw_id: String, state: AppState) {
+/// What a connection may do, and its registration under its token (revoking the token
+/// cancels it).
+struct ConnAccess {
+    capability: Capability,
+    registration: Registration,
+}
+
+async fn serve(socket: WebSocket, raw_id: String, presented: Presented, state: AppState) {
     let conn = state.next_conn_id();
     let shown_id: String = raw_id.chars().take(64).collect();
     let span = tracing::info_span!("ws", workshop = %shown_id, conn);
@@ -93,6 +121,36 @@ async fn serve(socket: WebSocket, raw_id: String, state: AppState) {
         let Some(id) = parse_workshop_id(&raw_id) else {
             tracing::info!("refused: malformed workshop id");
             return reject(socket, CLOSE_MALFORMED_ID, "malformed workshop id").await;
+        };
+        // Before anything is counted or loaded: a stranger costs nothing.
+        let grant = match auth::grant(&state, &presented, id, Need::Read).await {
+            Ok(grant) => grant,
+            Err(AuthError::Denied(denied)) => {
+                tracing::info!(%denied, "refused: token");
+                let (code, reason) = match denied {
+                    Denied::Missing => (CLOSE_TOKEN_REQUIRED, "token required"),
+                    Denied::Revoked => (CLOSE_FORBIDDEN, "token revoked"),
+                    Denied::Forbidden | Denied::Insufficient => (CLOSE_FORBIDDEN, "forbidden"),
+                };
+                return reject(socket, code, reason).await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot check the token");
+                return reject(socket, close_code::ERROR, "cannot check the token").await;
+            }
+        };
+        let access = ConnAccess {
+            capability: grant.capability(),
+            registration: state.live.register(&grant.token_id, conn),
+        };
+        // Counted before the room is loaded, so refused connections cost no load. The place
+        // is held until this function returns, that is until the connection has ended.
+        let _admission = match state.connections.admit(id) {
+            Ok(admission) => admission,
+            Err(refused) => {
+                tracing::info!(%refused, "refused: connection limit");
+                return reject(socket, refused.close_code(), &refused.to_string()).await;
+            }
         };
         let room = match state.rooms.lease(id).await {
             Ok(room) => room,
@@ -106,7 +164,8 @@ async fn serve(socket: WebSocket, raw_id: String, state: AppState) {
             }
         };
         tracing::info!("connected");
-        connection(socket, room, conn, &state).await;
+        tracing::info!(token = %grant.token_id, role = grant.role.as_str(), "joined");
+        connection(socket, room, conn, &state, &access).await;
         tracing::info!("disconnected");
     }
     .instrument(span)
@@ -114,30 +173,42 @@ async fn serve(socket: WebSocket, raw_id: String, state: AppState) {
 }
 
 /// Runs one accepted connection until either side ends it.
-async fn connection(socket: WebSocket, room: Lease, conn: ConnId, state: &AppState) {
+async fn connection(
+    socket: WebSocket,
+    room: Lease,
+    conn: ConnId,
+    state: &AppState,
+    access: &ConnAccess,
+) {
+    let _open = crate::metrics::connection_opened();
     let (sink, mut stream) = socket.split();
     let (outbox, inbox) = mpsc::channel(OUTBOX_CAPACITY);
-    let too_slow = CancellationToken::new();
+    let backlog = Backlog::new(state.settings.limits.max_pending_bytes);
     let writer_done = CancellationToken::new();
-    room.join(
-        conn,
-        Peer {
-            outbox: outbox.clone(),
-            too_slow: too_slow.clone(),
-        },
-    );
+    room.join(conn, Peer::new(outbox.clone(), backlog.clone()));
 
     let reader = async {
-        let close = read_frames(&mut stream, &room, conn, state, &too_slow, &writer_done).await;
+        let close = read_frames(&mut stream, &room, conn, state, access, &writer_done).await;
         room.leave(conn);
         if let Some((code, reason)) = close {
             tracing::info!(code, %reason, "closing connection");
+            if let Some(refusal) = refusal_for(code) {
+                crate::metrics::refused(refusal);
+            }
             let _ = timeout(SEND_TIMEOUT, outbox.send(Outgoing::Close { code, reason })).await;
         }
         // Dropping the last sender (the room dropped its copy in `leave`) ends the writer.
         drop(outbox);
     };
-    let writer = write_frames(sink, inbox, &too_slow, &state.shutdown, &writer_done);
+    let writer = Writer {
+        room: &room,
+        conn,
+        backlog: &backlog,
+        slow_client_timeout: state.settings.limits.slow_client_timeout,
+        shutdown: &state.shutdown,
+        done: &writer_done,
+    }
+    .run(sink, inbox);
     let ((), sink) = tokio::join!(reader, writer);
     // Read on until the client's close frame (or the end), so the close handshake completes
     // and tungstenite gets to send its automatic reply if the client closed first.
@@ -155,19 +226,23 @@ async fn read_frames(
     room: &Lease,
     conn: ConnId,
     state: &AppState,
-    too_slow: &CancellationToken,
+    access: &ConnAccess,
     writer_done: &CancellationToken,
 ) -> Option<(u16, String)> {
     // A frame read while gathering a batch that is not part of it, handled next.
     let mut carried = None;
+    let limit = state.settings.limits.updates;
+    let mut rate = TokenBucket::new(limit, Instant::now().into_std());
     loop {
         let next = match carried.take() {
             Some(next) => Ok(next),
             None => tokio::select! {
-                // In these three cases the writer sends whatever close is due.
+                // In these two cases the writer sends whatever close is due.
                 () = state.shutdown.cancelled() => return None,
-                () = too_slow.cancelled() => return None,
                 () = writer_done.cancelled() => return None,
+                () = access.registration.revoked().cancelled() => {
+                    return Some((CLOSE_FORBIDDEN, "token revoked".into()));
+                }
                 next = timeout(IDLE_TIMEOUT, stream.next()) => next,
             },
         };
@@ -204,8 +279,30 @@ async fn read_frames(
                 if frames.iter().any(|frame| frame.len() > max) {
                     return Some((close_code::SIZE, format!("message exceeds {max} bytes")));
                 }
-                if let Err(error) = room.receive(conn, &frames).await {
-                    return Some(close_for(&error));
+                // Each document message takes a token; the frames before the first that
+                // finds none still take effect, as they would before a malformed one.
+                let now = Instant::now().into_std();
+                let allowed = frames
+                    .iter()
+                    .take_while(|frame| rate.take(sync::count_document_messages(frame), now))
+                    .count();
+                if allowed > 0 {
+                    if let Err(error) = room
+                        .receive(conn, &access.capability, &frames[..allowed])
+                        .await
+                    {
+                        return Some(close_for(&error));
+                    }
+                }
+                if allowed < frames.len() {
+                    tracing::info!(per_sec = limit.per_sec, burst = limit.burst, "rate limited");
+                    return Some((
+                        CLOSE_RATE_LIMITED,
+                        format!(
+                            "rate limit exceeded: at most {} updates per second",
+                            limit.per_sec
+                        ),
+                    ));
                 }
             }
             Message::Text(_) => {
@@ -220,45 +317,115 @@ async fn read_frames(
     }
 }
 
-/// Drains the outbox into the socket, adds keepalives, and sends the close frame when the
-/// server shuts down or the peer falls behind. Returns the sink once done.
-async fn write_frames(
-    mut sink: SplitSink<WebSocket, Message>,
-    mut inbox: mpsc::Receiver<Outgoing>,
-    too_slow: &CancellationToken,
-    shutdown: &CancellationToken,
-    done: &CancellationToken,
-) -> SplitSink<WebSocket, Message> {
-    let _done = done.clone().drop_guard();
-    let mut keepalive =
-        tokio::time::interval_at(Instant::now() + KEEPALIVE_INTERVAL, KEEPALIVE_INTERVAL);
-    loop {
-        let message = tokio::select! {
-            biased;
-            () = shutdown.cancelled() => close_message(close_code::AWAY, "server shutting down"),
-            () = too_slow.cancelled() => close_message(close_code::AGAIN, "too far behind; reconnect"),
-            next = inbox.recv() => match next {
-                Some(Outgoing::Frame(frame)) => Message::Binary(frame),
-                Some(Outgoing::Close { code, reason }) => close_message(code, &reason),
-                None => break,
-            },
-            _ = keepalive.tick() => {
-                if !send(&mut sink, Message::Ping(Default::default())).await {
-                    break;
-                }
-                Message::Binary(sync::keepalive_message().into())
-            }
-        };
-        let closing = matches!(message, Message::Close(_));
-        if !send(&mut sink, message).await || closing {
-            break;
-        }
-    }
-    sink
+/// A connection's writer task: drains the outbox into the socket, adds keepalives, and
+/// brings the peer back into the relay after it was cut.
+struct Writer<'a> {
+    room: &'a Lease,
+    conn: ConnId,
+    backlog: &'a Backlog,
+    slow_client_timeout: Duration,
+    shutdown: &'a CancellationToken,
+    done: &'a CancellationToken,
 }
 
-async fn send(sink: &mut SplitSink<WebSocket, Message>, message: Message) -> bool {
-    matches!(timeout(SEND_TIMEOUT, sink.send(message)).await, Ok(Ok(())))
+impl Writer<'_> {
+    /// Writes until the outbox closes, a close frame is sent, or the client is stuck.
+    /// Returns the sink once done.
+    async fn run(
+        self,
+        mut sink: SplitSink<WebSocket, Message>,
+        mut inbox: mpsc::Receiver<Outgoing>,
+    ) -> SplitSink<WebSocket, Message> {
+        let _done = self.done.clone().drop_guard();
+        let mut keepalive =
+            tokio::time::interval_at(Instant::now() + KEEPALIVE_INTERVAL, KEEPALIVE_INTERVAL);
+        // When the peer was cut from the relay, while it still is.
+        let mut cut_since: Option<Instant> = None;
+        loop {
+            // The message to write, and how many of its bytes the backlog counts as queued.
+            let (message, queued) = tokio::select! {
+                biased;
+                () = self.shutdown.cancelled() => {
+                    (Some(close_message(close_code::AWAY, "server shutting down")), 0)
+                }
+                next = inbox.recv() => match next {
+                    Some(Outgoing::Frame(frame)) => {
+                        let queued = frame.len();
+                        (Some(Message::Binary(frame)), queued)
+                    }
+                    Some(Outgoing::Close { code, reason }) => {
+                        (Some(close_message(code, &reason)), 0)
+                    }
+                    None => break,
+                },
+                // Cut while the queue was already empty: nothing else would wake us.
+                () = self.backlog.cut_off() => (None, 0),
+                _ = keepalive.tick() => {
+                    let ping = Message::Ping(Default::default());
+                    if !send(&mut sink, ping, self.slow_client_timeout).await {
+                        break;
+                    }
+                    (Some(Message::Binary(sync::keepalive_message().into())), 0)
+                }
+            };
+            if let Some(message) = message {
+                let closing = matches!(message, Message::Close(_));
+                if !send(&mut sink, message, self.slow_client_timeout).await {
+                    if !closing {
+                        tracing::info!("closing: could not write a frame in time");
+                        self.too_far_behind(&mut sink).await;
+                    }
+                    break;
+                }
+                if closing {
+                    break;
+                }
+                self.backlog.written(queued);
+            }
+            if !self.backlog.is_cut() {
+                continue;
+            }
+            let since = *cut_since.get_or_insert_with(Instant::now);
+            let left = self.slow_client_timeout.saturating_sub(since.elapsed());
+            if left.is_zero() {
+                tracing::info!("closing: too far behind for too long");
+                self.too_far_behind(&mut sink).await;
+                break;
+            }
+            if !inbox.is_empty() {
+                continue;
+            }
+            // Caught up with everything queued before the cut: resync and rejoin.
+            match timeout(left, self.room.resync(self.conn)).await {
+                Ok(Ok(())) => cut_since = None,
+                Ok(Err(error)) => {
+                    let (code, reason) = close_for(&error);
+                    let _ = send(&mut sink, close_message(code, &reason), CLOSE_GRACE).await;
+                    break;
+                }
+                Err(_) => {
+                    tracing::info!("closing: resync did not finish in time");
+                    self.too_far_behind(&mut sink).await;
+                    break;
+                }
+            }
+        }
+        sink
+    }
+
+    /// Tries to tell a stuck client why it is closed; it may well not read it.
+    async fn too_far_behind(&self, sink: &mut SplitSink<WebSocket, Message>) {
+        let close = close_message(close_code::AGAIN, "too far behind; reconnect");
+        let _ = send(sink, close, CLOSE_GRACE).await;
+    }
+}
+
+async fn send(
+    sink: &mut SplitSink<WebSocket, Message>,
+    message: Message,
+    within: Duration,
+) -> bool {
+    matches!(timeout(within, sink.send(message)).await, Ok(Ok(())))
 }
 
 /// Closes a connection that never joined a room.
@@ -285,6 +452,16 @@ fn close_for(error: &RoomError) -> (u16, String) {
         RoomError::NotFound | RoomError::Unloaded => {
             (close_code::ERROR, "workshop is not available".into())
         }
+    }
+}
+
+/// The `workshop_refused_writes_total` reason of a close the client's input caused, if any.
+fn refusal_for(code: u16) -> Option<&'static str> {
+    match code {
+        close_code::INVALID | close_code::UNSUPPORTED | close_code::PROTOCOL => Some("malformed"),
+        close_code::SIZE => Some("size"),
+        CLOSE_RATE_LIMITED => Some("rate_limit"),
+        _ => None,
     }
 }
 
@@ -333,6 +510,7 @@ mod tests {
     use yrs::{Doc, GetString, Map, ReadTxn, Text, Transact, Update};
 
     use super::*;
+    use crate::auth::{Role, TokenKind};
     use crate::clock::Clock;
     use crate::state::Settings;
     use crate::store::Store;
@@ -369,9 +547,29 @@ mod tests {
             .unwrap()
     }
 
+    /// Connects with a fresh facilitator token of `id` (none if `id` is not a UUID).
     async fn connect(server: &Server, id: &str) -> Client {
-        let url = format!("ws://{}/ws/{id}?token=ignored", server.addr);
+        let token = match id.parse() {
+            Ok(id) => Some(mint(server, id, Role::Facilitator).await.0),
+            Err(_) => None,
+        };
+        connect_with(server, id, token.as_deref()).await
+    }
+
+    async fn connect_with(server: &Server, id: &str, token: Option<&str>) -> Client {
+        let query = token
+            .map(|token| format!("?token={token}"))
+            .unwrap_or_default();
+        let url = format!("ws://{}/ws/{id}{query}", server.addr);
         tokio_tungstenite::connect_async(url).await.unwrap().0
+    }
+
+    /// Mints an invite token of `role`; returns its secret and public id.
+    async fn mint(server: &Server, id: Uuid, role: Role) -> (String, String) {
+        let (token, record) = crate::auth::mint(&server.state, id, role, TokenKind::Invite, None)
+            .await
+            .unwrap();
+        (token.into_string(), record.id)
     }
 
     /// The next binary frame, skipping control frames.
@@ -458,6 +656,57 @@ mod tests {
         assert_eq!(
             closed_with(&mut client).await,
             (4404, "unknown workshop".into())
+        );
+    }
+
+    #[tokio::test]
+    async fn joins_need_a_token_of_the_workshop_and_revoking_closes_them() {
+        let server = start(Settings::default()).await;
+        let id = workshop(&server).await;
+        let other = workshop(&server).await;
+        let raw = id.to_string();
+        let mut anonymous = connect_with(&server, &raw, None).await;
+        assert_eq!(
+            closed_with(&mut anonymous).await,
+            (4401, "token required".into())
+        );
+        let (others, _) = mint(&server, other, Role::Facilitator).await;
+        let mut stranger = connect_with(&server, &raw, Some(&others)).await;
+        assert_eq!(closed_with(&mut stranger).await, (4403, "forbidden".into()));
+
+        let (viewer, viewer_id) = mint(&server, id, Role::Viewer).await;
+        let mut watcher = connect_with(&server, &raw, Some(&viewer)).await;
+        let doc = Doc::new();
+        join(&mut watcher, &doc).await;
+        // A viewer's write is refused with the auth message; the connection stays open.
+        let update = scratch_update(&doc, "not mine to write");
+        send_update(&mut watcher, &update).await;
+        loop {
+            if let SyncMsg::Auth(reason) = decode(&next_binary(&mut watcher).await) {
+                let reason = reason.unwrap();
+                assert!(reason.contains("may only read"), "{reason}");
+                break;
+            }
+        }
+        let room = server.state.rooms().lease(id).await.unwrap();
+        assert!(room.read(|txn| txn.get_text("scratch").is_none()));
+
+        server
+            .state
+            .store
+            .tokens()
+            .unwrap()
+            .revoke(id, &viewer_id)
+            .unwrap();
+        assert_eq!(server.state.live.revoke(&viewer_id), 1);
+        assert_eq!(
+            closed_with(&mut watcher).await,
+            (4403, "token revoked".into())
+        );
+        let mut again = connect_with(&server, &raw, Some(&viewer)).await;
+        assert_eq!(
+            closed_with(&mut again).await,
+            (4403, "token revoked".into())
         );
     }
 
@@ -604,5 +853,141 @@ mod tests {
             .unwrap();
         let scratch = doc.get_or_insert_text("scratch");
         assert_eq!(scratch.get_string(&doc.transact()), "durable");
+    }
+
+    /// A client whose socket takes (almost) nothing: a tiny receive buffer, never read.
+    async fn connect_stuck(server: &Server, id: &str) -> Client {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let stream = socket.connect(server.addr).await.unwrap();
+        let (token, _) = mint(server, id.parse().unwrap(), Role::Facilitator).await;
+        let url = format!("ws://{}/ws/{id}?token={token}", server.addr);
+        tokio_tungstenite::client_async(url, MaybeTlsStream::Plain(stream))
+            .await
+            .unwrap()
+            .0
+    }
+
+    #[tokio::test]
+    async fn a_client_stuck_past_the_slow_client_timeout_is_closed_and_leaves() {
+        let server = start(Settings {
+            limits: crate::limits::Limits {
+                slow_client_timeout: Duration::from_secs(1),
+                max_pending_bytes: 64 * 1024,
+                ..crate::limits::Limits::default()
+            },
+            ..Settings::default()
+        })
+        .await;
+        let workshop = workshop(&server).await;
+        let id = workshop.to_string();
+        let _stuck = connect_stuck(&server, &id).await;
+        let writer_doc = Doc::new();
+        let mut writer = connect(&server, &id).await;
+        join(&mut writer, &writer_doc).await;
+        let room = server.state.rooms().lease(workshop).await.unwrap();
+        assert_eq!(room.peer_count(), 2);
+
+        // Far more than the kernel buffers between the server and the stuck client.
+        let chunk = "x".repeat(256 * 1024);
+        for _ in 0..40 {
+            send_update(&mut writer, &scratch_update(&writer_doc, &chunk)).await;
+        }
+        let left = async {
+            while room.peer_count() > 1 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        timeout(Duration::from_secs(60), left)
+            .await
+            .expect("the stuck client was never closed");
+        let released = async {
+            while server.state.connections().in_workshop(workshop) > 1 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        timeout(WAIT, released).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn connections_over_the_limits_are_refused_with_their_codes() {
+        let server = start(Settings {
+            limits: crate::limits::Limits {
+                max_connections_per_workshop: 1,
+                max_connections: 2,
+                ..crate::limits::Limits::default()
+            },
+            ..Settings::default()
+        })
+        .await;
+        let (a, b, c) = (
+            workshop(&server).await.to_string(),
+            workshop(&server).await.to_string(),
+            workshop(&server).await.to_string(),
+        );
+        let mut first = connect(&server, &a).await;
+        join(&mut first, &Doc::new()).await;
+        let mut refused = connect(&server, &a).await;
+        let (code, reason) = closed_with(&mut refused).await;
+        assert_eq!(code, crate::limits::CLOSE_WORKSHOP_FULL);
+        assert!(reason.contains("workshop"), "{reason}");
+        let mut second = connect(&server, &b).await;
+        join(&mut second, &Doc::new()).await;
+        let mut refused = connect(&server, &c).await;
+        assert_eq!(
+            closed_with(&mut refused).await.0,
+            crate::limits::CLOSE_SERVER_FULL
+        );
+        assert_eq!(server.state.connections().total(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_flood_is_closed_with_4429_after_the_burst() {
+        let server = start(Settings {
+            limits: crate::limits::Limits {
+                updates: crate::limits::RateLimit {
+                    per_sec: 1,
+                    burst: 5,
+                },
+                ..crate::limits::Limits::default()
+            },
+            ..Settings::default()
+        })
+        .await;
+        let id = workshop(&server).await.to_string();
+        let doc = Doc::new();
+        let mut flooder = connect(&server, &id).await;
+        join(&mut flooder, &doc).await;
+        // The join's sync step 1 took one token; awareness takes none.
+        let keepalive = sync::keepalive_message();
+        for _ in 0..20 {
+            flooder
+                .send(WsMessage::Binary(keepalive.clone().into()))
+                .await
+                .unwrap();
+        }
+        for i in 0..10 {
+            // The server may close before every update is written.
+            let frame = SyncMsg::Sync(SyncMessage::Update(scratch_update(&doc, &i.to_string())));
+            if flooder
+                .send(WsMessage::Binary(frame.encode_v1().into()))
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        let (code, reason) = closed_with(&mut flooder).await;
+        assert_eq!(code, crate::limits::CLOSE_RATE_LIMITED);
+        assert!(reason.contains("rate limit"), "{reason}");
+        // The four updates within the burst took effect, nothing after them.
+        let room = server
+            .state
+            .rooms()
+            .lease(id.parse().unwrap())
+            .await
+            .unwrap();
+        let text = room.read(|txn| txn.get_text("scratch").map(|t| t.get_string(txn)));
+        assert_eq!(text.as_deref(), Some("0123"));
     }
 }

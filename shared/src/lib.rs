@@ -10,6 +10,7 @@
 //! - [`engine`] computes the figures of the method into [`Results`].
 //! - [`results`] holds the results shape and writes only what changed into the document.
 //! - [`export`] turns the whole document into JSON.
+//! - [`access`] holds every write rule: who may change which paths of the document.
 //!
 //! ```
 //! use workshop_shared::{recompute, template, Doc, Transact};
@@ -27,6 +28,7 @@
 //! assert_eq!(outcome.results.aspects.len(), 8);
 //! ```
 
+pub mod access;
 pub mod engine;
 pub mod export;
 pub mod model;

@@ -200,6 +200,32 @@ pub fn factor_prelim(title: &str, order: i64) -> MapPrelim {
     ])
 }
 
+/// A registered participant (DOMAIN.md section 6), as the server writes it into
+/// `participants/<id>`: every field in one go.
+pub struct ParticipantEntry<'a> {
+    /// Display name.
+    pub name: &'a str,
+    /// Organisation.
+    pub organisation: &'a str,
+    /// Role in the workshop.
+    pub role: schema::Role,
+    /// One of the four worlds.
+    pub world: schema::World,
+    /// Breakout group id (may be empty: not in a group yet).
+    pub group: &'a str,
+}
+
+/// The map of a newly registered participant.
+pub fn participant_prelim(entry: &ParticipantEntry<'_>) -> MapPrelim {
+    MapPrelim::from([
+        (key::NAME, yrs::In::from(entry.name)),
+        (key::ORGANISATION, yrs::In::from(entry.organisation)),
+        (key::ROLE, yrs::In::from(entry.role.as_str())),
+        (key::WORLD, yrs::In::from(entry.world.as_str())),
+        (key::GROUP, yrs::In::from(entry.group)),
+    ])
+}
+
 /// Fills a fresh document with the built-in template and `meta`, in the given transaction.
 pub fn fill(txn: &mut TransactionMut, meta: &WorkshopMeta) {
     let meta_map = txn.get_or_insert_map(schema::META);

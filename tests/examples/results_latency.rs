@@ -583,7 +583,15 @@ async fn main() -> std::process::ExitCode {
         eprintln!("warning: {binary} does not look like a release build");
     }
 
-    let mut server = TestServer::start().await;
+    // The benchmark's writer sends hundreds of edits back to back: far beyond the default
+    // per-connection rate limit, which guards against floods rather than measures anything.
+    let mut server = TestServer::start_with(&[
+        "--max-updates-per-sec",
+        "1000000",
+        "--max-update-burst",
+        "1000000",
+    ])
+    .await;
     let outcome = run(&server, &args).await;
     let status = server.stop().await;
     match outcome {

@@ -1,7 +1,10 @@
 // Two real Yjs clients (y-websocket providers) on one workshop, driven by the Rust test
 // `tests/tests/yjs_interop.rs`.
 //
-// Usage: node interop.mjs <server ws url, e.g. ws://127.0.0.1:PORT/ws> <workshop id>
+// Usage: node interop.mjs <server ws url, e.g. ws://127.0.0.1:PORT/ws> <workshop id> <token>
+//
+// The token (here the facilitator's, which may vote on anyone's behalf) goes to the server as
+// the `token` query parameter, through the provider's `params` option.
 //
 // 1. Connects two providers, each with its own Y.Doc, and waits until both are synced.
 // 2. Prints `ready` and waits for a line `go` on stdin (the Rust client edits at that moment).
@@ -28,9 +31,9 @@ const ASPECT = 'whole-system'
 const FACTOR = 'shared-understanding'
 const SECOND = 'agreed-priorities'
 
-const [serverUrl, room] = process.argv.slice(2)
-if (!serverUrl || !room) {
-  console.error('usage: node interop.mjs <ws url> <workshop id>')
+const [serverUrl, room, token] = process.argv.slice(2)
+if (!serverUrl || !room || !token) {
+  console.error('usage: node interop.mjs <ws url> <workshop id> <token>')
   process.exit(1)
 }
 
@@ -44,6 +47,7 @@ const peers = ['alpha', 'beta'].map((name) => {
   const doc = new Y.Doc()
   const provider = new WebsocketProvider(serverUrl, room, doc, {
     WebSocketPolyfill: WebSocket,
+    params: { token },
     // Two providers in one process would otherwise also sync through a BroadcastChannel,
     // bypassing the server under test.
     disableBc: true

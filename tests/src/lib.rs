@@ -8,6 +8,7 @@
 //! - [`server`] runs the binary as a child process on port 0 (start, SIGTERM, SIGKILL,
 //!   restart on the same data directory);
 //! - [`api`] calls the HTTP API;
+//! - [`crash`] runs the crash test (SIGKILL and restart while clients write), short or long;
 //! - [`workshop`] reads and writes the parts of the workshop document the tests use, with the
 //!   names spelled by `workshop_shared::schema`;
 //! - [`node`] finds Node and the pinned Yjs packages of `tests/node`.
@@ -18,6 +19,7 @@
 use std::time::Duration;
 
 pub mod api;
+pub mod crash;
 pub mod node;
 pub mod server;
 pub mod workshop;
@@ -28,12 +30,25 @@ pub use server::TestServer;
 /// means the condition will not come true, not that something was slow.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Connects a new client with a fresh document to a workshop, panicking with the reason if it
-/// cannot.
+/// Connects a new client with a fresh document to a workshop as its facilitator (see
+/// [`TestServer::ws_url`]), panicking with the reason if it cannot.
 pub async fn connect(server: &TestServer, workshop_id: &str) -> workshop_client::SyncClient {
+    connect_to(&server.ws_url(workshop_id)).await
+}
+
+/// Connects a new client with a fresh document to a workshop presenting `token`, panicking
+/// with the reason if it cannot.
+pub async fn connect_with_token(
+    server: &TestServer,
+    workshop_id: &str,
+    token: &str,
+) -> workshop_client::SyncClient {
+    connect_to(&server.ws_url_with_token(workshop_id, token)).await
+}
+
+async fn connect_to(url: &str) -> workshop_client::SyncClient {
     let mut client = workshop_client::SyncClient::new().with_connect_timeout(TIMEOUT);
-    let url = server.ws_url(workshop_id);
-    if let Err(error) = client.connect(&url).await {
+    if let Err(error) = client.connect(url).await {
         panic!("connect to {url}: {error}");
     }
     client

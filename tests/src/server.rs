@@ -52,7 +52,7 @@ impl TestServer {
             .iter()
             .map(|arg| (*arg).to_owned())
             .collect::<Vec<_>>();
-        let (child, addr) = spawn(data_dir.path(), &extra_args, &log).await;
+        let (child, addr) = spawn(data_dir.path(), "127.0.0.1:0", &extra_args, &log).await;
         TestServer {
             child: Some(child),
             addr,
@@ -72,8 +72,22 @@ impl TestServer {
         format!("http://{}", self.addr)
     }
 
-    /// The WebSocket URL of a workshop (which need not exist, nor be a valid id).
+    /// The WebSocket URL of a workshop (which need not exist, nor be a valid id), with its
+    /// facilitator token when this process created it ([`crate::api::tokens_of`]).
     pub fn ws_url(&self, workshop_id: &str) -> String {
+        match crate::api::facilitator_token(workshop_id) {
+            Some(token) => self.ws_url_with_token(workshop_id, &token),
+            None => self.ws_url_without_token(workshop_id),
+        }
+    }
+
+    /// The WebSocket URL of a workshop presenting `token` (as y-websocket's `params` does).
+    pub fn ws_url_with_token(&self, workshop_id: &str, token: &str) -> String {
+        format!("ws://{}/ws/{workshop_id}?token={token}", self.addr)
+    }
+
+    /// The WebSocket URL of a workshop presenting no token.
+    pub fn ws_url_without_token(&self, workshop_id: &str) -> String {
         format!("ws://{}/ws/{workshop_id}", self.addr)
     }
 
@@ -114,6 +128,18 @@ impl TestServer {
     /// Starts the server again on the same data directory, after [`stop`](Self::stop) or
     /// [`kill`](Self::kill). It gets a new port.
     pub async fn restart(&mut self) {
+        self.restart_bound("127.0.0.1:0").await;
+    }
+
+    /// Like [`restart`](Self::restart), on the port it had, as a real deployment comes back:
+    /// clients reconnect to the URL they know. (The server's listener sets `SO_REUSEADDR`,
+    /// so the killed server's connections in `TIME_WAIT` do not block the port.)
+    pub async fn restart_on_same_port(&mut self) {
+        let bind = self.addr.to_string();
+        self.restart_bound(&bind).await;
+    }
+
+    async fn restart_bound(&mut self, bind: &str) {
         assert!(
             self.child.is_none(),
             "stop or kill the server before restarting it"
@@ -125,7 +151,7 @@ impl TestServer {
         if let Ok(mut log) = self.log.lock() {
             log.push_str(&marker);
         }
-        let (child, addr) = spawn(self.data_dir.path(), &self.extra_args, &self.log).await;
+        let (child, addr) = spawn(self.data_dir.path(), bind, &self.extra_args, &self.log).await;
         self.child = Some(child);
         self.addr = addr;
     }
@@ -141,14 +167,15 @@ impl Drop for TestServer {
     }
 }
 
-/// Spawns the server and waits for its `listening on` line.
+/// Spawns the server listening on `bind` and waits for its `listening on` line.
 async fn spawn(
     data_dir: &Path,
+    bind: &str,
     extra_args: &[String],
     log: &Arc<Mutex<String>>,
 ) -> (Child, SocketAddr) {
     let mut child = Command::new(server_binary())
-        .args(["--bind", "127.0.0.1:0", "--data-dir"])
+        .args(["--bind", bind, "--data-dir"])
         .arg(data_dir)
         .args(extra_args)
         // The log is read as plain text in failure reports.

@@ -47,6 +47,13 @@ pub fn set_weight(
     vote_map(txn, aspect, factor, key::WEIGHTS).insert(txn, participant, weight);
 }
 
+/// Sets a factor's agreed score (a facilitator's value).
+pub fn set_agreed_score(txn: &mut TransactionMut, aspect: &str, factor: &str, score: i64) {
+    path::map_at(txn, schema::ASPECTS, &[aspect, key::FACTORS, factor])
+        .unwrap_or_else(|| panic!("no factor map at {aspect}/{factor}: is the document synced?"))
+        .insert(txn, key::AGREED_SCORE, score);
+}
+
 /// Inserts `text` into a factor's notes at character `index`.
 pub fn insert_notes(txn: &mut TransactionMut, aspect: &str, factor: &str, index: u32, text: &str) {
     let notes = path::text_at(

@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use workshop_shared::template;
-use workshop_tests::api::Api;
+use workshop_tests::api::{facilitator_token, Api};
 use workshop_tests::workshop::{aspect_entry, WHOLE_SYSTEM, WHOLE_SYSTEM_FACTORS};
 use workshop_tests::TestServer;
 
@@ -36,7 +36,14 @@ async fn created_workshops_are_listed() {
     );
     assert_ne!(autumn, spring);
 
-    let (status, list) = api.get("/api/workshops").await;
+    // Each token lists its own workshop; both tokens at once list both.
+    let tokens = [autumn.as_str(), spring.as_str()].map(|id| facilitator_token(id).unwrap());
+    let (status, list) = api
+        .get(&format!(
+            "/api/workshops?token={}&token={}",
+            tokens[0], tokens[1]
+        ))
+        .await;
     assert_eq!(status, StatusCode::OK);
     let list = list
         .as_array()
@@ -108,13 +115,16 @@ async fn a_new_workshop_has_results_with_nothing_known() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unknown_workshop_is_404() {
+async fn an_unknown_workshop_needs_a_token_of_its_own() {
     let server = TestServer::start().await;
     let api = Api::new(server.http_url());
+    let known = api.create_workshop("Autumn workshop", "Northshire").await;
+    let token = facilitator_token(&known).unwrap();
     let unknown = uuid::Uuid::new_v4();
     for what in ["results", "document"] {
-        let response = api.get(&format!("/api/workshops/{unknown}/{what}")).await;
-        assert_error(&response, StatusCode::NOT_FOUND);
+        let path = format!("/api/workshops/{unknown}/{what}");
+        assert_error(&api.get(&path).await, StatusCode::UNAUTHORIZED);
+        assert_error(&api.get_as(&path, &token).await, StatusCode::FORBIDDEN);
     }
 }
 
@@ -147,7 +157,7 @@ async fn a_malformed_body_is_400_and_creates_nothing() {
         StatusCode::BAD_REQUEST,
     );
 
-    let (status, list) = api.get("/api/workshops").await;
-    assert_eq!(status, StatusCode::OK);
-    assert_eq!(list, json!([]));
+    // Nothing was created: no workshop has a token to list it with.
+    let (status, _) = api.get("/api/workshops").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

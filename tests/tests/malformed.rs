@@ -82,11 +82,19 @@ async fn a_garbage_frame_closes_only_that_connection_with_1007() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unknown_workshop_is_refused_with_4404() {
+async fn an_unknown_workshop_is_refused_with_4401_or_4403() {
     let server = TestServer::start().await;
-    let mut client = SyncClient::new().with_connect_timeout(TIMEOUT);
+    let known = Api::new(server.http_url())
+        .create_workshop("Autumn workshop", "Northshire")
+        .await;
     let unknown = uuid::Uuid::new_v4().to_string();
-    assert_refused_with(client.connect(&server.ws_url(&unknown)).await, 4404);
+    // No token at all: 4401. A token of another workshop: 4403; no workshop is given away.
+    let mut client = SyncClient::new().with_connect_timeout(TIMEOUT);
+    let url = server.ws_url_without_token(&unknown);
+    assert_refused_with(client.connect(&url).await, 4401);
+    let token = workshop_tests::api::facilitator_token(&known).unwrap();
+    let url = server.ws_url_with_token(&unknown, &token);
+    assert_refused_with(client.connect(&url).await, 4403);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

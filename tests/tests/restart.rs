@@ -40,7 +40,8 @@ async fn vote_and_see_it_relayed(server: &TestServer, id: &str, voter: &str) -> 
 /// A fresh client downloads the workshop from the restarted server and finds the vote and note.
 async fn assert_downloaded_after_restart(server: &TestServer, id: &str, voter: &str) {
     let api = Api::new(server.http_url());
-    let (_, list) = api.get("/api/workshops").await;
+    let token = workshop_tests::api::facilitator_token(id).unwrap();
+    let (_, list) = api.get_as("/api/workshops", &token).await;
     assert!(
         list.as_array()
             .is_some_and(|list| list.iter().any(|entry| entry["id"] == id)),

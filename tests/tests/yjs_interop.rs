@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use workshop_tests::api::Api;
+use workshop_tests::api::{facilitator_token, Api};
 use workshop_tests::node::node_script;
 use workshop_tests::workshop::{
     figure_is, insert_notes, notes, participant, scores, set_score, SHARED_UNDERSTANDING,
@@ -32,7 +32,8 @@ async fn yjs_and_rust_clients_edit_one_workshop_and_read_the_same_results() {
     let rust_participant = participant();
 
     let ws_base = format!("ws://{}/ws", server.addr());
-    let mut node = node_script("interop.mjs", &[&ws_base, &id])
+    let token = facilitator_token(&id).unwrap();
+    let mut node = node_script("interop.mjs", &[&ws_base, &id, &token])
         .spawn()
         .expect("spawn node");
     let mut stdout = BufReader::new(node.stdout.take().unwrap());

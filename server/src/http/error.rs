@@ -1,11 +1,12 @@
 //! [`ApiError`]: every failure a client can see, as `{"error": "<code>", "message": "..."}`.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::auth::{AuthError, Denied};
 use crate::rooms::RoomError;
 use crate::store::StoreError;
 
@@ -18,9 +19,18 @@ pub enum ApiError {
     /// The body is missing, not JSON, or its fields are wrong (400 `bad_request`).
     #[error("{0}")]
     BadRequest(String),
+    /// No token was presented, or the server's create token is needed (401 `unauthorized`).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The presented token does not allow this (403 `forbidden`).
+    #[error("{0}")]
+    Forbidden(String),
     /// No workshop has this id (404 `not_found`).
     #[error("no workshop with this id")]
     NotFound,
+    /// The workshop has no token with this id (404 `not_found`).
+    #[error("no token with this id in this workshop")]
+    TokenNotFound,
     /// No route has this path (404 `not_found`).
     #[error("no such route")]
     NoRoute,
@@ -45,7 +55,11 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::InvalidId | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::NotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound | ApiError::TokenNotFound | ApiError::NoRoute => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -56,7 +70,9 @@ impl ApiError {
         match self {
             ApiError::InvalidId => "invalid_id",
             ApiError::BadRequest(_) => "bad_request",
-            ApiError::NotFound | ApiError::NoRoute => "not_found",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound | ApiError::TokenNotFound | ApiError::NoRoute => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Internal(_) => "internal",
         }
@@ -80,6 +96,19 @@ impl From<RoomError> for ApiError {
     }
 }
 
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Denied(Denied::Missing) => ApiError::Unauthorized(
+                "a token is required: `Authorization: Bearer <token>` or `?token=<token>`".into(),
+            ),
+            AuthError::Denied(denied) => ApiError::Forbidden(denied.to_string()),
+            AuthError::Store(error) => error.into(),
+            AuthError::Random(error) => ApiError::Internal(error.to_string()),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(detail) = &self {
@@ -89,7 +118,14 @@ impl IntoResponse for ApiError {
             error: self.code(),
             message: self.to_string(),
         };
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if matches!(self, ApiError::Unauthorized(_)) {
+            // RFC 6750: a 401 names the scheme it wants.
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }
 
@@ -116,7 +152,14 @@ mod tests {
                 400,
                 "bad_request",
             ),
+            (
+                ApiError::Unauthorized("token needed".into()),
+                401,
+                "unauthorized",
+            ),
+            (ApiError::Forbidden("not yours".into()), 403, "forbidden"),
             (ApiError::NotFound, 404, "not_found"),
+            (ApiError::TokenNotFound, 404, "not_found"),
             (ApiError::NoRoute, 404, "not_found"),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
             (ApiError::Internal("disk full".into()), 500, "internal"),

@@ -8,7 +8,10 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use std::collections::HashSet;
+
 use super::ApiError;
+use crate::auth::{self, Denied, Need, Presented, Role, TokenHash, TokenKind};
 use crate::clock::parse_rfc3339;
 use crate::state::AppState;
 use crate::store::StoreError;
@@ -30,6 +33,19 @@ pub struct CreateWorkshop {
 pub struct Created {
     /// Id of the new workshop.
     pub id: Uuid,
+    /// One invite token per role; shown only here.
+    pub tokens: InviteTokens,
+}
+
+/// The invite tokens of a new workshop.
+#[derive(Debug, Serialize)]
+pub struct InviteTokens {
+    /// Runs the workshop: writes everything, mints and revokes tokens.
+    pub facilitator: String,
+    /// Joins, registers participants, then writes under their own ids.
+    pub editor: String,
+    /// Reads only.
+    pub viewer: String,
 }
 
 /// One entry of `GET /api/workshops`.
@@ -57,28 +73,76 @@ pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// `POST /api/workshops`: creates a workshop from the template.
+/// `POST /api/workshops`: creates a workshop from the template, with an invite token per
+/// role. Needs the server's create token when it was started with one.
 pub async fn create_workshop(
     State(state): State<AppState>,
+    presented: Presented,
     body: Result<Json<CreateWorkshop>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
+    if let Some(required) = &state.settings.create_token {
+        if presented.is_empty() {
+            return Err(ApiError::Unauthorized(
+                "creating a workshop needs the server's create token as a bearer token".into(),
+            ));
+        }
+        if !presented
+            .0
+            .iter()
+            .any(|secret| TokenHash::of(secret).matches(required))
+        {
+            return Err(ApiError::Forbidden(
+                "this is not the server's create token".into(),
+            ));
+        }
+    }
     let Json(body) = body.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
     let title = required_text("title", &body.title)?;
     let place = required_text("place", &body.place)?;
     let id = state.rooms.create(title, place).await?;
-    Ok((StatusCode::CREATED, Json(Created { id })))
+    let invite = |role| auth::mint(&state, id, role, TokenKind::Invite, None);
+    let facilitator = invite(Role::Facilitator).await?.0.into_string();
+    let editor = invite(Role::Editor).await?.0.into_string();
+    let viewer = invite(Role::Viewer).await?.0.into_string();
+    // Until this flush a crash could lose the tokens: the workshop would then be one that
+    // nobody was ever told about, which is harmless.
+    auth::flush(&state).await?;
+    let tokens = InviteTokens {
+        facilitator,
+        editor,
+        viewer,
+    };
+    Ok((StatusCode::CREATED, Json(Created { id, tokens })))
 }
 
-/// `GET /api/workshops`: every workshop, most recently changed first.
+/// `GET /api/workshops`: the workshops the presented tokens grant access to, most recently
+/// changed first. Revoked and unknown tokens show nothing; when none shows anything the
+/// answer is 403.
 pub async fn list_workshops(
     State(state): State<AppState>,
+    presented: Presented,
 ) -> Result<Json<Vec<WorkshopSummary>>, ApiError> {
+    if presented.is_empty() {
+        return Err(auth::AuthError::Denied(Denied::Missing).into());
+    }
+    let mut visible = HashSet::new();
+    for secret in &presented.0 {
+        if let Some(record) = auth::lookup(&state, secret).await? {
+            if !record.revoked {
+                visible.insert(record.workshop);
+            }
+        }
+    }
+    if visible.is_empty() {
+        return Err(auth::AuthError::Denied(Denied::Forbidden).into());
+    }
     let store = state.store.clone();
     let records = tokio::task::spawn_blocking(move || store.list())
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
     let mut summaries: Vec<WorkshopSummary> = records
         .into_iter()
+        .filter(|(id, _)| visible.contains(id))
         .map(|(id, record)| WorkshopSummary {
             id,
             title: record.title,
@@ -100,8 +164,11 @@ pub async fn list_workshops(
 pub async fn workshop_results(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
+    presented: Presented,
 ) -> Result<Json<workshop_shared::Results>, ApiError> {
-    let room = state.rooms.lease(workshop_id(id)?).await?;
+    let id = workshop_id(id)?;
+    auth::grant(&state, &presented, id, Need::Read).await?;
+    let room = state.rooms.lease(id).await?;
     Ok(Json(room.recompute_and_publish().await?))
 }
 
@@ -109,8 +176,11 @@ pub async fn workshop_results(
 pub async fn workshop_document(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
+    presented: Presented,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let room = state.rooms.lease(workshop_id(id)?).await?;
+    let id = workshop_id(id)?;
+    auth::grant(&state, &presented, id, Need::Read).await?;
+    let room = state.rooms.lease(id).await?;
     Ok(Json(room.document_json()))
 }
 
@@ -129,13 +199,13 @@ pub fn parse_workshop_id(raw: &str) -> Option<Uuid> {
     Uuid::try_parse(raw).ok()
 }
 
-fn workshop_id(path: Result<Path<String>, PathRejection>) -> Result<Uuid, ApiError> {
+pub(crate) fn workshop_id(path: Result<Path<String>, PathRejection>) -> Result<Uuid, ApiError> {
     let Path(raw) = path.map_err(|_| ApiError::InvalidId)?;
     parse_workshop_id(&raw).ok_or(ApiError::InvalidId)
 }
 
 /// Trims a required text field and checks it is non-empty and not too long.
-fn required_text(name: &str, value: &str) -> Result<String, ApiError> {
+pub(crate) fn required_text(name: &str, value: &str) -> Result<String, ApiError> {
     let value = value.trim();
     if value.is_empty() {
         return Err(ApiError::BadRequest(format!("{name} must not be empty")));

@@ -7,14 +7,20 @@
 //! | `GET /api/workshops`               | [`handlers::list_workshops`]     |
 //! | `GET /api/workshops/{id}/results`  | [`handlers::workshop_results`]   |
 //! | `GET /api/workshops/{id}/document` | [`handlers::workshop_document`]  |
+//! | `POST /api/workshops/{id}/tokens`  | [`access::mint_token`]           |
+//! | `GET /api/workshops/{id}/tokens`   | [`access::list_tokens`]          |
+//! | `DELETE /api/workshops/{id}/tokens/{token_id}` | [`access::revoke_token`] |
+//! | `POST /api/workshops/{id}/participants` | [`access::register_participant`] |
 //! | `GET /ws/{id}`                     | [`crate::ws::upgrade`]           |
+//! | `GET /metrics`                     | [`crate::metrics::serve`]        |
 
+pub mod access;
 pub mod error;
 pub mod handlers;
 
 pub use error::ApiError;
 
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::state::AppState;
@@ -35,7 +41,20 @@ pub fn router(state: AppState) -> Router {
             "/api/workshops/{id}/document",
             get(handlers::workshop_document),
         )
+        .route(
+            "/api/workshops/{id}/tokens",
+            post(access::mint_token).get(access::list_tokens),
+        )
+        .route(
+            "/api/workshops/{id}/tokens/{token_id}",
+            delete(access::revoke_token),
+        )
+        .route(
+            "/api/workshops/{id}/participants",
+            post(access::register_participant),
+        )
         .route("/ws/{id}", get(crate::ws::upgrade))
+        .route("/metrics", get(crate::metrics::serve))
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .with_state(state)
@@ -83,7 +102,21 @@ mod tests {
         uri: &str,
         body: Option<&str>,
     ) -> (StatusCode, Value) {
+        call_as(state, None, method, uri, body).await
+    }
+
+    /// Like [`call`], presenting `token` as a bearer token.
+    async fn call_as(
+        state: &AppState,
+        token: Option<&str>,
+        method: Method,
+        uri: &str,
+        body: Option<&str>,
+    ) -> (StatusCode, Value) {
         let mut request = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
         if body.is_some() {
             request = request.header(header::CONTENT_TYPE, "application/json");
         }
@@ -101,11 +134,15 @@ mod tests {
         (status, value)
     }
 
-    async fn create(state: &AppState, title: &str) -> String {
+    /// Creates a workshop; returns its id and its facilitator token.
+    async fn create(state: &AppState, title: &str) -> (String, String) {
         let body = json!({"title": title, "place": "Northshire"}).to_string();
         let (status, value) = call(state, Method::POST, "/api/workshops", Some(&body)).await;
         assert_eq!(status, StatusCode::CREATED, "{value}");
-        value["id"].as_str().unwrap().to_owned()
+        (
+            value["id"].as_str().unwrap().to_owned(),
+            value["tokens"]["facilitator"].as_str().unwrap().to_owned(),
+        )
     }
 
     fn assert_error(got: (StatusCode, Value), status: StatusCode, code: &str) {
@@ -127,12 +164,13 @@ mod tests {
     #[tokio::test]
     async fn create_returns_a_v4_id_and_the_workshop_is_listed_newest_first() {
         let state = state();
-        let first = create(&state, "  First  ").await;
-        let second = create(&state, "Second").await;
+        let (first, first_token) = create(&state, "  First  ").await;
+        let (second, second_token) = create(&state, "Second").await;
         let parsed = uuid::Uuid::parse_str(&first).unwrap();
         assert_eq!(parsed.get_version_num(), 4);
 
-        let (status, list) = call(&state, Method::GET, "/api/workshops", None).await;
+        let both = format!("/api/workshops?token={first_token}&token={second_token}");
+        let (status, list) = call(&state, Method::GET, &both, None).await;
         assert_eq!(status, StatusCode::OK);
         let list = list.as_array().unwrap();
         assert_eq!(list.len(), 2);
@@ -149,18 +187,41 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn list_is_empty_without_workshops() {
-        let got = call(&state(), Method::GET, "/api/workshops", None).await;
-        assert_eq!(got, (StatusCode::OK, json!([])));
+    async fn the_list_needs_a_token_and_shows_only_its_workshops() {
+        let state = state();
+        assert_error(
+            call(&state, Method::GET, "/api/workshops", None).await,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        );
+        assert_error(
+            call_as(&state, Some("guess"), Method::GET, "/api/workshops", None).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+        let (mine, token) = create(&state, "Mine").await;
+        create(&state, "Theirs").await;
+        let (status, list) =
+            call_as(&state, Some(&token), Method::GET, "/api/workshops", None).await;
+        assert_eq!(status, StatusCode::OK);
+        let ids: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, [mine.as_str()]);
     }
 
     #[tokio::test]
     async fn results_and_document_of_a_new_workshop() {
         let state = state();
-        let id = create(&state, "Autumn").await;
+        let (id, token) = create(&state, "Autumn").await;
+        let token = Some(token.as_str());
 
-        let (status, results) = call(
+        let (status, results) = call_as(
             &state,
+            token,
             Method::GET,
             &format!("/api/workshops/{id}/results"),
             None,
@@ -170,8 +231,9 @@ mod tests {
         assert!(results["revision"].is_u64(), "{results}");
         assert!(results["aspects"].is_array(), "{results}");
 
-        let (status, document) = call(
+        let (status, document) = call_as(
             &state,
+            token,
             Method::GET,
             &format!("/api/workshops/{id}/document"),
             None,
@@ -184,8 +246,9 @@ mod tests {
         assert_eq!(document["results"]["revision"], results["revision"]);
 
         // Asking again recomputes nothing new: same revision.
-        let (_, again) = call(
+        let (_, again) = call_as(
             &state,
+            token,
             Method::GET,
             &format!("/api/workshops/{id}/results"),
             None,
@@ -195,8 +258,20 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn malformed_ids_are_400_and_unknown_ones_404() {
+    async fn malformed_ids_are_400_unknown_ones_need_a_token_of_their_own() {
         let state = state();
+        let (_, other_token) = create(&state, "Other").await;
+        let stray = uuid::Uuid::new_v4();
+        // A token whose workshop is gone (never created here): the only way to a 404.
+        let (stray_token, _) = crate::auth::mint(
+            &state,
+            stray,
+            crate::auth::Role::Viewer,
+            crate::auth::TokenKind::Invite,
+            None,
+        )
+        .await
+        .unwrap();
         for what in ["results", "document"] {
             assert_error(
                 call(
@@ -209,12 +284,23 @@ mod tests {
                 StatusCode::BAD_REQUEST,
                 "invalid_id",
             );
-            let unknown = uuid::Uuid::new_v4();
+            let unknown = format!("/api/workshops/{}/{what}", uuid::Uuid::new_v4());
             assert_error(
-                call(
+                call(&state, Method::GET, &unknown, None).await,
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+            );
+            assert_error(
+                call_as(&state, Some(&other_token), Method::GET, &unknown, None).await,
+                StatusCode::FORBIDDEN,
+                "forbidden",
+            );
+            assert_error(
+                call_as(
                     &state,
+                    Some(stray_token.as_str()),
                     Method::GET,
-                    &format!("/api/workshops/{unknown}/{what}"),
+                    &format!("/api/workshops/{stray}/{what}"),
                     None,
                 )
                 .await,
@@ -263,8 +349,7 @@ mod tests {
         let response = router(state.clone()).oneshot(request).await.unwrap();
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
 
-        let (_, list) = call(&state, Method::GET, "/api/workshops", None).await;
-        assert_eq!(list.as_array().unwrap().len(), 1);
+        assert_eq!(state.store.list().unwrap().len(), 1);
     }
 
     #[tokio::test]
@@ -279,6 +364,265 @@ mod tests {
             call(&state, Method::DELETE, "/api/workshops", None).await,
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
+        );
+    }
+
+    #[tokio::test]
+    async fn a_configured_create_token_is_required_to_create() {
+        let settings = Settings {
+            create_token: Some(crate::auth::TokenHash::of("let-me-create")),
+            ..Settings::default()
+        };
+        let state = AppState::new(Store::temporary().unwrap(), stepping_clock(), settings);
+        let body = json!({"title": "T", "place": "P"}).to_string();
+        let (status, value) = call(&state, Method::POST, "/api/workshops", Some(&body)).await;
+        assert_error((status, value), StatusCode::UNAUTHORIZED, "unauthorized");
+        assert_error(
+            call_as(
+                &state,
+                Some("wrong"),
+                Method::POST,
+                "/api/workshops",
+                Some(&body),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+        let (status, created) = call_as(
+            &state,
+            Some("let-me-create"),
+            Method::POST,
+            "/api/workshops",
+            Some(&body),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let tokens: Vec<&str> = ["facilitator", "editor", "viewer"]
+            .iter()
+            .map(|role| created["tokens"][role].as_str().unwrap())
+            .collect();
+        for token in &tokens {
+            assert_eq!(token.len(), 64, "{token}");
+        }
+        assert!(tokens[0] != tokens[1] && tokens[1] != tokens[2] && tokens[0] != tokens[2]);
+        assert_eq!(state.store.list().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn the_facilitator_mints_lists_and_revokes_tokens() {
+        let state = state();
+        let (id, facilitator) = create(&state, "A").await;
+        let facilitator = Some(facilitator.as_str());
+        let uri = format!("/api/workshops/{id}/tokens");
+        let viewer_body = json!({"role": "viewer"}).to_string();
+        let (status, minted) =
+            call_as(&state, facilitator, Method::POST, &uri, Some(&viewer_body)).await;
+        assert_eq!(status, StatusCode::CREATED, "{minted}");
+        let viewer = minted["token"].as_str().unwrap().to_owned();
+        let viewer_id = minted["id"].as_str().unwrap().to_owned();
+        assert_eq!(minted["role"], "viewer");
+
+        // A viewer reads, but manages nothing.
+        let results = format!("/api/workshops/{id}/results");
+        assert_eq!(
+            call_as(&state, Some(&viewer), Method::GET, &results, None)
+                .await
+                .0,
+            StatusCode::OK
+        );
+        assert_error(
+            call_as(
+                &state,
+                Some(&viewer),
+                Method::POST,
+                &uri,
+                Some(&viewer_body),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+        assert_error(
+            call_as(
+                &state,
+                facilitator,
+                Method::POST,
+                &uri,
+                Some(r#"{"role": "admin"}"#),
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        );
+
+        let (status, list) = call_as(&state, facilitator, Method::GET, &uri, None).await;
+        assert_eq!(status, StatusCode::OK);
+        let list = list.as_array().unwrap();
+        assert_eq!(list.len(), 4, "three invites and the minted one: {list:?}");
+        assert!(
+            !serde_json::to_string(list).unwrap().contains(&viewer),
+            "no secrets listed"
+        );
+        assert!(list
+            .iter()
+            .all(|t| t["kind"] == "invite" && t["revoked"] == false));
+
+        let revoke = format!("{uri}/{viewer_id}");
+        assert_eq!(
+            call_as(&state, facilitator, Method::DELETE, &revoke, None)
+                .await
+                .0,
+            StatusCode::NO_CONTENT
+        );
+        assert_error(
+            call_as(&state, Some(&viewer), Method::GET, &results, None).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+        // Revoking twice is harmless; an unknown id is 404.
+        assert_eq!(
+            call_as(&state, facilitator, Method::DELETE, &revoke, None)
+                .await
+                .0,
+            StatusCode::NO_CONTENT
+        );
+        assert_error(
+            call_as(
+                &state,
+                facilitator,
+                Method::DELETE,
+                &format!("{uri}/nope"),
+                None,
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
+        let (_, list) = call_as(&state, facilitator, Method::GET, &uri, None).await;
+        let revoked = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == viewer_id.as_str());
+        assert_eq!(revoked.unwrap()["revoked"], true);
+    }
+
+    #[tokio::test]
+    async fn registering_a_participant_writes_it_and_returns_a_personal_token() {
+        let state = state();
+        let (id, facilitator) = create(&state, "A").await;
+        let facilitator = Some(facilitator.as_str());
+        let mint = |role: &str| json!({"role": role}).to_string();
+        let tokens = format!("/api/workshops/{id}/tokens");
+        let (_, editor) = call_as(
+            &state,
+            facilitator,
+            Method::POST,
+            &tokens,
+            Some(&mint("editor")),
+        )
+        .await;
+        let editor = editor["token"].as_str().unwrap().to_owned();
+        let (_, viewer) = call_as(
+            &state,
+            facilitator,
+            Method::POST,
+            &tokens,
+            Some(&mint("viewer")),
+        )
+        .await;
+        let viewer = viewer["token"].as_str().unwrap().to_owned();
+
+        let uri = format!("/api/workshops/{id}/participants");
+        let ann = json!({"name": " Ann ", "organisation": "Council", "role": "commissioner",
+                         "world": "management", "group": ""})
+        .to_string();
+        let (status, registered) =
+            call_as(&state, Some(&editor), Method::POST, &uri, Some(&ann)).await;
+        assert_eq!(status, StatusCode::CREATED, "{registered}");
+        let participant = registered["participant_id"].as_str().unwrap();
+        assert_eq!(
+            uuid::Uuid::parse_str(participant)
+                .unwrap()
+                .get_version_num(),
+            4
+        );
+        let personal = registered["token"].as_str().unwrap();
+        assert_ne!(personal, editor);
+
+        let (_, document) = call_as(
+            &state,
+            Some(personal),
+            Method::GET,
+            &format!("/api/workshops/{id}/document"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            document["participants"][participant],
+            json!({"name": "Ann", "organisation": "Council", "role": "commissioner",
+                   "world": "management", "group": ""})
+        );
+
+        let (_, list) = call_as(&state, facilitator, Method::GET, &tokens, None).await;
+        let entry = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["kind"] == "personal")
+            .unwrap();
+        assert_eq!(entry["participant_id"], participant);
+        assert_eq!(entry["role"], "editor");
+
+        let with = |field: &str, value: Value| {
+            let mut body: Value = serde_json::from_str(&ann).unwrap();
+            body[field] = value;
+            body.to_string()
+        };
+        assert_error(
+            call_as(
+                &state,
+                Some(&editor),
+                Method::POST,
+                &uri,
+                Some(&with("role", "facilitator".into())),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+        let (status, _) = call_as(
+            &state,
+            facilitator,
+            Method::POST,
+            &uri,
+            Some(&with("role", "facilitator".into())),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED);
+        for bad in [
+            with("world", "moon".into()),
+            with("role", "boss".into()),
+            with("name", "  ".into()),
+            with("name", "x".repeat(201).into()),
+            with("group", 5.into()),
+        ] {
+            assert_error(
+                call_as(&state, Some(&editor), Method::POST, &uri, Some(&bad)).await,
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+            );
+        }
+        assert_error(
+            call_as(&state, Some(&viewer), Method::POST, &uri, Some(&ann)).await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+        assert_error(
+            call(&state, Method::POST, &uri, Some(&ann)).await,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
         );
     }
 

@@ -5,10 +5,15 @@
 //! `idle_unload`; if the room is still unused it is snapshotted, flushed and dropped. Leases
 //! are counted under the registry lock, so a room is never unloaded while someone is about
 //! to use it, and never loaded twice.
+//!
+//! Each room checks every client update against the writer's rights before applying any of
+//! it (`guard.rs`: a shadow document kept in lockstep, the rules of
+//! [`workshop_shared::access`]).
 
+mod guard;
 mod room;
 
-pub use room::{ConnId, Outgoing, Peer, Room, RoomError, SERVER_ORIGIN};
+pub use room::{Backlog, ConnId, Outgoing, Peer, Room, RoomError, SERVER_ORIGIN};
 
 use std::collections::HashMap;
 use std::ops::Deref;
@@ -157,6 +162,11 @@ impl Rooms {
             .slots
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The server's clock.
+    pub fn clock(&self) -> &Clock {
+        &self.registry.ctx.clock
     }
 
     /// Number of rooms loaded or being loaded.
@@ -404,6 +414,7 @@ mod tests {
     use super::*;
     use crate::sync;
     use tokio::sync::mpsc;
+    use workshop_shared::access::Capability;
     use workshop_shared::schema;
     use yrs::sync::Message;
     use yrs::updates::decoder::Decode;
@@ -454,13 +465,7 @@ mod tests {
 
     fn peer() -> (Peer, mpsc::Receiver<Outgoing>) {
         let (outbox, inbox) = mpsc::channel(64);
-        (
-            Peer {
-                outbox,
-                too_slow: CancellationToken::new(),
-            },
-            inbox,
-        )
+        (Peer::new(outbox, Backlog::new(usize::MAX)), inbox)
     }
 
     /// Every sync update received so far, applied to `doc`.
@@ -479,13 +484,7 @@ mod tests {
 
     fn stored_state(store: &Store, id: Uuid) -> Doc {
         let stored = store.load(id).unwrap().unwrap();
-        let doc = Doc::new();
-        let mut txn = doc.transact_mut();
-        for bytes in stored.snapshot.iter().chain(&stored.updates) {
-            txn.apply_update(Update::decode_v1(bytes).unwrap()).unwrap();
-        }
-        drop(txn);
-        doc
+        store.restore(id, &stored).unwrap().doc
     }
 
     #[tokio::test]
@@ -546,7 +545,9 @@ mod tests {
 
         let client = replica(&room);
         let frame = append_text(&client, "hello");
-        room.receive(1, &[&frame]).await.unwrap();
+        room.receive(1, &Capability::Facilitator, &[&frame])
+            .await
+            .unwrap();
 
         // Durable: a fresh replay of the store has it.
         let replay = stored_state(&store, id);
@@ -578,7 +579,9 @@ mod tests {
             results.insert(txn, "recommended", "forged");
             results.insert(txn, "stray", 1);
         });
-        room.receive(1, &[&frame]).await.unwrap();
+        room.receive(1, &Capability::Facilitator, &[&frame])
+            .await
+            .unwrap();
         // The recompute task runs on its own; HTTP's path runs the same code synchronously.
         room.recompute_and_publish().await.unwrap();
 
@@ -608,7 +611,9 @@ mod tests {
         let frame = edit(&client, |txn| {
             meta.insert(txn, schema::key::TITLE, "New");
         });
-        room.receive(1, &[&frame]).await.unwrap();
+        room.receive(1, &Capability::Facilitator, &[&frame])
+            .await
+            .unwrap();
         room.recompute_and_publish().await.unwrap();
         assert_eq!(store.workshop(id).unwrap().unwrap().title, "New");
     }
@@ -625,9 +630,13 @@ mod tests {
         let room = rooms.lease(id).await.unwrap();
         let client = replica(&room);
         for i in 0..20 {
-            room.receive(1, &[append_text(&client, &format!("{i},"))])
-                .await
-                .unwrap();
+            room.receive(
+                1,
+                &Capability::Facilitator,
+                &[append_text(&client, &format!("{i},"))],
+            )
+            .await
+            .unwrap();
         }
         let before = store.load(id).unwrap().unwrap();
         assert!(before.updates.len() >= 20);
@@ -648,7 +657,7 @@ mod tests {
         assert_eq!(scratch.get_string(&replay.transact()), expected);
 
         // Appends after a compaction continue the sequence and survive a reload.
-        room.receive(1, &[append_text(&client, "tail")])
+        room.receive(1, &Capability::Facilitator, &[append_text(&client, "tail")])
             .await
             .unwrap();
         drop(room);
@@ -694,9 +703,13 @@ mod tests {
         let room = rooms.lease(id).await.unwrap();
         let client = replica(&room);
         for i in 0..12 {
-            room.receive(1, &[append_text(&client, &i.to_string())])
-                .await
-                .unwrap();
+            room.receive(
+                1,
+                &Capability::Facilitator,
+                &[append_text(&client, &i.to_string())],
+            )
+            .await
+            .unwrap();
         }
         // Wait for the scheduled compactions (and nothing else is tracked but the
         // recompute loop, so stop it first).
@@ -727,7 +740,9 @@ mod tests {
             .unwrap();
         let client = presence.client_id();
         let frame = Message::Awareness(presence.update().unwrap()).encode_v1();
-        room.receive(1, &[&frame]).await.unwrap();
+        room.receive(1, &Capability::Facilitator, &[&frame])
+            .await
+            .unwrap();
         room.leave(1);
 
         let mut last_state = None;
@@ -762,7 +777,7 @@ mod tests {
         let mut frame = append_text(&client, "kept");
         frame.extend_from_slice(&[0, 7, 0]);
         assert!(matches!(
-            room.receive(1, &[&frame]).await,
+            room.receive(1, &Capability::Facilitator, &[&frame]).await,
             Err(RoomError::Sync(_))
         ));
         // The whole frame is decoded before anything is applied, so nothing was kept.
@@ -781,7 +796,12 @@ mod tests {
         let garbage = vec![0, 7, 0];
         let after = append_text(&client, "+dropped");
         assert!(matches!(
-            room.receive(1, &[&first, &second, &garbage, &after]).await,
+            room.receive(
+                1,
+                &Capability::Facilitator,
+                &[&first, &second, &garbage, &after]
+            )
+            .await,
             Err(RoomError::Sync(_))
         ));
         let text = room.read(|txn| txn.get_text("scratch").map(|t| t.get_string(txn)));
@@ -831,7 +851,9 @@ mod tests {
         let id = rooms.create("A".into(), "B".into()).await.unwrap();
         let room = rooms.lease(id).await.unwrap();
         let client = replica(&room);
-        room.receive(1, &[append_text(&client, "x")]).await.unwrap();
+        room.receive(1, &Capability::Facilitator, &[append_text(&client, "x")])
+            .await
+            .unwrap();
         drop(room);
         for _ in 0..500 {
             if rooms.loaded() == 0 {
@@ -842,5 +864,126 @@ mod tests {
         assert_eq!(rooms.loaded(), 0, "room was not unloaded");
         let stored = store.load(id).unwrap().unwrap();
         assert!(stored.updates.is_empty(), "unloading writes a snapshot");
+    }
+
+    /// Takes every queued frame as a writer would (reporting it written) and applies the
+    /// document messages to `doc`. Returns how many sync step 1 messages came.
+    fn write_out(inbox: &mut mpsc::Receiver<Outgoing>, backlog: &Backlog, doc: &Doc) -> usize {
+        let mut step1s = 0;
+        while let Ok(Outgoing::Frame(frame)) = inbox.try_recv() {
+            backlog.written(frame.len());
+            for message in sync::decode_frame(&frame).unwrap() {
+                match message {
+                    sync::Inbound::Update { update, .. } => {
+                        doc.transact_mut().apply_update(update).unwrap();
+                    }
+                    sync::Inbound::SyncStep1(_) => step1s += 1,
+                    _ => {}
+                }
+            }
+        }
+        step1s
+    }
+
+    fn scratch(doc: &Doc) -> String {
+        let text = doc.get_or_insert_text("scratch");
+        let txn = doc.transact();
+        text.get_string(&txn)
+    }
+
+    #[tokio::test]
+    async fn a_peer_with_a_full_queue_is_cut_from_the_relay_then_resynced() {
+        let rooms = rooms();
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let (outbox, mut inbox) = mpsc::channel(4);
+        let backlog = Backlog::new(usize::MAX);
+        room.join(2, Peer::new(outbox, backlog.clone()));
+        let slow = Doc::new();
+        assert_eq!(write_out(&mut inbox, &backlog, &slow), 1, "the greeting");
+        let slow = replica(&room);
+
+        let author = replica(&room);
+        let mut expected = String::new();
+        for i in 0..10 {
+            let piece = format!("{i},");
+            room.receive(1, &Capability::Facilitator, &[append_text(&author, &piece)])
+                .await
+                .unwrap();
+            expected.push_str(&piece);
+        }
+        // Cut, not dropped: still a peer, with only what fitted queued.
+        assert!(backlog.is_cut());
+        assert_eq!(room.peer_count(), 1);
+        assert_eq!(write_out(&mut inbox, &backlog, &slow), 0);
+        assert_eq!(backlog.pending_bytes(), 0);
+        assert_ne!(
+            scratch(&slow),
+            expected,
+            "the frames that did not fit are missing"
+        );
+
+        // Caught up: the resync brings everything, and the relay resumes.
+        room.resync(2).await.unwrap();
+        assert!(!backlog.is_cut());
+        assert_eq!(write_out(&mut inbox, &backlog, &slow), 1);
+        assert_eq!(scratch(&slow), expected);
+        room.receive(1, &Capability::Facilitator, &[append_text(&author, "tail")])
+            .await
+            .unwrap();
+        write_out(&mut inbox, &backlog, &slow);
+        assert_eq!(scratch(&slow), format!("{expected}tail"));
+    }
+
+    #[tokio::test]
+    async fn a_peer_over_its_pending_bytes_is_cut_but_one_large_frame_always_fits() {
+        let rooms = rooms();
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let (outbox, mut inbox) = mpsc::channel(1024);
+        let backlog = Backlog::new(1000);
+        room.join(2, Peer::new(outbox, backlog.clone()));
+        write_out(&mut inbox, &backlog, &Doc::new());
+        let slow = replica(&room);
+
+        let author = replica(&room);
+        let large = "x".repeat(5000);
+        room.receive(1, &Capability::Facilitator, &[append_text(&author, &large)])
+            .await
+            .unwrap();
+        assert!(
+            !backlog.is_cut(),
+            "one frame into an empty queue always fits"
+        );
+        room.receive(1, &Capability::Facilitator, &[append_text(&author, "y")])
+            .await
+            .unwrap();
+        assert!(backlog.is_cut());
+        write_out(&mut inbox, &backlog, &slow);
+        assert_eq!(scratch(&slow), large);
+
+        room.resync(2).await.unwrap();
+        write_out(&mut inbox, &backlog, &slow);
+        assert_eq!(scratch(&slow), format!("{large}y"));
+    }
+
+    #[tokio::test]
+    async fn a_cut_peer_that_left_is_not_resynced() {
+        let rooms = rooms();
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let (outbox, mut inbox) = mpsc::channel(1);
+        let backlog = Backlog::new(usize::MAX);
+        room.join(2, Peer::new(outbox, backlog.clone()));
+        let author = replica(&room);
+        room.receive(1, &Capability::Facilitator, &[append_text(&author, "a")])
+            .await
+            .unwrap();
+        assert!(backlog.is_cut());
+        room.leave(2);
+        write_out(&mut inbox, &backlog, &Doc::new());
+        room.resync(2).await.unwrap();
+        assert!(inbox.try_recv().is_err());
+        assert_eq!(room.peer_count(), 0);
     }
 }

@@ -9,6 +9,7 @@
 //! lets compaction drop exactly the entries a snapshot contains.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::body::Bytes;
@@ -17,10 +18,11 @@ use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
+use workshop_shared::access::Capability;
 use yrs::sync::Awareness;
-use yrs::updates::decoder::Decode;
-use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update};
+use yrs::{ClientID, ReadTxn, StateVector, Transact, TransactionMut};
 
+use super::guard::Guard;
 use super::RoomContext;
 use crate::store::{StoreError, StoredDoc};
 use crate::sync::{self, Outcome, SyncError};
@@ -45,28 +47,148 @@ pub enum Outgoing {
     },
 }
 
-/// A connected client as the room sees it: where its frames go, and how to cut it off.
+/// A connected client as the room sees it: where its frames go, and how far behind it is.
 #[derive(Debug, Clone)]
 pub struct Peer {
     /// The bounded queue of the connection's writer task.
-    pub outbox: mpsc::Sender<Outgoing>,
-    /// Cancelled when the peer cannot keep up; its connection then closes with 1013.
-    pub too_slow: CancellationToken,
+    outbox: mpsc::Sender<Outgoing>,
+    /// Shared with the writer task, which reports what it has written.
+    backlog: Arc<Backlog>,
 }
 
 impl Peer {
-    /// Queues a frame without waiting. Returns false if the peer is gone or too slow, in
-    /// which case it must be dropped: skipping a frame would leave its document diverged.
-    fn deliver(&self, frame: Bytes) -> bool {
+    /// A peer whose writer task drains `outbox` and reports each written frame to `backlog`.
+    pub fn new(outbox: mpsc::Sender<Outgoing>, backlog: Arc<Backlog>) -> Peer {
+        Peer { outbox, backlog }
+    }
+
+    /// Queues a frame without waiting. Returns false only if the connection is gone.
+    ///
+    /// A peer that cannot take the frame (its queue is full, or its pending bytes would pass
+    /// the limit) is cut from the relay rather than dropped: skipping one frame would leave its
+    /// document diverged without anyone knowing, so from then on it gets nothing until its
+    /// writer has caught up and [`Room::resync`] has sent it everything at once.
+    fn deliver(&self, conn: ConnId, frame: Bytes) -> bool {
+        if self.backlog.is_cut() {
+            return !self.outbox.is_closed();
+        }
+        let bytes = frame.len();
+        if !self.backlog.reserve(bytes) {
+            self.cut(conn, "pending bytes over the limit");
+            return true;
+        }
         match self.outbox.try_send(Outgoing::Frame(frame)) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
-                tracing::warn!("peer's outbox is full, disconnecting it");
-                self.too_slow.cancel();
-                false
+                self.backlog.release(bytes);
+                self.cut(conn, "send queue full");
+                true
             }
             Err(mpsc::error::TrySendError::Closed(_)) => false,
         }
+    }
+
+    /// Queues a frame whatever the limits: the resync, which goes into a queue its writer has
+    /// just emptied. Returns false if the connection is gone.
+    fn deliver_anyway(&self, frame: Bytes) -> bool {
+        let bytes = frame.len();
+        self.backlog.pending.fetch_add(bytes, Ordering::SeqCst);
+        if self.outbox.try_send(Outgoing::Frame(frame)).is_ok() {
+            return true;
+        }
+        self.backlog.release(bytes);
+        false
+    }
+
+    fn cut(&self, conn: ConnId, why: &str) {
+        if self.backlog.cut() {
+            tracing::info!(
+                conn,
+                why,
+                pending_bytes = self.backlog.pending_bytes(),
+                "peer cannot keep up; cut from the relay until it catches up"
+            );
+        }
+    }
+}
+
+/// What the room and one connection's writer task share about the frames waiting for it.
+///
+/// The room adds the size of every frame it queues; the writer subtracts it once the frame
+/// is written to the socket. When a frame does not fit (the queue is full, or the pending
+/// bytes would pass the limit) the peer is cut: the room queues nothing more for it, and its
+/// writer, once it has written everything queued, calls [`Room::resync`].
+#[derive(Debug)]
+pub struct Backlog {
+    max_bytes: usize,
+    pending: AtomicUsize,
+    cut: AtomicBool,
+    /// Wakes the writer when the peer is cut, in case its queue is already empty by then.
+    cut_signal: Notify,
+}
+
+impl Backlog {
+    /// An empty backlog that lets `max_bytes` wait in the queue.
+    pub fn new(max_bytes: usize) -> Arc<Backlog> {
+        Arc::new(Backlog {
+            max_bytes,
+            pending: AtomicUsize::new(0),
+            cut: AtomicBool::new(false),
+            cut_signal: Notify::new(),
+        })
+    }
+
+    /// Bytes queued and not yet written.
+    pub fn pending_bytes(&self) -> usize {
+        self.pending.load(Ordering::SeqCst)
+    }
+
+    /// Whether the peer is cut from the relay and waiting for a resync.
+    pub fn is_cut(&self) -> bool {
+        self.cut.load(Ordering::SeqCst)
+    }
+
+    /// The writer wrote a frame of `bytes` taken from the queue.
+    pub fn written(&self, bytes: usize) {
+        self.release(bytes);
+    }
+
+    /// Resolves when the peer is cut (at once if it was cut since the last call returned).
+    pub async fn cut_off(&self) {
+        self.cut_signal.notified().await;
+    }
+
+    /// Counts `bytes` as queued, unless that would pass the limit. A frame always fits an
+    /// empty queue, so one large update (up to the frame limit) never cuts anyone by itself.
+    fn reserve(&self, bytes: usize) -> bool {
+        self.pending
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |pending| {
+                (pending == 0 || pending.saturating_add(bytes) <= self.max_bytes)
+                    .then(|| pending.saturating_add(bytes))
+            })
+            .is_ok()
+    }
+
+    fn release(&self, bytes: usize) {
+        // Saturating: the counts always balance, but an underflow must not wrap.
+        let _ = self
+            .pending
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |pending| {
+                Some(pending.saturating_sub(bytes))
+            });
+    }
+
+    /// Marks the peer cut. Returns whether it was not already.
+    fn cut(&self) -> bool {
+        let newly = !self.cut.swap(true, Ordering::SeqCst);
+        if newly {
+            self.cut_signal.notify_one();
+        }
+        newly
+    }
+
+    fn rejoin(&self) {
+        self.cut.store(false, Ordering::SeqCst);
     }
 }
 
@@ -106,19 +228,21 @@ struct RoomState {
     record_stale: bool,
     /// Set once the room is unloaded; nothing may be appended after that.
     unloaded: bool,
+    /// Decides which client updates may be applied (the shadow document and the rules).
+    guard: Guard,
 }
 
 impl RoomState {
-    /// Sends a message to every peer except `except`, dropping peers that cannot take it.
+    /// Sends a message to every peer except `except`, dropping peers that are gone.
     fn broadcast(&mut self, except: Option<ConnId>, message: Vec<u8>) {
         let frame = Bytes::from(message);
         self.peers
-            .retain(|conn, peer| Some(*conn) == except || peer.deliver(frame.clone()));
+            .retain(|conn, peer| Some(*conn) == except || peer.deliver(*conn, frame.clone()));
     }
 
     fn send_to(&mut self, conn: ConnId, message: Vec<u8>) {
         if let Some(peer) = self.peers.get(&conn) {
-            if !peer.deliver(Bytes::from(message)) {
+            if !peer.deliver(conn, Bytes::from(message)) {
                 self.peers.remove(&conn);
             }
         }
@@ -147,7 +271,8 @@ impl std::fmt::Debug for Room {
 }
 
 impl Room {
-    /// Rebuilds a room from storage: the snapshot and the log replayed into a new document.
+    /// Rebuilds a room from storage: the snapshot and the log replayed into a new document
+    /// (up to the first damaged record, see [`crate::store::recovery`]).
     ///
     /// The document gets a fresh random client id on every load: the server's own writes
     /// (results) must never reuse an id whose clock another replica has already seen.
@@ -157,26 +282,25 @@ impl Room {
         ctx: RoomContext,
         stop: CancellationToken,
     ) -> Result<Room, StoreError> {
-        let doc = Doc::new();
-        {
-            let mut txn = doc.transact_mut();
-            for bytes in stored.snapshot.iter().chain(&stored.updates) {
-                let corrupt = |reason: String| StoreError::Corrupt { id, reason };
-                let update = Update::decode_v1(bytes).map_err(|e| corrupt(e.to_string()))?;
-                txn.apply_update(update)
-                    .map_err(|e| corrupt(e.to_string()))?;
-            }
+        let restored = ctx.store.restore(id, &stored)?;
+        if restored.set_aside > 0 {
+            // Make the recovery durable soon rather than at the next client update; if this
+            // flush is lost in a crash, the next load recovers the same way again.
+            let flusher = ctx.flusher.clone();
+            ctx.tasks.spawn(async move { flusher.flush().await });
         }
+        let guard = Guard::new(&restored.doc);
         let state = RoomState {
-            awareness: Awareness::new(doc),
+            awareness: Awareness::new(restored.doc),
             peers: HashMap::new(),
             awareness_owner: HashMap::new(),
             next_seq: stored.next_seq,
-            log_entries: stored.updates.len() as u64,
-            log_bytes: stored.log_bytes,
+            log_entries: restored.log_entries,
+            log_bytes: restored.log_bytes,
             compaction_queued: false,
             record_stale: false,
             unloaded: false,
+            guard,
         };
         Ok(Room {
             id,
@@ -214,11 +338,49 @@ impl Room {
     pub fn join(&self, conn: ConnId, peer: Peer) {
         let mut state = self.lock();
         for message in sync::greeting(&state.awareness) {
-            if !peer.deliver(Bytes::from(message)) {
+            if !peer.deliver(conn, Bytes::from(message)) {
                 return;
             }
         }
         state.peers.insert(conn, peer);
+    }
+
+    /// Brings a peer that was cut from the relay up to date and relays to it again. Its
+    /// writer calls this once it has written everything that was queued.
+    ///
+    /// Queues sync step 1, the whole document as sync step 2 and every awareness state
+    /// ([`sync::resync`]), under the same lock that puts the peer back in the relay, so no
+    /// update falls between. Like every other frame, the resync carries only what is on disk:
+    /// it is taken right after a flush, and taken again if anything was applied meanwhile.
+    pub async fn resync(&self, conn: ConnId) -> Result<(), RoomError> {
+        loop {
+            let applied = {
+                let state = self.lock();
+                if state.unloaded {
+                    return Err(RoomError::Unloaded);
+                }
+                state.next_seq
+            };
+            self.ctx.flusher.flush().await?;
+            let mut state = self.lock();
+            if state.next_seq != applied {
+                continue;
+            }
+            let Some(peer) = state.peers.get(&conn) else {
+                return Ok(());
+            };
+            let mut gone = false;
+            for message in sync::resync(&state.awareness) {
+                gone |= !peer.deliver_anyway(Bytes::from(message));
+            }
+            if gone {
+                state.peers.remove(&conn);
+            } else {
+                peer.backlog.rejoin();
+                tracing::info!(conn, "resynced a peer that had fallen behind");
+            }
+            return Ok(());
+        }
     }
 
     /// Unregisters a connection and tells the others that the awareness states it
@@ -249,9 +411,15 @@ impl Room {
     /// changes are relayed at once (they are not persisted). A frame that does not decode is
     /// refused whole, and nothing after it is handled; what came before it takes full effect.
     /// Either way the error is returned for the caller to close the connection.
+    ///
+    /// Every document update (sync step 2 or update) is first checked against `writer`'s
+    /// rights (the room's guard, the rules of [`workshop_shared::access`]). A refused one is
+    /// neither applied, logged nor relayed; the sender gets the y-sync auth message
+    /// (permission denied) with the reason, and the connection stays open.
     pub async fn receive(
         self: &Arc<Self>,
         conn: ConnId,
+        writer: &Capability,
         frames: &[impl AsRef<[u8]>],
     ) -> Result<(), RoomError> {
         let mut logged = Vec::new();
@@ -276,6 +444,21 @@ impl Room {
                     }
                 };
                 for message in messages {
+                    if let sync::Inbound::Update { bytes, .. } = &message {
+                        match state.guard.check(writer, bytes, state.awareness.doc()) {
+                            Ok(None) => {}
+                            Ok(Some(refusal)) => {
+                                tracing::info!(conn, code = refusal.code(), %refusal, "refused a write");
+                                crate::metrics::refused("permission");
+                                replies.push(sync::permission_denied(&refusal.to_string()));
+                                continue;
+                            }
+                            Err(error) => {
+                                failure = Some(error.into());
+                                break 'frames;
+                            }
+                        }
+                    }
                     match sync::apply(&mut state.awareness, message) {
                         // Held back until the flush below: a sync step 2 carries every update
                         // the room has applied, some of which may not be on disk yet.
@@ -326,6 +509,7 @@ impl Room {
         }
         if !logged.is_empty() || !replies.is_empty() {
             self.ctx.flusher.flush().await?;
+            crate::metrics::updates_applied(logged.len());
             let mut state = self.lock();
             for reply in replies {
                 state.send_to(conn, reply);
@@ -362,21 +546,16 @@ impl Room {
             if state.unloaded {
                 return Err(RoomError::Unloaded);
             }
-            let doc = state.awareness.doc().clone();
-            let (recomputed, update) = {
-                let mut txn = doc.transact_mut_with(SERVER_ORIGIN);
-                let recomputed = workshop_shared::recompute(&mut txn, today);
-                (recomputed, txn.encode_update_v1())
-            };
-            let wrote = !sync::is_empty_update(&update);
-            let compact = if wrote {
-                self.append_locked(&mut state, &update)?
-            } else {
-                false
-            };
-            if wrote || state.record_stale {
+            let (recomputed, update, compact) = self.write_locked(&mut state, |txn| {
+                let started = std::time::Instant::now();
+                let recomputed = workshop_shared::recompute(txn, today);
+                crate::metrics::recomputed(started.elapsed());
+                recomputed
+            })?;
+            if update.is_some() || state.record_stale {
                 state.record_stale = false;
-                let meta = workshop_shared::model::read_meta_summary(&doc.transact());
+                let meta =
+                    workshop_shared::model::read_meta_summary(&state.awareness.doc().transact());
                 self.ctx.store.touch(
                     self.id,
                     meta.title,
@@ -384,8 +563,63 @@ impl Room {
                     self.ctx.clock.timestamp(),
                 )?;
             }
-            (recomputed.results, wrote.then_some(update), compact)
+            (recomputed.results, update, compact)
         };
+        self.publish(update, compact).await?;
+        Ok(results)
+    }
+
+    /// Writes into the document as the server (e.g. a participant's registration): `write`
+    /// runs in one server transaction, and what it changed is logged, flushed and sent to
+    /// every peer like the recomputed results are; the figures are recomputed after it.
+    pub async fn write_as_server<R>(
+        self: &Arc<Self>,
+        write: impl FnOnce(&mut TransactionMut<'_>) -> R,
+    ) -> Result<R, RoomError> {
+        let (result, update, compact) = {
+            let mut state = self.lock();
+            if state.unloaded {
+                return Err(RoomError::Unloaded);
+            }
+            let written = self.write_locked(&mut state, write)?;
+            state.record_stale |= written.1.is_some();
+            written
+        };
+        let changed = update.is_some();
+        self.publish(update, compact).await?;
+        if changed {
+            self.recompute.notify_one();
+        }
+        Ok(result)
+    }
+
+    /// Runs `write` in one server transaction and appends what it changed to the log.
+    /// Returns its result, the update (`None` if nothing changed) and whether a compaction
+    /// is due; [`Room::publish`] takes it from there once the lock is released.
+    fn write_locked<R>(
+        &self,
+        state: &mut RoomState,
+        write: impl FnOnce(&mut TransactionMut<'_>) -> R,
+    ) -> Result<(R, Option<Vec<u8>>, bool), StoreError> {
+        let doc = state.awareness.doc().clone();
+        let (result, update) = {
+            let mut txn = doc.transact_mut_with(SERVER_ORIGIN);
+            let result = write(&mut txn);
+            (result, txn.encode_update_v1())
+        };
+        if sync::is_empty_update(&update) {
+            return Ok((result, None, false));
+        }
+        let compact = self.append_locked(state, &update)?;
+        Ok((result, Some(update), compact))
+    }
+
+    /// Makes a server update durable, then sends it to every peer.
+    async fn publish(
+        self: &Arc<Self>,
+        update: Option<Vec<u8>>,
+        compact: bool,
+    ) -> Result<(), StoreError> {
         if compact {
             self.schedule_compaction();
         }
@@ -393,7 +627,7 @@ impl Room {
             self.ctx.flusher.flush().await?;
             self.lock().broadcast(None, sync::update_message(&update));
         }
-        Ok(results)
+        Ok(())
     }
 
     /// The whole document as JSON.

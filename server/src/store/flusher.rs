@@ -29,10 +29,14 @@ impl Flusher {
                     waiters.push(waiter);
                 }
                 let store = store.clone();
+                let started = std::time::Instant::now();
                 let result = match tokio::task::spawn_blocking(move || store.flush()).await {
                     Ok(result) => result,
                     Err(join) => Err(StoreError::Task(join.to_string())),
                 };
+                // Measured from the caller's side, queueing on the blocking pool included:
+                // that is what an update waits for before it is relayed.
+                crate::metrics::flushed(started.elapsed());
                 if let Err(error) = &result {
                     tracing::error!(%error, "flushing storage failed");
                 }

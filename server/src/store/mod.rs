@@ -13,12 +13,18 @@
 //!   key sorts first) and then the log in sequence order, and one [`sled::Batch`] can replace
 //!   the snapshot and drop the entries it covers atomically.
 //!
+//! - `set_aside`: log records taken out of a workshop's log at load because they, or a record
+//!   before them, could not be decoded or applied (see [`recovery`]); same keys as the log.
+//!
 //! Calls here are synchronous and touch sled's in-memory pages only; durability comes from
 //! [`Store::flush`], which [`Flusher`] batches across callers (group commit).
 
 mod flusher;
+pub mod recovery;
+pub mod tokens;
 
 pub use flusher::Flusher;
+pub use recovery::Restored;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -73,13 +79,22 @@ pub struct WorkshopRecord {
     pub updated_at: String,
 }
 
+/// One record of a workshop's update log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    /// Its sequence number.
+    pub seq: u64,
+    /// The v1 update, as appended.
+    pub update: Vec<u8>,
+}
+
 /// A workshop's document as stored: what [`Store::load`] returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StoredDoc {
     /// The last snapshot, a v1 update of the whole document, if one was written.
     pub snapshot: Option<Vec<u8>>,
-    /// The v1 updates appended after the snapshot, in sequence order.
-    pub updates: Vec<Vec<u8>>,
+    /// The log entries appended after the snapshot, in sequence order.
+    pub updates: Vec<LogEntry>,
     /// The sequence number the next appended update must use.
     pub next_seq: u64,
     /// Total bytes of `updates`, for the compaction threshold.
@@ -92,6 +107,7 @@ pub struct Store {
     db: sled::Db,
     workshops: sled::Tree,
     docs: sled::Tree,
+    set_aside: sled::Tree,
 }
 
 impl std::fmt::Debug for Store {
@@ -115,6 +131,7 @@ impl Store {
         Ok(Store {
             workshops: db.open_tree("workshops")?,
             docs: db.open_tree("docs")?,
+            set_aside: db.open_tree("set_aside")?,
             db,
         })
     }
@@ -205,7 +222,10 @@ impl Store {
                 let seq = be_u64(&key[16..]);
                 stored.next_seq = stored.next_seq.max(seq.saturating_add(1));
                 stored.log_bytes += value.len() as u64;
-                stored.updates.push(value.to_vec());
+                stored.updates.push(LogEntry {
+                    seq,
+                    update: value.to_vec(),
+                });
             } else {
                 return Err(corrupt(id, "document key of unexpected length"));
             }
@@ -235,6 +255,48 @@ impl Store {
         batch.insert(id.as_bytes(), snapshot_value(covers, snapshot));
         self.docs.apply_batch(batch)?;
         Ok(removed)
+    }
+
+    /// Moves every log entry from sequence `from_seq` on into the `set_aside` tree, then
+    /// replaces the snapshot with `snapshot` covering everything below `covers` (the entries
+    /// moved included), as [`Store::compact`] does. Returns how many entries were moved.
+    ///
+    /// The copy goes first: a crash between the two steps leaves the entries in the log as
+    /// well, and the next load sets them aside again, overwriting the same keys.
+    pub fn set_aside(
+        &self,
+        id: Uuid,
+        from_seq: u64,
+        snapshot: &[u8],
+        covers: u64,
+    ) -> Result<usize, StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut moved = 0;
+        for entry in self.docs.range(log_key(id, from_seq)..log_key(id, covers)) {
+            let (key, value) = entry?;
+            batch.insert(key, value);
+            moved += 1;
+        }
+        self.set_aside.apply_batch(batch)?;
+        self.compact(id, snapshot, covers)?;
+        Ok(moved)
+    }
+
+    /// The log entries of a workshop that loads have set aside, in sequence order: kept for
+    /// an operator to inspect or replay by hand, never read by the server.
+    pub fn set_aside_entries(&self, id: Uuid) -> Result<Vec<LogEntry>, StoreError> {
+        let mut entries = Vec::new();
+        for entry in self.set_aside.scan_prefix(id.as_bytes()) {
+            let (key, value) = entry?;
+            if key.len() != LOG_KEY_LEN {
+                return Err(corrupt(id, "set-aside key of unexpected length"));
+            }
+            entries.push(LogEntry {
+                seq: be_u64(&key[16..]),
+                update: value.to_vec(),
+            });
+        }
+        Ok(entries)
     }
 
     /// Writes everything inserted so far to disk. Blocking: call it from
@@ -322,7 +384,11 @@ mod tests {
         assert_eq!(loaded.snapshot.as_deref(), Some(&b"snap"[..]));
         assert_eq!(
             loaded.updates,
-            vec![b"first".to_vec(), b"second".to_vec(), b"third".to_vec()]
+            vec![
+                entry(1, b"first"),
+                entry(2, b"second"),
+                entry(256, b"third")
+            ]
         );
         assert_eq!(loaded.next_seq, 257);
         assert_eq!(loaded.log_bytes, 16);
@@ -341,7 +407,7 @@ mod tests {
 
         let loaded = store.load(id).unwrap().unwrap();
         assert_eq!(loaded.snapshot.as_deref(), Some(&b"s1"[..]));
-        assert_eq!(loaded.updates, vec![vec![3], vec![4]]);
+        assert_eq!(loaded.updates, vec![entry(3, &[3]), entry(4, &[4])]);
         assert_eq!(loaded.next_seq, 5);
     }
 
@@ -393,6 +459,44 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let loaded = store.load(id).unwrap().unwrap();
         assert_eq!(loaded.snapshot.as_deref(), Some(&b"s"[..]));
-        assert_eq!(loaded.updates, vec![b"u".to_vec()]);
+        assert_eq!(loaded.updates, vec![entry(0, b"u")]);
+    }
+
+    #[test]
+    fn setting_aside_moves_the_tail_and_leaves_a_clean_log() {
+        let store = Store::temporary().unwrap();
+        let id = Uuid::new_v4();
+        let other = Uuid::new_v4();
+        store.create(id, &record("a"), b"s0").unwrap();
+        store.create(other, &record("b"), b"o").unwrap();
+        for seq in 0..5 {
+            store.append(id, seq, &[seq as u8]).unwrap();
+        }
+        store.append(other, 3, b"untouched").unwrap();
+
+        assert_eq!(store.set_aside(id, 3, b"s1", 5).unwrap(), 2);
+        // Doing it again (a load that finds the same state) changes nothing.
+        assert_eq!(store.set_aside(id, 3, b"s1", 5).unwrap(), 0);
+
+        let loaded = store.load(id).unwrap().unwrap();
+        assert_eq!(loaded.snapshot.as_deref(), Some(&b"s1"[..]));
+        assert!(loaded.updates.is_empty());
+        assert_eq!(loaded.next_seq, 5);
+        assert_eq!(
+            store.set_aside_entries(id).unwrap(),
+            vec![entry(3, &[3]), entry(4, &[4])]
+        );
+        assert!(store.set_aside_entries(other).unwrap().is_empty());
+        assert_eq!(
+            store.load(other).unwrap().unwrap().updates,
+            vec![entry(3, b"untouched")]
+        );
+    }
+
+    fn entry(seq: u64, update: &[u8]) -> LogEntry {
+        LogEntry {
+            seq,
+            update: update.to_vec(),
+        }
     }
 }

@@ -1,0 +1,241 @@
+//! Handlers of a workshop's tokens and participants: minting, listing and revoking tokens
+//! (facilitator), and registering a participant for a personal token (editor or
+//! facilitator).
+
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use workshop_shared::schema;
+use workshop_shared::template::{self, ParticipantEntry};
+use yrs::{Map, WriteTxn};
+
+use super::handlers::{required_text, workshop_id, MAX_FIELD_CHARS};
+use super::ApiError;
+use crate::auth::{self, Need, Presented, Role, TokenKind, TokenRecord};
+use crate::state::AppState;
+use crate::store::StoreError;
+
+/// Body of `POST /api/workshops/{id}/tokens`.
+#[derive(Debug, Deserialize)]
+pub struct MintToken {
+    /// `facilitator`, `editor` or `viewer`.
+    pub role: String,
+}
+
+/// Answer to `POST /api/workshops/{id}/tokens`: the secret, shown only here.
+#[derive(Debug, Serialize)]
+pub struct Minted {
+    /// Public id, to list and revoke it by.
+    pub id: String,
+    /// The secret.
+    pub token: String,
+    /// Its role.
+    pub role: Role,
+    /// Always `invite`.
+    pub kind: TokenKind,
+}
+
+/// One entry of `GET /api/workshops/{id}/tokens`: everything but the secret, which the
+/// server does not have.
+#[derive(Debug, Serialize)]
+pub struct TokenSummary {
+    /// Public id.
+    pub id: String,
+    /// Its role.
+    pub role: Role,
+    /// `invite` or `personal`.
+    pub kind: TokenKind,
+    /// The participant a personal token is bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant_id: Option<String>,
+    /// Whether it was revoked.
+    pub revoked: bool,
+    /// RFC 3339 creation time.
+    pub created_at: String,
+}
+
+impl From<TokenRecord> for TokenSummary {
+    fn from(record: TokenRecord) -> Self {
+        TokenSummary {
+            id: record.id,
+            role: record.role,
+            kind: record.kind,
+            participant_id: record.participant_id,
+            revoked: record.revoked,
+            created_at: record.created_at,
+        }
+    }
+}
+
+/// Body of `POST /api/workshops/{id}/participants`.
+#[derive(Debug, Deserialize)]
+pub struct Register {
+    /// Display name.
+    pub name: String,
+    /// Organisation (may be empty).
+    #[serde(default)]
+    pub organisation: String,
+    /// `facilitator`, `commissioner`, `provider`, `user_carer` or `stakeholder`.
+    pub role: String,
+    /// `customer`, `service`, `management` or `political`.
+    pub world: String,
+    /// Breakout group id (may be empty).
+    #[serde(default)]
+    pub group: String,
+}
+
+/// Answer to `POST /api/workshops/{id}/participants`.
+#[derive(Debug, Serialize)]
+pub struct Registered {
+    /// The new participant's id (a UUID v4), the key of its votes.
+    pub participant_id: String,
+    /// Its personal token: writes votes only under `participant_id`.
+    pub token: String,
+}
+
+/// `POST /api/workshops/{id}/tokens` (facilitator): mints an invite token.
+pub async fn mint_token(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    presented: Presented,
+    body: Result<Json<MintToken>, JsonRejection>,
+) -> Result<(StatusCode, Json<Minted>), ApiError> {
+    let id = workshop_id(id)?;
+    auth::grant(&state, &presented, id, Need::Facilitate).await?;
+    let Json(body) = body.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let role = Role::parse(&body.role).ok_or_else(|| {
+        ApiError::BadRequest("role must be one of facilitator, editor, viewer".into())
+    })?;
+    let (token, record) = auth::mint(&state, id, role, TokenKind::Invite, None).await?;
+    auth::flush(&state).await?;
+    tracing::info!(workshop = %id, token = %record.id, role = role.as_str(), "minted a token");
+    Ok((
+        StatusCode::CREATED,
+        Json(Minted {
+            id: record.id,
+            token: token.into_string(),
+            role,
+            kind: TokenKind::Invite,
+        }),
+    ))
+}
+
+/// `GET /api/workshops/{id}/tokens` (facilitator): every token of the workshop, by public id.
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    presented: Presented,
+) -> Result<Json<Vec<TokenSummary>>, ApiError> {
+    let id = workshop_id(id)?;
+    auth::grant(&state, &presented, id, Need::Facilitate).await?;
+    let store = state.store.clone();
+    let records = tokio::task::spawn_blocking(move || store.tokens()?.list(id))
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))??;
+    Ok(Json(records.into_iter().map(TokenSummary::from).collect()))
+}
+
+/// `DELETE /api/workshops/{id}/tokens/{token_id}` (facilitator): revokes a token. Its live
+/// WebSocket connections close with 4403 at once; every later use of it is refused.
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    presented: Presented,
+) -> Result<StatusCode, ApiError> {
+    let Path((raw_id, token_id)) = path.map_err(|_| ApiError::InvalidId)?;
+    let id = workshop_id(Ok(Path(raw_id)))?;
+    auth::grant(&state, &presented, id, Need::Facilitate).await?;
+    let store = state.store.clone();
+    let wanted = token_id.clone();
+    let revoked = tokio::task::spawn_blocking(move || store.tokens()?.revoke(id, &wanted))
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))??;
+    if revoked.is_none() {
+        return Err(ApiError::TokenNotFound);
+    }
+    auth::flush(&state).await?;
+    let closed = state.live.revoke(&token_id);
+    tracing::info!(workshop = %id, token = %token_id, closed, "revoked a token");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/workshops/{id}/participants` (editor or facilitator): registers a participant
+/// in the document and returns its personal token, bound to its id and to the presented
+/// token's role.
+pub async fn register_participant(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    presented: Presented,
+    body: Result<Json<Register>, JsonRejection>,
+) -> Result<(StatusCode, Json<Registered>), ApiError> {
+    let id = workshop_id(id)?;
+    let grant = auth::grant(&state, &presented, id, Need::Register).await?;
+    let Json(body) = body.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
+    let name = required_text("name", &body.name)?;
+    let organisation = bounded_text("organisation", &body.organisation)?;
+    let group = bounded_text("group", &body.group)?;
+    let role = schema::Role::parse(&body.role).ok_or_else(|| {
+        let roles: Vec<&str> = schema::Role::ALL.iter().map(|role| role.as_str()).collect();
+        ApiError::BadRequest(format!("role must be one of {}", roles.join(", ")))
+    })?;
+    let world = schema::World::parse(&body.world).ok_or_else(|| {
+        let worlds: Vec<&str> = schema::World::ALL
+            .iter()
+            .map(|world| world.as_str())
+            .collect();
+        ApiError::BadRequest(format!("world must be one of {}", worlds.join(", ")))
+    })?;
+    if role == schema::Role::Facilitator && grant.role != Role::Facilitator {
+        return Err(ApiError::Forbidden(
+            "only a facilitator token may register a facilitator".into(),
+        ));
+    }
+
+    let participant_id = Uuid::new_v4().to_string();
+    let room = state.rooms.lease(id).await?;
+    let entry = ParticipantEntry {
+        name: &name,
+        organisation: &organisation,
+        role,
+        world,
+        group: &group,
+    };
+    let prelim = template::participant_prelim(&entry);
+    let key = participant_id.clone();
+    room.write_as_server(move |txn| {
+        let participants = txn.get_or_insert_map(schema::PARTICIPANTS);
+        participants.insert(txn, key, prelim);
+    })
+    .await?;
+    let (token, record) = auth::mint(
+        &state,
+        id,
+        grant.role,
+        TokenKind::Personal,
+        Some(participant_id.clone()),
+    )
+    .await?;
+    auth::flush(&state).await?;
+    tracing::info!(workshop = %id, participant = %participant_id, token = %record.id, "registered a participant");
+    Ok((
+        StatusCode::CREATED,
+        Json(Registered {
+            participant_id,
+            token: token.into_string(),
+        }),
+    ))
+}
+
+/// Trims an optional text field and checks its length.
+fn bounded_text(name: &str, value: &str) -> Result<String, ApiError> {
+    let value = value.trim();
+    if value.chars().count() > MAX_FIELD_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "{name} must be at most {MAX_FIELD_CHARS} characters"
+        )));
+    }
+    Ok(value.to_owned())
+}
