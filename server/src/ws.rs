@@ -888,10 +888,16 @@ mod tests {
         let room = server.state.rooms().lease(workshop).await.unwrap();
         assert_eq!(room.peer_count(), 2);
 
-        // Far more than the kernel buffers between the server and the stuck client.
-        let chunk = "x".repeat(256 * 1024);
-        for _ in 0..40 {
-            send_update(&mut writer, &scratch_update(&writer_doc, &chunk)).await;
+        // Far more than the kernel buffers between the server and the stuck client, in
+        // binary chunks (a debug build is slow with long texts).
+        let scratch = writer_doc.get_or_insert_map("scratch");
+        for i in 0..40u8 {
+            let update = {
+                let mut txn = writer_doc.transact_mut();
+                scratch.insert(&mut txn, i.to_string(), vec![i; 256 * 1024]);
+                txn.encode_update_v1()
+            };
+            send_update(&mut writer, &update).await;
         }
         let left = async {
             while room.peer_count() > 1 {

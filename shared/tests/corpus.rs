@@ -20,6 +20,7 @@ use workshop_shared::schema::{self, key};
 use workshop_shared::template::{self, WorkshopMeta};
 use workshop_shared::{compute, export, recompute};
 use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
 use yrs::{Any, Doc, Map, MapRef, Out, ReadTxn, StateVector, Transact, Update, WriteTxn};
 
 const TODAY: time::Date = date!(2026 - 11 - 23);
@@ -61,6 +62,10 @@ fn template_doc() -> Doc {
 enum Replayed {
     /// The decoder refused the bytes.
     Undecodable,
+    /// Decoded, but yrs does not read its re-encoding back as the same update: the server
+    /// refuses such an update (`server/src/sync.rs`), because the document could never be
+    /// encoded again.
+    Unencodable,
     /// The document refused the decoded update.
     Refused,
     /// Applied; the reader, engine and writer ran.
@@ -72,6 +77,9 @@ fn replay(bytes: &[u8]) -> Replayed {
     let Ok(update) = Update::decode_v1(bytes) else {
         return Replayed::Undecodable;
     };
+    if !Update::decode_v1(&update.encode_v1()).is_ok_and(|again| again == update) {
+        return Replayed::Unencodable;
+    }
     if doc.transact_mut().apply_update(update).is_err() {
         return Replayed::Refused;
     }
@@ -86,6 +94,11 @@ fn replay(bytes: &[u8]) -> Replayed {
         !recompute(&mut doc.transact_mut(), TODAY).changed,
         "a second recompute must find nothing to change"
     );
+    // The document can still be sent and stored whole.
+    let state = doc
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
+    assert!(Update::decode_v1(&state).is_ok());
     Replayed::Applied
 }
 

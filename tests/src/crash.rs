@@ -72,7 +72,10 @@ impl Default for CrashConfig {
             writers: 3,
             min_run: Duration::from_millis(100),
             max_run: Duration::from_millis(400),
-            max_pause: Duration::from_millis(8),
+            // About 40 writes a second per writer on average: far more than a person types,
+            // and under the server's default limit of 50 document messages a second per
+            // connection (a writer over it would be closed with 4429, a different test).
+            max_pause: Duration::from_millis(50),
             check_every: 0,
             seed: 0x5eed,
         }
@@ -291,13 +294,14 @@ async fn converge(
     for writer in writers.iter_mut() {
         writer.stop().await;
     }
-    for writer in writers.iter() {
+    for (index, writer) in writers.iter().enumerate() {
         // The server answers a SyncStep1 only after everything sent before it is on disk.
-        writer
-            .client
-            .flush(TIMEOUT)
-            .await
-            .map_err(|e| CrashError(format!("writer flush: {e}")))?;
+        writer.client.flush(TIMEOUT).await.map_err(|e| {
+            CrashError(format!(
+                "writer {index} flush: {e} (its connection: {})",
+                writer.client.state()
+            ))
+        })?;
     }
     let fresh = connect_fresh(server, id).await?;
     let mut clients: Vec<&SyncClient> = writers.iter().map(|writer| &writer.client).collect();
@@ -580,8 +584,10 @@ async fn write_loop(
             if n % 4 == 0 {
                 let notes_at = [aspect, key::FACTORS, factor, key::NOTES];
                 if let Some(notes) = path::text_at(&txn, schema::ASPECTS, &notes_at) {
-                    // At the front, which always exists: where it lands does not matter.
-                    notes.insert(&mut txn, 0, &format!("[{short}.{n}]"));
+                    // Typed at the end, as people do: a writer's consecutive tokens then merge
+                    // into one stored item, so the document does not balloon over a long run.
+                    let end = notes.len(&txn);
+                    notes.insert(&mut txn, end, &format!("[{short}.{n}]"));
                 }
             }
         }

@@ -131,7 +131,7 @@ async fn a_truncated_log_record_loads_up_to_the_last_good_one_and_is_reported() 
     };
 
     server.restart().await;
-    let document = api_document_after_restart(&server, &id).await;
+    let document = Api::new(server.http_url()).document(&id).await;
     assert_eq!(
         document_scores(&document, WHOLE_SYSTEM, SHARED_UNDERSTANDING),
         BTreeMap::from([(voter.clone(), 4.0)]),
@@ -183,7 +183,7 @@ async fn a_truncated_log_record_loads_up_to_the_last_good_one_and_is_reported() 
         assert_eq!(aside.first().map(|entry| entry.seq), Some(bad_seq));
     }
     server.restart().await;
-    let document = api_document_after_restart(&server, &id).await;
+    let document = Api::new(server.http_url()).document(&id).await;
     assert_eq!(
         document_scores(&document, WHOLE_SYSTEM, AGREED_PRIORITIES),
         BTreeMap::from([(voter, 5.0)])
@@ -194,10 +194,6 @@ async fn a_truncated_log_record_loads_up_to_the_last_good_one_and_is_reported() 
         Some(0.0),
         "{text}"
     );
-}
-
-async fn api_document_after_restart(server: &TestServer, id: &str) -> serde_json::Value {
-    Api::new(server.http_url()).document(id).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,11 +17,13 @@
 pub mod access;
 pub mod error;
 pub mod handlers;
+pub mod validate;
 
 pub use error::ApiError;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post};
-use axum::Router;
+use axum::{middleware, Router};
 
 use crate::state::AppState;
 
@@ -57,6 +59,9 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(crate::metrics::serve))
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::method_not_allowed)
+        // Bounds every request shares (query, tokens, body size), before any handler.
+        .layer(middleware::from_fn(validate::request))
+        .layer(DefaultBodyLimit::max(validate::MAX_BODY_BYTES))
         .with_state(state)
 }
 
@@ -635,5 +640,41 @@ mod tests {
             StatusCode::BAD_REQUEST,
             "bad_request",
         );
+    }
+
+    #[tokio::test]
+    async fn oversized_bodies_queries_and_tokens_are_bad_requests() {
+        let state = state();
+        let huge = json!({"title": "x".repeat(2 * validate::MAX_BODY_BYTES), "place": "y"});
+        let (status, body) = call(
+            &state,
+            Method::POST,
+            "/api/workshops",
+            Some(&huge.to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["error"], "bad_request");
+        assert!(
+            body["message"].as_str().unwrap().contains("limit"),
+            "{body}"
+        );
+
+        let long = "a".repeat(1000);
+        let id = uuid::Uuid::new_v4();
+        for uri in [
+            format!("/api/workshops?token={long}"),
+            format!("/api/workshops/{id}/document?token={long}"),
+            // Refused before the upgrade, where a status can still be sent.
+            format!("/ws/{id}?token={long}"),
+            format!("/api/workshops?junk={}", "b".repeat(5000)),
+        ] {
+            let (status, body) = call(&state, Method::GET, &uri, None).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}");
+            assert_eq!(body["error"], "bad_request", "{uri}");
+        }
+        // An unknown parameter is ignored.
+        let (status, _) = call(&state, Method::GET, "/healthz?verbose=yes", None).await;
+        assert_eq!(status, StatusCode::OK);
     }
 }

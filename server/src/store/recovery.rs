@@ -28,10 +28,9 @@
 //! Sled checksums what it writes and its inserts are atomic, so a damaged record means a bug
 //! or damage below sled rather than a torn write; either way the rule above holds.
 
+use uuid::Uuid;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
-
-use uuid::Uuid;
 
 use super::{corrupt, Store, StoreError, StoredDoc};
 use crate::metrics;

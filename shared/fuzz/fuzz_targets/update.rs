@@ -5,18 +5,14 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use workshop_shared_fuzz::{exercise, plausible, template_doc};
-use yrs::updates::decoder::Decode;
-use yrs::{Transact, Update};
+use workshop_shared_fuzz::{admissible, exercise, template_doc};
+use yrs::Transact;
 
 fuzz_target!(|bytes: &[u8]| {
-    if !plausible(bytes) {
-        return;
-    }
-    let doc = template_doc();
-    let Ok(update) = Update::decode_v1(bytes) else {
+    let Some(update) = admissible(bytes) else {
         return;
     };
+    let doc = template_doc();
     if doc.transact_mut().apply_update(update).is_err() {
         return;
     }
