@@ -267,12 +267,16 @@ impl SyncClient {
     /// if the connection ends first ([`ClientError::Closed`], carrying the server's close frame,
     /// e.g. 4404 for an unknown workshop), or after the connect timeout.
     pub async fn connect(&mut self, url: &str) -> Result<(), ClientError> {
-        if self
-            .connection
-            .as_ref()
-            .is_some_and(|handle| !handle.task.is_finished())
-        {
-            return Err(ClientError::AlreadyConnected);
+        let ended = matches!(self.state(), ConnectionState::Ended(_));
+        if let Some(handle) = self.connection.as_mut() {
+            // A connection that has already ended (the server closed it) may still be
+            // finishing its closing handshake: let it, rather than refuse to reconnect.
+            if !handle.task.is_finished() && ended {
+                let _ = tokio::time::timeout(CLOSE_GRACE * 2, &mut handle.task).await;
+            }
+            if !handle.task.is_finished() {
+                return Err(ClientError::AlreadyConnected);
+            }
         }
         self.connection = None;
         self.shared.set_connection(ConnectionState::Connecting);

@@ -180,6 +180,8 @@ pub async fn run(
     config: &CrashConfig,
     mut progress: impl FnMut(&CrashReport),
 ) -> Result<CrashReport, CrashError> {
+    // Building the server binary (on a first run) is not part of the run's time.
+    crate::server::server_binary();
     let started = Instant::now();
     let mut rng = Rng::new(config.seed);
     let mut report = CrashReport::default();
