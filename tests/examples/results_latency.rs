@@ -36,7 +36,7 @@ use workshop_client::{path, SyncClient};
 use workshop_shared::schema;
 use workshop_shared::template::ASPECTS;
 use workshop_tests::api::Api;
-use workshop_tests::workshop::{participant, scores, set_score};
+use workshop_tests::workshop::{scores, set_score};
 use workshop_tests::{server, TestServer, TIMEOUT};
 use yrs::Transact;
 
@@ -358,14 +358,24 @@ async fn run(server: &TestServer, args: &Args) -> Result<Report> {
     .await
     .map_err(|_| "creating the workshop timed out")?;
 
+    // The writer is a registered editor with a personal token, as in a real workshop, so
+    // every edit goes through the server's write check; the observers are facilitators.
+    let editor = tokio::time::timeout(TIMEOUT, api.register_editor(&id, "Writer"))
+        .await
+        .map_err(|_| "registering the writer timed out")?;
     let mut clients = Vec::with_capacity(args.clients);
-    for _ in 0..args.clients {
+    for index in 0..args.clients {
         let mut client = SyncClient::new().with_connect_timeout(TIMEOUT);
-        client.connect(&server.ws_url(&id)).await?;
+        let url = if index == 0 {
+            server.ws_url_with_token(&id, &editor.token)
+        } else {
+            server.ws_url(&id)
+        };
+        client.connect(&url).await?;
         clients.push(client);
     }
     let (writer, observers) = clients.split_first().ok_or("no clients")?;
-    let voter = participant();
+    let voter = editor.id.clone();
     let slots = factor_slots();
     let mut model = Model::default();
 
