@@ -19,6 +19,7 @@
 use std::time::Duration;
 
 pub mod api;
+pub mod checks;
 pub mod crash;
 pub mod node;
 pub mod server;

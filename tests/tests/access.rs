@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use workshop_client::{ClientError, Ended, SyncClient};
+use workshop_client::{Ended, SyncClient};
 use workshop_tests::api::{facilitator_token, tokens_of, Api};
+use workshop_tests::checks::assert_refused_with;
 use workshop_tests::workshop::{
     document_scores, participant, scores, set_agreed_score, set_score, SHARED_UNDERSTANDING,
     WHOLE_SYSTEM,
@@ -22,17 +23,6 @@ const REVOKE_WITHIN: Duration = Duration::from_secs(1);
 fn assert_error(response: &(StatusCode, Value), status: StatusCode, code: &str) {
     assert_eq!(response.0, status, "{}", response.1);
     assert_eq!(response.1["error"], code, "{}", response.1);
-}
-
-/// Asserts a connection attempt was refused with close `code`.
-fn assert_refused_with(result: Result<(), ClientError>, code: u16) {
-    match result {
-        Err(ClientError::Closed(Ended::ServerClosed(info))) => {
-            assert_eq!(info.code, code, "{info}")
-        }
-        Err(other) => panic!("expected close {code}, got: {other}"),
-        Ok(()) => panic!("expected close {code}, but the connection synced"),
-    }
 }
 
 /// Waits for the server to refuse the client's first write and returns the reason.

@@ -14,6 +14,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use workshop_client::{ClientError, Ended, SyncClient};
 use workshop_tests::api::Api;
+use workshop_tests::checks::{assert_closed_with, assert_refused_with, assert_syncing};
 use workshop_tests::workshop::{
     participant, scores, set_score, SHARED_UNDERSTANDING, WHOLE_SYSTEM,
 };
@@ -29,58 +30,6 @@ const RATE_LIMITED: u16 = 4429;
 const WORKSHOP_FULL: u16 = 4409;
 /// Close code for a join to a server that has its maximum of connections.
 const SERVER_FULL: u16 = 4503;
-
-/// Asserts the connection was closed by the server with `code` and a non-empty reason.
-fn assert_closed_with(ended: &Ended, code: u16) {
-    match ended {
-        Ended::ServerClosed(info) => {
-            assert_eq!(info.code, code, "{info}");
-            assert!(!info.reason.is_empty(), "close {code} should say why");
-        }
-        other => panic!("expected the server to close with {code}, got: {other}"),
-    }
-}
-
-/// Asserts a connection attempt was refused with close `code`.
-fn assert_refused_with(result: Result<(), ClientError>, code: u16) {
-    match result {
-        Err(ClientError::Closed(ended)) => assert_closed_with(&ended, code),
-        Err(other) => panic!("expected close {code}, got: {other}"),
-        Ok(()) => panic!("expected close {code}, but the connection synced"),
-    }
-}
-
-/// Asserts that a vote written by one client reaches another, both ways.
-async fn assert_syncing(alice: &SyncClient, bob: &SyncClient) {
-    let (ada, bea) = (participant(), participant());
-    set_score(
-        &mut alice.doc().transact_mut(),
-        WHOLE_SYSTEM,
-        SHARED_UNDERSTANDING,
-        &ada,
-        4,
-    );
-    bob.wait_for(
-        |txn| scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).contains_key(&ada),
-        TIMEOUT,
-    )
-    .await
-    .unwrap();
-    set_score(
-        &mut bob.doc().transact_mut(),
-        WHOLE_SYSTEM,
-        SHARED_UNDERSTANDING,
-        &bea,
-        2,
-    );
-    alice
-        .wait_for(
-            |txn| scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).contains_key(&bea),
-            TIMEOUT,
-        )
-        .await
-        .unwrap();
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_beyond_the_rate_limit_closes_only_the_flooder_with_4429() {

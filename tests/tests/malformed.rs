@@ -2,33 +2,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use workshop_client::{ClientError, Ended, SyncClient};
+use workshop_client::SyncClient;
 use workshop_tests::api::Api;
+use workshop_tests::checks::{assert_closed_with, assert_refused_with, assert_syncing};
 use workshop_tests::workshop::{
     insert_notes, participant, scores, set_score, SHARED_UNDERSTANDING, WHOLE_SYSTEM,
 };
 use workshop_tests::{connect, TestServer, TIMEOUT};
 use yrs::Transact;
-
-/// Asserts the connection was closed by the server with `code` and a non-empty reason.
-fn assert_closed_with(ended: &Ended, code: u16) {
-    match ended {
-        Ended::ServerClosed(info) => {
-            assert_eq!(info.code, code, "{info}");
-            assert!(!info.reason.is_empty(), "close {code} should say why");
-        }
-        other => panic!("expected the server to close with {code}, got: {other}"),
-    }
-}
-
-/// Asserts a connection attempt was refused with close `code`.
-fn assert_refused_with(result: Result<(), ClientError>, code: u16) {
-    match result {
-        Err(ClientError::Closed(ended)) => assert_closed_with(&ended, code),
-        Err(other) => panic!("expected close {code}, got: {other}"),
-        Ok(()) => panic!("expected close {code}, but the connection synced"),
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_garbage_frame_closes_only_that_connection_with_1007() {
@@ -45,34 +26,7 @@ async fn a_garbage_frame_closes_only_that_connection_with_1007() {
     assert_closed_with(&mallory.wait_closed(TIMEOUT).await.unwrap(), 1007);
 
     // The others on the same workshop keep syncing, both ways.
-    let (ada, bea) = (participant(), participant());
-    set_score(
-        &mut alice.doc().transact_mut(),
-        WHOLE_SYSTEM,
-        SHARED_UNDERSTANDING,
-        &ada,
-        4,
-    );
-    bob.wait_for(
-        |txn| scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).contains_key(&ada),
-        TIMEOUT,
-    )
-    .await
-    .unwrap();
-    set_score(
-        &mut bob.doc().transact_mut(),
-        WHOLE_SYSTEM,
-        SHARED_UNDERSTANDING,
-        &bea,
-        2,
-    );
-    alice
-        .wait_for(
-            |txn| scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).contains_key(&bea),
-            TIMEOUT,
-        )
-        .await
-        .unwrap();
+    assert_syncing(&alice, &bob).await;
 
     // And the closed client may come back.
     mallory.connect(&server.ws_url(&id)).await.unwrap();
