@@ -33,7 +33,7 @@ use uuid::Uuid;
 use workshop_shared::access::Capability;
 
 use crate::state::AppState;
-use crate::store::StoreError;
+use crate::store::{blocking, StoreError};
 
 /// The role a token carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -336,14 +336,6 @@ pub async fn mint(
 pub async fn flush(state: &AppState) -> Result<(), StoreError> {
     let store = state.store.clone();
     blocking(move || store.flush()).await
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ use workshop_shared::template::{self, WorkshopMeta};
 use yrs::{Doc, ReadTxn, StateVector, Transact};
 
 use crate::clock::Clock;
-use crate::store::{Flusher, Store, StoreError, WorkshopRecord};
+use crate::store::{blocking, Flusher, Store, StoreError, WorkshopRecord};
 
 /// When a workshop's update log is folded into a snapshot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -396,15 +396,6 @@ impl Rooms {
         }
         result
     }
-}
-
-/// Runs a blocking storage call off the async threads.
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
 }
 
 #[cfg(test)]

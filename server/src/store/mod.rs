@@ -344,6 +344,16 @@ fn corrupt(id: Uuid, reason: &str) -> StoreError {
     }
 }
 
+/// Runs a blocking storage call off the async threads (sled reads and writes can block on
+/// disk).
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
