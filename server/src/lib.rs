@@ -15,6 +15,7 @@
 //! - [`rooms`]: loaded workshops (document, awareness, peers), loading on first use,
 //!   recompute on change, compaction, and unloading when idle.
 //! - [`store`]: sled persistence (records, snapshots, update log) and group-commit flushing.
+//! - [`web`]: the browser page (built from `web/` and embedded), served at `/`.
 //! - [`metrics`]: process-wide counters and histograms, served as `GET /metrics`.
 //! - [`clock`]: injected wall-clock time. [`shutdown`]: the SIGINT/SIGTERM future.
 //!
@@ -43,6 +44,7 @@ pub mod shutdown;
 pub mod state;
 pub mod store;
 pub mod sync;
+pub mod web;
 pub mod ws;
 
 pub use clock::Clock;

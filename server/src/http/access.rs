@@ -94,6 +94,39 @@ pub struct Registered {
     pub participant_id: String,
     /// Its personal token: writes votes only under `participant_id`.
     pub token: String,
+    /// The personal token's role: the role of the token that registered it.
+    pub role: Role,
+}
+
+/// Answer to `GET /api/workshops/{id}/access`: what the presented token grants, so that a
+/// client can offer only what it may do.
+#[derive(Debug, Serialize)]
+pub struct Access {
+    /// The workshop.
+    pub workshop: Uuid,
+    /// `facilitator`, `editor` or `viewer`.
+    pub role: Role,
+    /// `invite` or `personal`.
+    pub kind: TokenKind,
+    /// The participant a personal token is bound to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant_id: Option<String>,
+}
+
+/// `GET /api/workshops/{id}/access` (any role): the presented token's role and kind.
+pub async fn access(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    presented: Presented,
+) -> Result<Json<Access>, ApiError> {
+    let id = workshop_id(id)?;
+    let grant = auth::grant(&state, &presented, id, Need::Read).await?;
+    Ok(Json(Access {
+        workshop: id,
+        role: grant.role,
+        kind: grant.kind,
+        participant_id: grant.participant_id,
+    }))
 }
 
 /// `POST /api/workshops/{id}/tokens` (facilitator): mints an invite token.
@@ -225,6 +258,7 @@ pub async fn register_participant(
         Json(Registered {
             participant_id,
             token: token.into_string(),
+            role: grant.role,
         }),
     ))
 }

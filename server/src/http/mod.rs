@@ -11,8 +11,11 @@
 //! | `GET /api/workshops/{id}/tokens`   | [`access::list_tokens`]          |
 //! | `DELETE /api/workshops/{id}/tokens/{token_id}` | [`access::revoke_token`] |
 //! | `POST /api/workshops/{id}/participants` | [`access::register_participant`] |
+//! | `GET /api/workshops/{id}/access`   | [`access::access`]               |
 //! | `GET /ws/{id}`                     | [`crate::ws::upgrade`]           |
 //! | `GET /metrics`                     | [`crate::metrics::serve`]        |
+//! | `GET /`, `GET /w/{id}`             | [`crate::web::lobby`], [`crate::web::workshop`] |
+//! | `GET /assets/{file}`, `GET /sw.js` | [`crate::web::asset`], [`crate::web::service_worker`] |
 
 pub mod access;
 pub mod error;
@@ -55,8 +58,13 @@ pub fn router(state: AppState) -> Router {
             "/api/workshops/{id}/participants",
             post(access::register_participant),
         )
+        .route("/api/workshops/{id}/access", get(access::access))
         .route("/ws/{id}", get(crate::ws::upgrade))
         .route("/metrics", get(crate::metrics::serve))
+        .route("/", get(crate::web::lobby))
+        .route("/w/{id}", get(crate::web::workshop))
+        .route("/assets/{file}", get(crate::web::asset))
+        .route("/sw.js", get(crate::web::service_worker))
         .fallback(handlers::no_route)
         .method_not_allowed_fallback(handlers::method_not_allowed)
         // Bounds every request shares (query, tokens, body size), before any handler.
@@ -555,6 +563,7 @@ mod tests {
         );
         let personal = registered["token"].as_str().unwrap();
         assert_ne!(personal, editor);
+        assert_eq!(registered["role"], "editor", "the registering token's role");
 
         let (_, document) = call_as(
             &state,
@@ -628,6 +637,77 @@ mod tests {
             call(&state, Method::POST, &uri, Some(&ann)).await,
             StatusCode::UNAUTHORIZED,
             "unauthorized",
+        );
+    }
+
+    #[tokio::test]
+    async fn access_tells_a_token_its_role_kind_and_participant() {
+        let state = state();
+        let (id, facilitator) = create(&state, "A").await;
+        let (other, _) = create(&state, "B").await;
+        let uri = format!("/api/workshops/{id}/access");
+        let (status, got) = call_as(&state, Some(&facilitator), Method::GET, &uri, None).await;
+        assert_eq!(status, StatusCode::OK, "{got}");
+        assert_eq!(
+            got,
+            json!({"workshop": id, "role": "facilitator", "kind": "invite"})
+        );
+
+        let (_, viewer) = call_as(
+            &state,
+            Some(&facilitator),
+            Method::POST,
+            &format!("/api/workshops/{id}/tokens"),
+            Some(&json!({"role": "viewer"}).to_string()),
+        )
+        .await;
+        let viewer = viewer["token"].as_str().unwrap();
+        let (_, got) = call_as(&state, Some(viewer), Method::GET, &uri, None).await;
+        assert_eq!(got["role"], "viewer");
+
+        let body = json!({"name": "Fay", "role": "facilitator", "world": "service"}).to_string();
+        let (_, registered) = call_as(
+            &state,
+            Some(&facilitator),
+            Method::POST,
+            &format!("/api/workshops/{id}/participants"),
+            Some(&body),
+        )
+        .await;
+        assert_eq!(registered["role"], "facilitator");
+        let personal = registered["token"].as_str().unwrap();
+        let (_, got) = call_as(&state, Some(personal), Method::GET, &uri, None).await;
+        assert_eq!(got["kind"], "personal");
+        assert_eq!(got["participant_id"], registered["participant_id"]);
+
+        assert_error(
+            call(&state, Method::GET, &uri, None).await,
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+        );
+        assert_error(
+            call_as(
+                &state,
+                Some(&facilitator),
+                Method::GET,
+                &format!("/api/workshops/{other}/access"),
+                None,
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+        assert_error(
+            call_as(
+                &state,
+                Some(&facilitator),
+                Method::GET,
+                "/api/workshops/nope/access",
+                None,
+            )
+            .await,
+            StatusCode::BAD_REQUEST,
+            "invalid_id",
         );
     }
 

@@ -1,0 +1,89 @@
+//! Builds the browser page in `web/` (esbuild, from the pinned npm packages) into `OUT_DIR`
+//! and generates the table of files the server embeds, so that `cargo run -p workshop-server`
+//! serves the page with no other step. Needs Node.js and npm on the PATH (or `NODE` / `NPM`).
+
+use std::env;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The files `web/build.mjs` writes, with the content type each is served with.
+const FILES: &[(&str, &str)] = &[
+    ("index.html", "text/html; charset=utf-8"),
+    ("app.js", "text/javascript; charset=utf-8"),
+    ("app.css", "text/css; charset=utf-8"),
+    ("sw.js", "text/javascript; charset=utf-8"),
+];
+
+/// Where a successful `npm ci` records the lockfile it installed.
+const STAMP: &str = "node_modules/.workshop-installed-lock";
+
+fn main() {
+    let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let web = manifest.join("../web");
+    let out = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR")).join("web");
+
+    for watched in ["src", "build.mjs", "package.json", "package-lock.json"] {
+        println!("cargo:rerun-if-changed={}", web.join(watched).display());
+    }
+    println!("cargo:rerun-if-env-changed=NODE");
+    println!("cargo:rerun-if-env-changed=NPM");
+
+    install(&web);
+    let node = env::var("NODE").unwrap_or_else(|_| "node".into());
+    run(
+        Command::new(&node)
+            .current_dir(&web)
+            .arg("build.mjs")
+            .arg(&out),
+        "build the web page (node build.mjs)",
+    );
+
+    let mut table = String::from("/// The page's files: (name, content type, bytes).\n");
+    table.push_str("pub static FILES: &[(&str, &str, &[u8])] = &[\n");
+    for (name, content_type) in FILES {
+        let path = out.join(name);
+        assert!(
+            path.exists(),
+            "web/build.mjs did not write {}",
+            path.display()
+        );
+        table.push_str(&format!(
+            "    ({name:?}, {content_type:?}, include_bytes!({:?})),\n",
+            path.display().to_string()
+        ));
+    }
+    table.push_str("];\n");
+    let generated = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR")).join("web_files.rs");
+    fs::write(generated, table).expect("write web_files.rs");
+}
+
+/// `npm ci` in `web/` unless the lockfile is the one last installed there.
+fn install(web: &Path) {
+    let lock = fs::read(web.join("package-lock.json")).expect("read web/package-lock.json");
+    if fs::read(web.join(STAMP)).ok().as_deref() == Some(lock.as_slice()) {
+        return;
+    }
+    let npm = env::var("NPM").unwrap_or_else(|_| "npm".into());
+    run(
+        Command::new(&npm).current_dir(web).args([
+            "ci",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+        ]),
+        "install the web page's npm packages (npm ci in web/)",
+    );
+    fs::write(web.join(STAMP), lock).expect("record the installed lockfile");
+}
+
+fn run(command: &mut Command, what: &str) {
+    match command.status() {
+        Ok(status) if status.success() => {}
+        Ok(status) => panic!("could not {what}: it exited with {status}"),
+        Err(error) => panic!(
+            "could not {what}: {error}. The server embeds the browser page, which is built \
+             with Node.js and npm: install them (or point NODE / NPM at them) and build again."
+        ),
+    }
+}

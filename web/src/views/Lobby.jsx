@@ -1,0 +1,108 @@
+// The lobby: start a workshop, open one this browser knows, or follow an invite link.
+import { useEffect, useState } from 'preact/hooks'
+import { createWorkshop, listWorkshops } from '../lib/api.js'
+import { allTokens, forgetWorkshop, saveCreated } from '../lib/session.js'
+import { InviteLinks } from './InviteLinks.jsx'
+import { useTitle } from './useTitle.js'
+
+export function Lobby () {
+  useTitle('Commissioning workshops')
+  const [created, setCreated] = useState(null)
+  const [list, setList] = useState({ loading: true, workshops: [], error: null })
+
+  const refresh = () => {
+    const tokens = allTokens()
+    if (tokens.length === 0) {
+      setList({ loading: false, workshops: [], error: null })
+      return
+    }
+    listWorkshops(tokens)
+      .then((workshops) => setList({ loading: false, workshops, error: null }))
+      .catch((error) => setList({ loading: false, workshops: [], error: error.message }))
+  }
+  useEffect(refresh, [])
+
+  return (
+    <main class='lobby'>
+      <h1>Commissioning workshops</h1>
+      <p class='lede'>
+        Assess your place against the eight aspects of commissioning with your partners, live,
+        and see which commissioning approach fits it best.
+      </p>
+      <div class='lobby-grid'>
+        <CreateForm onCreated={(workshop) => { setCreated(workshop); refresh() }} />
+        <section aria-labelledby='yours-heading' class='panel'>
+          <h2 id='yours-heading'>Your workshops</h2>
+          {list.loading && <p>Loading…</p>}
+          {list.error && <p class='error' role='alert'>{list.error}</p>}
+          {!list.loading && !list.error && list.workshops.length === 0 && (
+            <p>None yet. Start one, or open the invite link a facilitator sent you.</p>
+          )}
+          {list.workshops.length > 0 && (
+            <ul class='workshop-list'>
+              {list.workshops.map((w) => (
+                <li key={w.id}>
+                  <a href={`/w/${w.id}`}>{w.title}</a> <span class='muted'>{w.place}</span>
+                  <button
+                    type='button'
+                    class='link-button'
+                    aria-label={`Forget ${w.title} on this device`}
+                    onClick={() => { forgetWorkshop(w.id); refresh() }}
+                  >
+                    Forget
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )}
+        </section>
+      </div>
+      {created && (
+        <section aria-labelledby='created-heading' class='panel created' tabIndex={-1} ref={(el) => el && el.focus()}>
+          <h2 id='created-heading'>“{created.title}” is ready</h2>
+          <p>Share these links. Anyone with a link can join with its rights; keep the facilitator link to yourself.</p>
+          <InviteLinks id={created.id} tokens={created.tokens} />
+          <p><a class='button' href={`/w/${created.id}`}>Open the workshop</a></p>
+        </section>
+      )}
+    </main>
+  )
+}
+
+function CreateForm ({ onCreated }) {
+  const [title, setTitle] = useState('')
+  const [place, setPlace] = useState('')
+  const [busy, setBusy] = useState(false)
+  const [error, setError] = useState(null)
+  const submit = async (event) => {
+    event.preventDefault()
+    setBusy(true)
+    setError(null)
+    try {
+      const answer = await createWorkshop(title.trim(), place.trim())
+      const workshop = { id: answer.id, title: title.trim(), place: place.trim(), tokens: answer.tokens }
+      saveCreated(workshop)
+      setTitle('')
+      setPlace('')
+      onCreated(workshop)
+    } catch (failure) {
+      setError(failure.message)
+    } finally {
+      setBusy(false)
+    }
+  }
+  return (
+    <section aria-labelledby='create-heading' class='panel'>
+      <h2 id='create-heading'>Start a workshop</h2>
+      <form onSubmit={submit}>
+        <label for='create-title'>Title</label>
+        <input id='create-title' required maxLength={200} value={title} onInput={(e) => setTitle(e.currentTarget.value)} placeholder='Autumn commissioning workshop' />
+        <label for='create-place'>Place</label>
+        <input id='create-place' required maxLength={200} value={place} onInput={(e) => setPlace(e.currentTarget.value)} placeholder='Northshire' />
+        {error && <p class='error' role='alert'>{error}</p>}
+        <button type='submit' disabled={busy}>{busy ? 'Creating…' : 'Create workshop'}</button>
+      </form>
+    </section>
+  )
+}
+
