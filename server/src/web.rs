@@ -161,7 +161,11 @@ mod tests {
 
     #[tokio::test]
     async fn the_lobby_and_every_workshop_address_serve_the_page() {
-        for uri in ["/", "/w/8a1c9a52-3a63-4b8e-9a57-0c4f5d2b7e10", "/w/not-an-id"] {
+        for uri in [
+            "/",
+            "/w/8a1c9a52-3a63-4b8e-9a57-0c4f5d2b7e10",
+            "/w/not-an-id",
+        ] {
             let (status, headers, body) = get(uri, None).await;
             assert_eq!(status, StatusCode::OK, "{uri}");
             assert_eq!(headers[header::CONTENT_TYPE], "text/html; charset=utf-8");
@@ -210,7 +214,12 @@ mod tests {
 
     #[tokio::test]
     async fn unknown_files_are_json_404s() {
-        for uri in ["/assets/index.html", "/assets/sw.js", "/assets/nope.js", "/w/a/b"] {
+        for uri in [
+            "/assets/index.html",
+            "/assets/sw.js",
+            "/assets/nope.js",
+            "/w/a/b",
+        ] {
             let (status, headers, _) = get(uri, None).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
             assert_eq!(headers[header::CONTENT_TYPE], "application/json", "{uri}");

@@ -1,9 +1,9 @@
 //! End-to-end test harness of the workshop server.
 //!
 //! The tests in `tests/tests/` start the real `workshop-server` binary and drive it with real
-//! clients: the Rust [`workshop_client::SyncClient`], plain HTTP, and Yjs's own
-//! `y-websocket` provider under Node. This library holds what they share, one module per
-//! concern:
+//! clients: the Rust [`workshop_client::SyncClient`], plain HTTP, Yjs's own `y-websocket`
+//! provider under Node, and the browser page in Chromium. This library holds what they share,
+//! one module per concern:
 //!
 //! - [`server`] runs the binary as a child process on port 0 (start, SIGTERM, SIGKILL,
 //!   restart on the same data directory);
@@ -11,7 +11,9 @@
 //! - [`crash`] runs the crash test (SIGKILL and restart while clients write), short or long;
 //! - [`workshop`] reads and writes the parts of the workshop document the tests use, with the
 //!   names spelled by `workshop_shared::schema`;
-//! - [`node`] finds Node and the pinned Yjs packages of `tests/node`.
+//! - [`node`] finds Node, the pinned npm packages of `tests/node` and Chromium;
+//! - [`browser`] runs the browser scenarios of `tests/node/browser` (Playwright driving
+//!   Chromium) against a server and workshop.
 //!
 //! Every wait in these tests is bounded by [`TIMEOUT`], a failure guard rather than a timing
 //! assertion.
@@ -19,6 +21,7 @@
 use std::time::Duration;
 
 pub mod api;
+pub mod browser;
 pub mod checks;
 pub mod crash;
 pub mod node;

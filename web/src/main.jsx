@@ -11,4 +11,6 @@ if ('serviceWorker' in navigator) {
   })
 }
 
-render(<App />, document.getElementById('app'))
+const root = document.getElementById('app')
+root.textContent = '' // the "Loading…" placeholder of index.html
+render(<App />, root)

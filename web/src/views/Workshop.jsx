@@ -73,9 +73,13 @@ export function Workshop ({ id, token, me, role }) {
   const focusFactor = (aspect, factor) => awareness.setLocalStateField('where', { step: step.name, aspect, factor })
 
   const currentAspect = step.name === 'aspect' ? aspects.find((a) => a.id === step.aspect) : null
+  // On a change of step (not on opening the page) the new step's heading takes the focus,
+  // so that keyboard and screen reader users start there.
   const heading = useRef(null)
+  const opened = useRef(false)
   useEffect(() => {
-    heading.current?.focus()
+    if (opened.current) heading.current?.focus()
+    opened.current = true
   }, [step.name, step.aspect])
   useTitle(`${info.title || 'Workshop'} · ${stepTitle(step, currentAspect)}`)
 

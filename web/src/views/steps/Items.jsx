@@ -43,6 +43,7 @@ function AddItem ({ doc, aspectChoices }) {
   return (
     <form
       class='panel add-item'
+      aria-labelledby='add-item-heading'
       onSubmit={(event) => {
         event.preventDefault()
         if (!form.title.trim()) return
@@ -50,7 +51,7 @@ function AddItem ({ doc, aspectChoices }) {
         setForm({ ...empty, kind: form.kind })
       }}
     >
-      <h3>Add a constraint or enabler</h3>
+      <h3 id='add-item-heading'>Add a constraint or enabler</h3>
       <div class='form-row'>
         <ChoiceSelect id='item-kind' label='Kind' value={form.kind} unset={null} choices={[['constraint', 'Constraint'], ['enabler', 'Enabler']]} onChange={set('kind')} />
         <div class='field grow'>

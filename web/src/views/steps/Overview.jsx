@@ -27,7 +27,7 @@ export function Overview ({ doc, results, aspects, groups, can, heading }) {
           <h3 id='approach-fit-heading'>Approach fit</h3>
           <ApproachBars approaches={results.approaches || []} recommended={results.recommended ?? null} blend={results.blend || []} selected={results.selected ?? null} aspectTitles={aspectTitles} />
         </section>
-        <section class='panel' aria-labelledby='worlds-heading'>
+        <section class='panel wide' aria-labelledby='worlds-heading'>
           <h3 id='worlds-heading'>Four worlds</h3>
           <Worlds aspects={results.aspects || []} />
         </section>
