@@ -32,3 +32,8 @@ async fn a_facilitator_runs_every_step_and_each_page_passes_axe() {
         .await
         .assert_screenshot("figures");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observer_follows_live_without_edit_controls() {
+    BrowserTest::start().await.run("viewer.mjs").await;
+}

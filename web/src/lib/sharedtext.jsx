@@ -4,44 +4,7 @@
 
 import { useEffect, useRef } from 'preact/hooks'
 import * as Y from 'yjs'
-
-/** The single edit that turns `before` into `after`: `{index, remove, insert}`. */
-export function diff (before, after) {
-  let start = 0
-  const shortest = Math.min(before.length, after.length)
-  while (start < shortest && before[start] === after[start]) start++
-  let end = 0
-  while (
-    end < shortest - start &&
-    before[before.length - 1 - end] === after[after.length - 1 - end]
-  ) end++
-  return {
-    index: start,
-    remove: before.length - start - end,
-    insert: after.slice(start, after.length - end)
-  }
-}
-
-/**
- * Where `position` (an offset in the text before the change) goes after a Yjs text delta.
- * Text inserted exactly at the position comes after it.
- */
-export function transform (position, delta) {
-  let cursor = 0 // offset in the text before the change
-  let result = position
-  for (const op of delta) {
-    if (cursor >= position) break
-    if (op.retain !== undefined) {
-      cursor += op.retain
-    } else if (op.insert !== undefined) {
-      result += typeof op.insert === 'string' ? op.insert.length : 1
-    } else if (op.delete !== undefined) {
-      result -= Math.min(op.delete, position - cursor)
-      cursor += op.delete
-    }
-  }
-  return Math.max(0, result)
-}
+import { diff, transform } from './textdiff.js'
 
 /**
  * `<SharedText text={ytext} label="…" />`: a labelled, collaborative textarea. With
@@ -59,7 +22,7 @@ export function SharedText ({ text, label, id, readOnly = false, rows = 3, onFoc
 
     const onInput = () => {
       if (composing) return
-      const { index, remove, insert } = diff(shown, area.value)
+      const { index, remove, insert } = diff(shown, area.value, area.selectionEnd)
       shown = area.value
       if (remove === 0 && insert === '') return
       text.doc.transact(() => {
