@@ -4,6 +4,8 @@
 // network fails. The API and the WebSocket are never cached.
 const CACHE = 'workshop-page-__BUILD_VERSION__'
 const SHELL = ['/', '/assets/app.js', '/assets/app.css']
+/** How long the network may take before the cached copy is served instead. */
+const NETWORK_WAIT_MS = 5000
 
 self.addEventListener('install', (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(SHELL)).then(() => self.skipWaiting()))
@@ -27,15 +29,20 @@ self.addEventListener('fetch', (event) => {
   if (!isPage && !isFile) return
   // Every page address is the same file: the lobby's.
   const key = isPage ? '/' : url.pathname
+  // A server error (a proxy's 502 while the server restarts, say) or a network that hangs
+  // counts as offline: the cached copy is better than either.
+  const fromNetwork = Promise.race([
+    fetch(request),
+    new Promise((_resolve, reject) => setTimeout(() => reject(new Error('timeout')), NETWORK_WAIT_MS))
+  ]).then((response) => {
+    if (response.status >= 500) throw new Error('server error')
+    if (response.ok) {
+      const copy = response.clone()
+      event.waitUntil(caches.open(CACHE).then((cache) => cache.put(key, copy)))
+    }
+    return response
+  })
   event.respondWith(
-    fetch(request)
-      .then((response) => {
-        if (response.ok) {
-          const copy = response.clone()
-          caches.open(CACHE).then((cache) => cache.put(key, copy))
-        }
-        return response
-      })
-      .catch(() => caches.match(key).then((cached) => cached || Response.error()))
+    fromNetwork.catch(() => caches.match(key).then((cached) => cached || Response.error()))
   )
 })

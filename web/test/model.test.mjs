@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import * as Y from 'yjs'
 import {
-  addAction, addFactor, addGap, addGroup, addHypothesis, addItem, aspects, median, ordered,
+  addAction, addFactor, addGap, addGroup, addHypothesis, addItem, aspects, canRemove, median, ordered,
   removeFactor, setActionItem, setOrClear, setVote, validInt, votes, SCORE, WEIGHT
 } from '../src/lib/model.js'
 
@@ -121,4 +121,27 @@ test('items, actions, hypotheses, gaps and groups are created whole', () => {
   assert.equal(gap.get('objective').toString(), 'Objective')
   const group = doc.getMap('groups').get(addGroup(doc, 'Group A', ['capacity']))
   assert.deepEqual(group.get('aspects').toArray(), ['capacity'])
+})
+
+test('an editor may remove only what holds no one else\'s vote and nothing agreed', () => {
+  const doc = workshop()
+  const aspect = doc.getMap('aspects').get('whole-system')
+  const factor = aspect.get('factors').get(addFactor(aspect, 'F'))
+  const ann = { participant_id: 'ann' }
+  const editor = { edit: true, facilitate: false }
+  const facilitator = { edit: true, facilitate: true }
+  const viewer = { edit: false, facilitate: false }
+  assert.equal(canRemove(factor, ann, editor), true, 'empty')
+  setVote(factor, 'scores', 'ann', 4)
+  assert.equal(canRemove(factor, ann, editor), true, 'only her own vote')
+  setVote(factor, 'weights', 'bob', 2)
+  assert.equal(canRemove(factor, ann, editor), false, 'Bob voted')
+  assert.equal(canRemove(factor, ann, facilitator), true)
+  setVote(factor, 'weights', 'bob', null)
+  setOrClear(factor, 'agreed_score', 3)
+  assert.equal(canRemove(factor, ann, editor), false, 'agreed')
+  assert.equal(canRemove(factor, null, viewer), false)
+  const item = doc.getMap('items').get(addItem(doc, { kind: 'enabler', title: 'I' }))
+  setVote(item, 'dots', 'bob', 1)
+  assert.equal(canRemove(item, ann, editor), false, 'Bob put a dot on it')
 })

@@ -9,9 +9,9 @@ import { ASPECT, aspectScore, factorCard, join, myScore, notes, openStep, server
 
 const OFFLINE_NOTE = 'Written on the train, with no connection.'
 
-/** The connection indicator's state: `online`, `syncing` or `offline`. */
+/** The connection indicator: its state in a live region, and what that state means. */
 function status (page) {
-  return page.getByRole('status').filter({ has: page.locator('.status-label') })
+  return page.locator('.status').filter({ has: page.getByRole('status') })
 }
 
 main(async ({ baseUrl, workshopId, tokens, outDir }) => {

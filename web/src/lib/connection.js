@@ -15,6 +15,9 @@ const FINAL_CLOSES = {
   4404: 'There is no workshop at this address.'
 }
 
+/** How long to wait for this device's copy before connecting without it. */
+const STORED_COPY_WAIT_MS = 3000
+
 /** Message type of y-sync's auth message ("permission denied"). */
 const MESSAGE_AUTH = 2
 
@@ -66,7 +69,7 @@ export function openWorkshop (id, token, onChange) {
   })
   // Local edits made while disconnected are sent on the next sync; until then say so.
   const onUpdate = (_update, origin) => {
-    if (origin !== provider && !state.synced) {
+    if (origin !== provider && origin !== persistence && !state.synced) {
       state.unsent = true
       changed()
     }
@@ -89,20 +92,32 @@ export function openWorkshop (id, token, onChange) {
   window.addEventListener('offline', onOnline)
 
   // Load this device's copy first, then connect: the first sync sends only what is missing.
-  persistence.whenSynced.then(() => {
+  // Storage that cannot be opened (blocked, some private modes) must not keep the page from
+  // the server: after a short wait it connects without the stored copy.
+  let started = false
+  const start = () => {
+    if (started) return
+    started = true
     state.stored = true
     changed()
     if (!state.closed && navigator.onLine) provider.connect()
-  })
+  }
+  persistence.whenSynced.then(start, start)
+  const storedCopyTimer = setTimeout(start, STORED_COPY_WAIT_MS)
 
   return {
     id,
     doc,
     provider,
     awareness: provider.awareness,
-    /** `'offline' | 'syncing' | 'online'` and the details behind it. */
+    /**
+     * `'offline' | 'syncing' | 'online' | 'stopped'` (the server refused a change or closed
+     * the connection for good) and the details behind it.
+     */
     status () {
-      const mode = state.connected && state.synced ? 'online' : state.connected ? 'syncing' : 'offline'
+      const mode = state.closed || state.refused
+        ? 'stopped'
+        : state.connected && state.synced ? 'online' : state.connected ? 'syncing' : 'offline'
       return { mode, ...state }
     },
     /** Forgets this device's copy (after a refused change) so that a reload starts from the server's. */
@@ -111,6 +126,7 @@ export function openWorkshop (id, token, onChange) {
       await persistence.clearData()
     },
     close () {
+      clearTimeout(storedCopyTimer)
       doc.off('update', onUpdate)
       window.removeEventListener('online', onOnline)
       window.removeEventListener('offline', onOnline)

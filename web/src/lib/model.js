@@ -239,6 +239,26 @@ export function addFactor (aspect, title) {
   return id
 }
 
+/**
+ * Whether removing `map` (a factor or an item, with its votes) is a write `me` may make: a
+ * facilitator may always; an editor only while every vote in it is its own and nothing in it
+ * is agreed (the server refuses the removal of anyone else's vote or of an agreed value).
+ */
+export function canRemove (map, me, can) {
+  if (can.facilitate) return true
+  if (!can.edit || !me || !(map instanceof Y.Map)) return false
+  for (const key of ['agreed_score', 'agreed_weight', 'agreed_impact']) {
+    if (map.get(key) !== undefined && map.get(key) !== null) return false
+  }
+  for (const key of ['scores', 'weights', 'impact', 'dots']) {
+    const votes = map.get(key)
+    if (votes instanceof Y.Map) {
+      for (const participant of votes.keys()) if (participant !== me.participant_id) return false
+    }
+  }
+  return true
+}
+
 export function removeFactor (aspect, factorId) {
   const factors = aspect.get('factors')
   if (factors instanceof Y.Map) factors.delete(factorId)

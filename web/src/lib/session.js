@@ -69,10 +69,16 @@ export function saveCreated (workshop) {
   writeJson(localStorage, CREATED + workshop.id, workshop)
 }
 
+/** Forgets workshop `id` on this device: its tokens, identity and stored copy. */
 export function forgetWorkshop (id) {
   localStorage.removeItem(CREATED + id)
   localStorage.removeItem(IDENTITY + id)
   sessionStorage.removeItem(INVITE + id)
+  try {
+    indexedDB.deleteDatabase('workshop-' + id)
+  } catch {
+    // No IndexedDB here: nothing was stored.
+  }
 }
 
 /** Every token this browser holds, for the lobby's list. */

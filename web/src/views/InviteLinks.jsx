@@ -21,7 +21,7 @@ export function InviteLinks ({ id, tokens }) {
               type='button'
               onClick={() => navigator.clipboard?.writeText(link(tokens[role])).then(() => setCopied(role), () => setCopied(null))}
             >
-              Copy
+              Copy<span class='visually-hidden'> the link for {who.toLowerCase()}</span>
             </button>
             <span role='status' class='muted'>{copied === role ? 'Copied' : ''}</span>
           </dd>

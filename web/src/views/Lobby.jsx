@@ -1,5 +1,5 @@
 // The lobby: start a workshop, open one this browser knows, or follow an invite link.
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { createWorkshop, listWorkshops } from '../lib/api.js'
 import { allTokens, forgetWorkshop, saveCreated } from '../lib/session.js'
 import { InviteLinks } from './InviteLinks.jsx'
@@ -8,6 +8,10 @@ import { useTitle } from './useTitle.js'
 export function Lobby () {
   useTitle('Commissioning workshops')
   const [created, setCreated] = useState(null)
+  const createdPanel = useRef(null)
+  useEffect(() => {
+    if (created) createdPanel.current?.focus()
+  }, [created])
   const [list, setList] = useState({ loading: true, workshops: [], error: null })
 
   const refresh = () => {
@@ -58,7 +62,7 @@ export function Lobby () {
         </section>
       </div>
       {created && (
-        <section aria-labelledby='created-heading' class='panel created' tabIndex={-1} ref={(el) => el && el.focus()}>
+        <section aria-labelledby='created-heading' class='panel created' tabIndex={-1} ref={createdPanel}>
           <h2 id='created-heading'>“{created.title}” is ready</h2>
           <p>Share these links. Anyone with a link can join with its rights; keep the facilitator link to yourself.</p>
           <InviteLinks id={created.id} tokens={created.tokens} />

@@ -27,7 +27,10 @@ function stepOf (hash) {
 function useHashStep () {
   const [step, setStep] = useState(() => stepOf(window.location.hash))
   useEffect(() => {
-    const onHash = () => setStep(stepOf(window.location.hash))
+    const onHash = () => {
+      if (window.location.hash === '#step') return
+      setStep(stepOf(window.location.hash))
+    }
     window.addEventListener('hashchange', onHash)
     return () => window.removeEventListener('hashchange', onHash)
   }, [])
@@ -66,7 +69,7 @@ export function Workshop ({ id, token, me, role }) {
       group: group ? group.name : '',
       colour: presenceColour(me?.participant_id || String(doc.clientID))
     })
-  }, [awareness, me, myEntry?.name, myEntry?.group, groupList.length])
+  }, [awareness, me, myEntry?.name, myEntry?.organisation, myEntry?.group, groupList.map((g) => g.id + g.name).join()])
   useEffect(() => {
     awareness.setLocalStateField('where', { step: step.name, aspect: step.aspect || null, factor: null })
   }, [awareness, step.name, step.aspect])
@@ -86,7 +89,17 @@ export function Workshop ({ id, token, me, role }) {
   const context = { workshop, doc, me, can, results, aspects, people, groups: groupList, awareness, focusFactor, heading }
   return (
     <div class='workshop'>
-      <a class='skip-link' href='#step'>Skip to the step</a>
+      <a
+        class='skip-link'
+        href='#step'
+        onClick={(event) => {
+          // The address hash names the step: move the focus without touching it.
+          event.preventDefault()
+          document.getElementById('step')?.focus()
+        }}
+      >
+        Skip to the step
+      </a>
       <header class='workshop-header'>
         <div>
           <p class='place'>{info.place}</p>
@@ -96,7 +109,19 @@ export function Workshop ({ id, token, me, role }) {
         <div class='me'>
           {me ? <span>{myEntry?.name || me.name} <span class='muted'>({role})</span></span> : <span>Observer (read only)</span>}
           {me && (
-            <button type='button' class='link-button' onClick={() => { forgetIdentity(id); window.location.reload() }}>
+            <button
+              type='button'
+              class='link-button'
+              onClick={async () => {
+                const warning = status.unsent
+                  ? 'Some of your changes are not shared yet and will be lost. Leave anyway?'
+                  : 'Leave this workshop on this device? Its copy here is deleted; you can join again with an invite link.'
+                if (!window.confirm(warning)) return
+                await workshop.discardLocalCopy()
+                forgetIdentity(id)
+                window.location.reload()
+              }}
+            >
               Leave on this device
             </button>
           )}
@@ -129,7 +154,7 @@ export function Workshop ({ id, token, me, role }) {
           </ol>
           <Presence awareness={awareness} aspects={aspects} />
         </nav>
-        <main id='step' class='step'>
+        <main id='step' class='step' tabIndex={-1}>
           {step.name === 'overview' && <Overview {...context} />}
           {step.name === 'quick' && <Quick {...context} />}
           {step.name === 'aspect' && (currentAspect

@@ -1,5 +1,10 @@
 // Small form controls and formatting shared by the steps.
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
+
+/** Completes a control's label for screen readers: "Owner" becomes "Owner: <action>". */
+function About ({ text }) {
+  return text ? <span class='visually-hidden'>: {text}</span> : null
+}
 
 /** A figure from `results` for display: "—" when unknown. */
 export function fmt (value, digits = 1) {
@@ -27,7 +32,7 @@ export function ValueSelect ({ id, label, about, value, range, meanings = {}, on
   return (
     <div class='field'>
       <label for={id} class={compact ? 'visually-hidden' : undefined}>
-        {label}{about && <span class='visually-hidden'>: {about}</span>}
+        {label}<About text={about} />
       </label>
       <select
         id={id}
@@ -48,10 +53,10 @@ export function ValueSelect ({ id, label, about, value, range, meanings = {}, on
 }
 
 /** A labelled select of `[value, label]` choices; `onChange` receives the value or null. */
-export function ChoiceSelect ({ id, label, value, choices, onChange, disabled, unset = 'Not set' }) {
+export function ChoiceSelect ({ id, label, about, value, choices, onChange, disabled, unset = 'Not set' }) {
   return (
     <div class='field'>
-      <label for={id}>{label}</label>
+      <label for={id}>{label}<About text={about} /></label>
       <select id={id} value={value || ''} disabled={disabled} onChange={(e) => onChange(e.currentTarget.value || null)}>
         {unset !== null && <option value=''>{unset}</option>}
         {choices.map(([v, text]) => <option key={v} value={v}>{text}</option>)}
@@ -65,33 +70,40 @@ export function ChoiceSelect ({ id, label, value, choices, onChange, disabled, u
  * and written when the field is left or Enter is pressed; remote changes show when it is
  * not being edited.
  */
-export function CommitField ({ id, label, value, onCommit, disabled, type = 'text', required = false, maxLength = 500 }) {
+export function CommitField ({ id, label, about, value, onCommit, onDone, disabled, type = 'text', required = false, maxLength = 500, autoFocus = false }) {
   const [draft, setDraft] = useState(value)
   const [editing, setEditing] = useState(false)
+  const input = useRef(null)
+  useEffect(() => {
+    if (autoFocus) input.current?.focus()
+  }, [])
+  // A remote change shows unless this field is being edited; a committed draft stays until
+  // the shared value catches up with it.
   useEffect(() => {
     if (!editing) setDraft(value)
-  }, [value, editing])
+  }, [value])
   const commit = () => {
     setEditing(false)
     const next = type === 'text' ? draft.trim() : draft
-    if (next === value || (required && !next)) {
-      setDraft(value)
-      return
-    }
-    onCommit(next)
+    if (next === value || (required && !next)) setDraft(value)
+    else onCommit(next)
+    if (onDone) onDone()
   }
   return (
     <div class='field'>
-      <label for={id}>{label}</label>
+      <label for={id}>{label}<About text={about} /></label>
       <input
         id={id}
         type={type}
         value={draft}
         disabled={disabled}
         maxLength={maxLength}
-        onFocus={() => setEditing(true)}
-        onInput={(e) => setDraft(e.currentTarget.value)}
-        onBlur={commit}
+        ref={input}
+        onInput={(e) => {
+          setEditing(true)
+          setDraft(e.currentTarget.value)
+        }}
+        onBlur={() => { if (editing) commit(); else if (onDone) onDone() }}
         onKeyDown={(e) => {
           if (e.key === 'Enter') {
             e.preventDefault()
@@ -100,6 +112,7 @@ export function CommitField ({ id, label, value, onCommit, disabled, type = 'tex
           if (e.key === 'Escape') {
             setDraft(value)
             setEditing(false)
+            if (onDone) onDone()
           }
         }}
       />

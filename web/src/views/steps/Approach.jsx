@@ -1,5 +1,6 @@
 // Approach: the ranked fit of the eight commissioning approaches, the recommended approach
 // and blend, the approach the workshop selects (facilitator), and the relevance matrix.
+import * as Y from 'yjs'
 import { ApproachBars } from '../../charts/ApproachBars.jsx'
 import { approaches as readApproaches, meta as readMeta, setOrClear, validInt } from '../../lib/model.js'
 import { ChoiceSelect, StepHeading, ValueSelect } from '../controls.jsx'
@@ -51,7 +52,7 @@ export function Approach ({ doc, results, aspects, can, heading }) {
                     const value = relevance && typeof relevance.get === 'function' ? validInt(relevance.get(a.id), RELEVANCE) : null
                     return (
                       <td key={a.id}>
-                        {can.facilitate
+                        {can.facilitate && relevance instanceof Y.Map
                           ? <ValueSelect id={`relevance-${approach.id}-${a.id}`} label={`Relevance of ${a.title} to ${approach.title}`} value={value} range={RELEVANCE} compact unset='–' onChange={(v) => setOrClear(relevance, a.id, v)} />
                           : (value ?? '–')}
                       </td>

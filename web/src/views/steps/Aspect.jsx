@@ -2,7 +2,7 @@
 // weight, everyone's votes, the agreed values (facilitator), a contested mark, and the
 // aspect's provisional score, confidence and quick-vs-workshop delta.
 import { useState } from 'preact/hooks'
-import { addFactor, median, removeFactor, SCORE, SCORE_MEANINGS, setOrClear, setVote, validInt, votes, WEIGHT, WEIGHT_MEANINGS } from '../../lib/model.js'
+import { addFactor, canRemove, median, removeFactor, SCORE, SCORE_MEANINGS, setOrClear, setVote, validInt, votes, WEIGHT, WEIGHT_MEANINGS } from '../../lib/model.js'
 import { SharedText } from '../../lib/sharedtext.jsx'
 import { VoteDistribution } from '../../charts/VoteDistribution.jsx'
 import { FactorPresence } from '../Presence.jsx'
@@ -105,19 +105,25 @@ function Factor ({ aspect, factor, contested, me, can, awareness, onFocus }) {
                 label={`New name for ${factor.title}`}
                 value={factor.title}
                 required
-                onCommit={(title) => { setOrClear(map, 'title', title); setRenaming(false) }}
+                autoFocus
+                onCommit={(title) => setOrClear(map, 'title', title)}
+                onDone={() => setRenaming(false)}
               />
               )
             : <button type='button' class='link-button' onClick={() => setRenaming(true)}>Rename<span class='visually-hidden'> {factor.title}</span></button>}
-          <button
-            type='button'
-            class='link-button danger'
-            onClick={() => {
-              if (window.confirm(`Remove the factor “${factor.title}” and its votes and notes?`)) removeFactor(aspect.map, factor.id)
-            }}
-          >
-            Remove<span class='visually-hidden'> {factor.title}</span>
-          </button>
+          {canRemove(map, me, can)
+            ? (
+              <button
+                type='button'
+                class='link-button danger'
+                onClick={() => {
+                  if (window.confirm(`Remove the factor “${factor.title}” and its votes and notes?`)) removeFactor(aspect.map, factor.id)
+                }}
+              >
+                Remove<span class='visually-hidden'> {factor.title}</span>
+              </button>
+              )
+            : <span class='muted small'>Others have voted here: the facilitator can remove it.</span>}
         </div>
       )}
     </li>

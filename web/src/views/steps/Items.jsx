@@ -2,7 +2,7 @@
 // dot votes (0 to 3 per participant per item); the engine's priority and rank; and the
 // actions that deal with each.
 import { useState } from 'preact/hooks'
-import { actions as readActions, addAction, addItem, CONTROLS, DOTS, IMPACT, items as readItems, removeEntity, RESPONSES, setOrClear, setVote, validInt, votes } from '../../lib/model.js'
+import { actions as readActions, addAction, addItem, canRemove, CONTROLS, DOTS, IMPACT, items as readItems, removeEntity, RESPONSES, setOrClear, setVote, validInt, votes } from '../../lib/model.js'
 import { SharedText } from '../../lib/sharedtext.jsx'
 import { ChoiceSelect, CommitField, fmt, StepHeading, ValueSelect } from '../controls.jsx'
 
@@ -95,19 +95,19 @@ function Item ({ doc, item, figures, actions, aspectChoices, me, can }) {
       </div>
       <details>
         <summary>Details<span class='visually-hidden'> of {label}</span></summary>
-        <CommitField id={`item-title-${key}`} label='Title' value={item.title} required disabled={!can.edit} onCommit={(v) => setOrClear(map, 'title', v)} />
+        <CommitField id={`item-title-${key}`} label='Title' about={label} value={item.title} required disabled={!can.edit} onCommit={(v) => setOrClear(map, 'title', v)} />
         <div class='form-row'>
-          <ChoiceSelect id={`item-aspect-${key}`} label='Aspect' value={item.aspect} choices={aspectChoices} disabled={!can.edit} unset='No aspect' onChange={(v) => setOrClear(map, 'aspect', v)} />
-          <ChoiceSelect id={`item-control-${key}`} label='Control' value={item.control} choices={CONTROLS} disabled={!can.edit} onChange={(v) => setOrClear(map, 'control', v)} />
-          <ChoiceSelect id={`item-response-${key}`} label='Response' value={item.response} choices={RESPONSES} disabled={!can.edit} unset='Suggest one' onChange={(v) => setOrClear(map, 'response', v)} />
+          <ChoiceSelect id={`item-aspect-${key}`} label='Aspect' about={label} value={item.aspect} choices={aspectChoices} disabled={!can.edit} unset='No aspect' onChange={(v) => setOrClear(map, 'aspect', v)} />
+          <ChoiceSelect id={`item-control-${key}`} label='Control' about={label} value={item.control} choices={CONTROLS} disabled={!can.edit} onChange={(v) => setOrClear(map, 'control', v)} />
+          <ChoiceSelect id={`item-response-${key}`} label='Response' about={label} value={item.response} choices={RESPONSES} disabled={!can.edit} unset='Suggest one' onChange={(v) => setOrClear(map, 'response', v)} />
         </div>
         <div class='field'>
-          <label for={`item-notes-${key}`}>Notes</label>
+          <label for={`item-notes-${key}`}>Notes<span class='visually-hidden'>: {label}</span></label>
           <SharedText id={`item-notes-${key}`} text={map.get('notes')} label={`Notes: ${label}`} readOnly={!can.edit} />
         </div>
-        {can.edit && (
+        {canRemove(map, me, can) && (
           <button type='button' class='link-button danger' onClick={() => { if (window.confirm(`Remove “${label}”?`)) removeEntity(doc, 'items', item.id) }}>
-            Remove this item
+            Remove<span class='visually-hidden'> {label}</span>
           </button>
         )}
       </details>
@@ -117,7 +117,7 @@ function Item ({ doc, item, figures, actions, aspectChoices, me, can }) {
           : <p class='small'>Actions: {linked.map((a) => a.title || 'Untitled').join('; ')}</p>}
         {can.edit && (
           <button type='button' class='link-button' onClick={() => { addAction(doc, { title: `Act on: ${label}`, items: [item.id], aspect: item.aspect || null }); window.location.hash = '#plan' }}>
-            Add an action for this item
+            Add an action<span class='visually-hidden'> for {label}</span>
           </button>
         )}
       </div>

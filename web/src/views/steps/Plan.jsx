@@ -53,15 +53,15 @@ export function Plan ({ doc, results, aspects, can, heading }) {
                 <h3 id={`action-${key}`}>{label}</h3>
                 {overdue.has(key) && <span class='badge badge-warning'>Overdue</span>}
               </div>
-              <CommitField id={`action-title-${key}`} label='Action' value={action.title} required disabled={!can.edit} onCommit={(v) => setOrClear(action.map, 'title', v)} />
+              <CommitField id={`action-title-${key}`} label='Action' about={label} value={action.title} required disabled={!can.edit} onCommit={(v) => setOrClear(action.map, 'title', v)} />
               <div class='form-row'>
-                <CommitField id={`action-owner-${key}`} label='Owner' value={action.owner} disabled={!can.edit} onCommit={(v) => setOrClear(action.map, 'owner', v)} />
+                <CommitField id={`action-owner-${key}`} label='Owner' about={label} value={action.owner} disabled={!can.edit} onCommit={(v) => setOrClear(action.map, 'owner', v)} />
                 <CommitField id={`action-due-${key}`} label='Due' type='date' value={action.due} disabled={!can.edit} onCommit={(v) => setOrClear(action.map, 'due', v)} />
-                <ChoiceSelect id={`action-status-${key}`} label='Status' value={action.status} choices={ACTION_STATUSES} unset={null} disabled={!can.edit} onChange={(v) => setOrClear(action.map, 'status', v)} />
-                <ChoiceSelect id={`action-aspect-${key}`} label='Aspect' value={action.aspect} choices={aspectChoices} unset='No aspect' disabled={!can.edit} onChange={(v) => setOrClear(action.map, 'aspect', v)} />
+                <ChoiceSelect id={`action-status-${key}`} label='Status' about={label} value={action.status} choices={ACTION_STATUSES} unset={null} disabled={!can.edit} onChange={(v) => setOrClear(action.map, 'status', v)} />
+                <ChoiceSelect id={`action-aspect-${key}`} label='Aspect' about={label} value={action.aspect} choices={aspectChoices} unset='No aspect' disabled={!can.edit} onChange={(v) => setOrClear(action.map, 'aspect', v)} />
               </div>
               <fieldset>
-                <legend>Constraints and enablers it deals with</legend>
+                <legend>Constraints and enablers it deals with<span class='visually-hidden'>: {label}</span></legend>
                 {itemList.length === 0 && <p class='muted small'>No items yet.</p>}
                 {itemList.map((item) => (
                   <label key={item.id} class='check'>

@@ -23,13 +23,13 @@ export function Strategy ({ doc, results, can, heading }) {
         <ol class='cards'>
           {hypotheses.map((h) => (
             <li key={h.id} class='card' aria-label={`Hypothesis: ${h.statement || 'untitled'}`}>
-              <CommitField id={`hypothesis-${h.id}`} label='Statement' value={h.statement} required disabled={!can.edit} onCommit={(v) => setOrClear(h.map, 'statement', v)} />
-              <ChoiceSelect id={`hypothesis-status-${h.id}`} label='Status' value={h.status} choices={HYPOTHESIS_STATUSES} unset={null} disabled={!can.edit} onChange={(v) => setOrClear(h.map, 'status', v)} />
+              <CommitField id={`hypothesis-${h.id}`} label='Statement' about={h.statement} value={h.statement} required disabled={!can.edit} onCommit={(v) => setOrClear(h.map, 'statement', v)} />
+              <ChoiceSelect id={`hypothesis-status-${h.id}`} label='Status' about={h.statement} value={h.status} choices={HYPOTHESIS_STATUSES} unset={null} disabled={!can.edit} onChange={(v) => setOrClear(h.map, 'status', v)} />
               <div class='field'>
                 <label for={`hypothesis-evidence-${h.id}`}>Evidence</label>
                 <SharedText id={`hypothesis-evidence-${h.id}`} text={h.map.get('evidence')} label={`Evidence: ${h.statement}`} readOnly={!can.edit} />
               </div>
-              {can.edit && <button type='button' class='link-button danger' onClick={() => removeEntity(doc, 'hypotheses', h.id)}>Remove<span class='visually-hidden'> hypothesis {h.statement}</span></button>}
+              {can.edit && <button type='button' class='link-button danger' onClick={() => { if (window.confirm(`Remove the hypothesis “${h.statement}”?`)) removeEntity(doc, 'hypotheses', h.id) }}>Remove<span class='visually-hidden'> hypothesis {h.statement}</span></button>}
             </li>
           ))}
         </ol>
@@ -66,7 +66,7 @@ export function Strategy ({ doc, results, can, heading }) {
                   ))}
                   {can.edit && (
                     <td>
-                      <button type='button' class='link-button danger' onClick={() => removeEntity(doc, 'gaps', gap.id)}>
+                      <button type='button' class='link-button danger' onClick={() => { if (window.confirm(`Remove objective ${index + 1}?`)) removeEntity(doc, 'gaps', gap.id) }}>
                         Remove<span class='visually-hidden'> objective {index + 1}</span>
                       </button>
                     </td>
