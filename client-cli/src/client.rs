@@ -165,6 +165,15 @@ impl Shared {
     }
 }
 
+/// Change counters of a [`SyncClient`]: see [`SyncClient::revision`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Revision {
+    /// Changes of the document, local or remote.
+    pub document: u64,
+    /// Changes of the peers' presence.
+    pub awareness: u64,
+}
+
 /// A local [`Doc`] kept in step with one workshop on a workshop server over y-sync.
 ///
 /// Create it, [`connect`](Self::connect) it to a workshop's WebSocket URL (see
@@ -252,6 +261,13 @@ impl SyncClient {
     /// This client's Yjs client id (the document's), which also keys its awareness state.
     pub fn client_id(&self) -> ClientID {
         self.shared.doc.client_id()
+    }
+
+    /// The state vector the server sent when it last asked this client for what it lacked
+    /// (its SyncStep1 of the handshake): comparing it with the local one tells what this
+    /// client had to send.
+    pub fn server_state_vector(&self) -> Option<yrs::StateVector> {
+        self.shared.protocol.server_state_vector()
     }
 
     /// The connection's current state.
@@ -515,6 +531,35 @@ impl SyncClient {
     ) -> Result<String, ClientError> {
         self.wait_on("the server to refuse a write", timeout, |status| {
             status.denied.get(seen).cloned()
+        })
+        .await
+    }
+
+    /// How many times the document and the presence of peers have changed so far: pass it to
+    /// [`wait_changed`](Self::wait_changed) to wait for the next change.
+    pub fn revision(&self) -> Revision {
+        let status = self.shared.status.borrow();
+        Revision {
+            document: status.doc_revision,
+            awareness: status.awareness_revision,
+        }
+    }
+
+    /// Waits until the document or the presence of peers has changed since `since`, or the
+    /// connection state changed (e.g. it ended), for at most `timeout`; returns the new
+    /// revision. Meant for views that redraw on change.
+    pub async fn wait_changed(
+        &self,
+        since: Revision,
+        timeout: Duration,
+    ) -> Result<Revision, ClientError> {
+        let connection = self.state();
+        self.wait_on("a change", timeout, |status| {
+            let now = Revision {
+                document: status.doc_revision,
+                awareness: status.awareness_revision,
+            };
+            (now != since || status.connection != connection).then_some(now)
         })
         .await
     }

@@ -13,6 +13,8 @@
 //! - [`protocol`] is the sans-IO part: frames to [`yrs::sync::Message`]s and back, and the
 //!   [`yrs::sync::Protocol`] that tags remotely applied updates so they are not echoed back.
 //! - [`path`] walks nested maps of a document by their keys.
+//! - [`local`] is the command-line tool's state on disk: each workshop's document and what
+//!   the device knows about it.
 //! - [`error`] is the error type.
 //!
 //! ```no_run
@@ -42,10 +44,12 @@
 
 pub mod client;
 pub mod connection;
+pub mod edit;
 pub mod error;
+pub mod local;
 pub mod path;
 pub mod protocol;
 
-pub use client::{workshop_url, SyncClient, DEFAULT_CONNECT_TIMEOUT};
+pub use client::{workshop_url, Revision, SyncClient, DEFAULT_CONNECT_TIMEOUT};
 pub use connection::{CloseInfo, ConnectionState, Ended};
 pub use error::ClientError;

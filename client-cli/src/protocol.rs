@@ -13,11 +13,13 @@
 //!   reported in [`Handled::denied`] rather than ending the connection, as `y-websocket`
 //!   does: the server keeps the connection open and only that write was refused.
 
+use std::sync::{Arc, Mutex};
 use yrs::encoding::read::Cursor;
 use yrs::sync::{Awareness, Error, Message, MessageReader, Protocol, SyncMessage};
 use yrs::updates::decoder::DecoderV1;
 use yrs::updates::encoder::Encode;
-use yrs::{Origin, Transact, Update};
+
+use yrs::{Origin, ReadTxn, StateVector, Transact, Update};
 
 /// Decodes every message of one binary frame.
 ///
@@ -58,12 +60,26 @@ pub struct Handled {
 #[derive(Debug, Clone)]
 pub struct ClientProtocol {
     remote_origin: Origin,
+    /// The state vector of the server's latest SyncStep1: what it had when it asked.
+    server_state: Arc<Mutex<Option<StateVector>>>,
 }
 
 impl ClientProtocol {
     /// A protocol that applies remote updates with the given transaction origin.
     pub fn new(remote_origin: Origin) -> Self {
-        ClientProtocol { remote_origin }
+        ClientProtocol {
+            remote_origin,
+            server_state: Arc::default(),
+        }
+    }
+
+    /// The state vector the server sent in its latest SyncStep1, if any: what it had before
+    /// this client answered with what it lacked.
+    pub fn server_state_vector(&self) -> Option<StateVector> {
+        self.server_state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// The origin of every transaction that applies an update received from the server.
@@ -99,6 +115,19 @@ impl ClientProtocol {
 }
 
 impl Protocol for ClientProtocol {
+    fn handle_sync_step1(
+        &self,
+        awareness: &mut Awareness,
+        sv: StateVector,
+    ) -> Result<Option<Message>, Error> {
+        let update = awareness.doc().transact().encode_state_as_update_v1(&sv);
+        *self
+            .server_state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(sv);
+        Ok(Some(Message::Sync(SyncMessage::SyncStep2(update))))
+    }
+
     fn handle_sync_step2(
         &self,
         awareness: &mut Awareness,

@@ -9,7 +9,7 @@
 //! - [`model`] reads a document tolerantly into a typed [`Workshop`], collecting warnings.
 //! - [`engine`] computes the figures of the method into [`Results`].
 //! - [`results`] holds the results shape and writes only what changed into the document.
-//! - [`export`] turns the whole document into JSON.
+//! - [`export`] turns a workshop into JSON, an Excel workbook, a Markdown report and a votes CSV.
 //! - [`access`] holds every write rule: who may change which paths of the document.
 //!
 //! ```

@@ -208,7 +208,7 @@ fn entity_order(a: &(Option<f64>, String), b: &(Option<f64>, String)) -> Orderin
 }
 
 /// Sorts `(order, id, entity)` triples into entity order and drops the keys.
-fn in_entity_order<E>(mut entries: Vec<((Option<f64>, String), E)>) -> Vec<E> {
+pub(crate) fn in_entity_order<E>(mut entries: Vec<((Option<f64>, String), E)>) -> Vec<E> {
     entries.sort_by(|a, b| entity_order(&a.0, &b.0));
     entries.into_iter().map(|(_, entity)| entity).collect()
 }

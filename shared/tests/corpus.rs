@@ -1,7 +1,8 @@
 //! The committed corpus of hostile updates (`tests/corpus/*.bin`), replayed against the
 //! template workshop: each is refused cleanly by the update decoder, or applied, after which
-//! the tolerant reader, the engine and the results writer must run without panicking and a
-//! second recompute must find nothing left to change.
+//! the tolerant reader, the engine, the exports and the results writer must run without
+//! panicking (and the exports without failing), and a second recompute must find nothing left
+//! to change.
 //!
 //! The template comes from `tests/corpus/template.state` rather than from
 //! [`template::fill`]: filling goes through hash maps, so two fills give the same content
@@ -88,6 +89,12 @@ fn replay(bytes: &[u8]) -> Replayed {
         let workshop = Workshop::read(&txn);
         let _ = compute(&workshop, TODAY);
         let _ = export::document_json(&txn);
+        assert!(
+            export::workbook(&txn, TODAY).is_ok(),
+            "the workbook exports"
+        );
+        let _ = export::markdown(&txn, TODAY);
+        assert!(export::votes_csv(&txn).is_ok(), "the votes export");
     }
     recompute(&mut doc.transact_mut(), TODAY);
     assert!(

@@ -8,6 +8,7 @@
 //! - [`server`] runs the binary as a child process on port 0 (start, SIGTERM, SIGKILL,
 //!   restart on the same data directory);
 //! - [`api`] calls the HTTP API;
+//! - [`cli`] runs the `workshop` command-line binary as one user with a home of its own;
 //! - [`crash`] runs the crash test (SIGKILL and restart while clients write), short or long;
 //! - [`workshop`] reads and writes the parts of the workshop document the tests use, with the
 //!   names spelled by `workshop_shared::schema`;
@@ -23,6 +24,7 @@ use std::time::Duration;
 pub mod api;
 pub mod browser;
 pub mod checks;
+pub mod cli;
 pub mod crash;
 pub mod node;
 pub mod server;

@@ -249,57 +249,58 @@ async fn collect_lines<R: AsyncBufRead + Unpin>(mut lines: Lines<R>, log: Arc<Mu
 pub fn server_binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
-        if let Some(path) = std::env::var_os(SERVER_BIN_ENV) {
-            return PathBuf::from(path);
-        }
-        let exe = std::env::current_exe().expect("the test executable's path");
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("the test executable lives in target/<profile>/deps");
-        let target_dir = profile_dir.parent().expect("target/<profile> has a parent");
-        let profile = profile_dir
-            .file_name()
-            .and_then(|name| name.to_str())
-            .unwrap_or("debug");
-        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("the workspace root");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-
-        let mut build = std::process::Command::new(cargo);
-        build
-            .current_dir(workspace)
-            .args([
-                "build",
-                "--quiet",
-                "-p",
-                "workshop-server",
-                "--bin",
-                "workshop-server",
-            ])
-            .arg("--target-dir")
-            .arg(target_dir);
-        match profile {
-            "debug" => {}
-            "release" => {
-                build.arg("--release");
-            }
-            other => {
-                build.args(["--profile", other]);
-            }
-        }
-        let status = build.status().expect("run cargo build -p workshop-server");
-        assert!(
-            status.success(),
-            "cargo build -p workshop-server failed: {status}"
-        );
-        let binary = profile_dir.join(format!("workshop-server{}", std::env::consts::EXE_SUFFIX));
-        assert!(
-            binary.exists(),
-            "{} missing after the build",
-            binary.display()
-        );
-        binary
+        std::env::var_os(SERVER_BIN_ENV)
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace_binary("workshop-server", "workshop-server"))
     })
+}
+
+/// Builds binary `bin` of workspace package `package` (`cargo build -p package --bin bin`)
+/// into the target directory and profile of the running test executable, and returns its
+/// path. Cargo no-ops when it is fresh.
+pub fn workspace_binary(package: &str, bin: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("the test executable lives in target/<profile>/deps");
+    let target_dir = profile_dir.parent().expect("target/<profile> has a parent");
+    let profile = profile_dir
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or("debug");
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace root");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+
+    let mut build = std::process::Command::new(cargo);
+    build
+        .current_dir(workspace)
+        .args(["build", "--quiet", "-p", package, "--bin", bin])
+        .arg("--target-dir")
+        .arg(target_dir);
+    match profile {
+        "debug" => {}
+        "release" => {
+            build.arg("--release");
+        }
+        other => {
+            build.args(["--profile", other]);
+        }
+    }
+    let status = build
+        .status()
+        .unwrap_or_else(|error| panic!("run cargo build -p {package}: {error}"));
+    assert!(
+        status.success(),
+        "cargo build -p {package} failed: {status}"
+    );
+    let binary = profile_dir.join(format!("{bin}{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        binary.exists(),
+        "{} missing after the build",
+        binary.display()
+    );
+    binary
 }

@@ -7,6 +7,9 @@
 //! | `GET /api/workshops`               | [`handlers::list_workshops`]     |
 //! | `GET /api/workshops/{id}/results`  | [`handlers::workshop_results`]   |
 //! | `GET /api/workshops/{id}/document` | [`handlers::workshop_document`]  |
+//! | `GET /api/workshops/{id}/export.xlsx` | [`export::workbook`]           |
+//! | `GET /api/workshops/{id}/export.md`  | [`export::markdown`]           |
+//! | `GET /api/workshops/{id}/export.csv` | [`export::votes_csv`]          |
 //! | `POST /api/workshops/{id}/tokens`  | [`access::mint_token`]           |
 //! | `GET /api/workshops/{id}/tokens`   | [`access::list_tokens`]          |
 //! | `DELETE /api/workshops/{id}/tokens/{token_id}` | [`access::revoke_token`] |
@@ -19,6 +22,7 @@
 
 pub mod access;
 pub mod error;
+pub mod export;
 pub mod handlers;
 pub mod validate;
 
@@ -46,6 +50,9 @@ pub fn router(state: AppState) -> Router {
             "/api/workshops/{id}/document",
             get(handlers::workshop_document),
         )
+        .route("/api/workshops/{id}/export.xlsx", get(export::workbook))
+        .route("/api/workshops/{id}/export.md", get(export::markdown))
+        .route("/api/workshops/{id}/export.csv", get(export::votes_csv))
         .route(
             "/api/workshops/{id}/tokens",
             post(access::mint_token).get(access::list_tokens),

@@ -52,7 +52,8 @@ pub fn plausible(update: &[u8]) -> bool {
 }
 
 /// Everything the server does with a document: read it, compute, write the results into
-/// it (twice: the second pass must find nothing to change), and export it as JSON.
+/// it (twice: the second pass must find nothing to change), and export it (JSON, workbook,
+/// Markdown report, votes CSV).
 pub fn exercise(doc: &Doc) {
     let today =
         time::Date::from_calendar_date(2026, time::Month::November, 23).unwrap_or(time::Date::MIN);
@@ -61,6 +62,12 @@ pub fn exercise(doc: &Doc) {
         let workshop = Workshop::read(&txn);
         let _ = compute(&workshop, today);
         let _ = export::document_json(&txn);
+        assert!(
+            export::workbook(&txn, today).is_ok(),
+            "the workbook exports"
+        );
+        let _ = export::markdown(&txn, today);
+        assert!(export::votes_csv(&txn).is_ok(), "the votes export");
     }
     let _ = recompute(&mut doc.transact_mut(), today);
     let again = recompute(&mut doc.transact_mut(), today);

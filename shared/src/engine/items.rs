@@ -62,47 +62,74 @@ pub fn impact_and_priority(item: &Item, selected: Option<&Approach>) -> (f64, f6
     (impact, priority)
 }
 
-/// Ranks constraints and enablers separately: P desc, I desc, created_at asc (missing first),
-/// id asc; keeps the top five of each.
-pub fn rank(workshop: &Workshop, selected: Option<&Approach>) -> RankedItems {
-    let mut scored: Vec<(&Item, f64, f64)> = workshop
+/// An item with its impact I and priority P, unrounded.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoredItem<'w> {
+    /// The item.
+    pub item: &'w Item,
+    /// Impact I.
+    pub impact: f64,
+    /// Priority P.
+    pub priority: f64,
+}
+
+/// Every constraint and enabler with its impact and priority, both kinds together in ranking
+/// order: P desc, I desc, created_at asc (missing first), id asc (on whole thousandths).
+pub fn ranked<'w>(workshop: &'w Workshop, selected: Option<&Approach>) -> Vec<ScoredItem<'w>> {
+    let mut scored: Vec<ScoredItem<'w>> = workshop
         .items
         .iter()
         .map(|item| {
             let (impact, priority) = impact_and_priority(item, selected);
-            (item, impact, priority)
+            ScoredItem {
+                item,
+                impact,
+                priority,
+            }
         })
         .collect();
-    scored.sort_by_key(|(item, impact, priority)| {
+    scored.sort_by_key(|s| {
         (
-            Reverse(milli(*priority)),
-            Reverse(milli(*impact)),
-            item.created_at,
-            item.id.clone(),
+            Reverse(milli(s.priority)),
+            Reverse(milli(s.impact)),
+            s.item.created_at,
+            s.item.id.clone(),
         )
     });
+    scored
+}
+
+/// Ranks constraints and enablers separately ([`ranked`]) and keeps the top five of each.
+pub fn rank(workshop: &Workshop, selected: Option<&Approach>) -> RankedItems {
+    let scored = ranked(workshop, selected);
     let top = |kind: ItemKind| -> Vec<ItemResult> {
         scored
             .iter()
-            .filter(|(item, _, _)| item.kind == kind)
+            .filter(|s| s.item.kind == kind)
             .take(TOP)
-            .map(|(item, impact, priority)| ItemResult {
-                id: item.id.clone(),
-                title: item.title.clone(),
-                aspect: item.aspect.clone(),
-                impact: round3(*impact),
-                control: item.control,
-                response: item
-                    .response
-                    .clone()
-                    .or_else(|| suggested_response(item.kind, item.control).map(String::from)),
-                priority: round3(*priority),
-            })
+            .map(item_result)
             .collect()
     };
     RankedItems {
         constraints: top(ItemKind::Constraint),
         enablers: top(ItemKind::Enabler),
+    }
+}
+
+/// The rounded results entry of a scored item.
+fn item_result(scored: &ScoredItem<'_>) -> ItemResult {
+    let item = scored.item;
+    ItemResult {
+        id: item.id.clone(),
+        title: item.title.clone(),
+        aspect: item.aspect.clone(),
+        impact: round3(scored.impact),
+        control: item.control,
+        response: item
+            .response
+            .clone()
+            .or_else(|| suggested_response(item.kind, item.control).map(String::from)),
+        priority: round3(scored.priority),
     }
 }
 

@@ -12,7 +12,7 @@ pub mod aspects;
 #[cfg(test)]
 mod fixtures;
 pub mod items;
-mod stats;
+pub(crate) mod stats;
 pub mod warnings;
 
 use time::Date;
