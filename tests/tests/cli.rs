@@ -90,6 +90,13 @@ async fn edits_made_with_the_server_down_reach_it_and_another_client_on_sync() {
         .await
         .ok();
     assert!(out.contains("Autumn workshop"), "{out}");
+    let listed = fay
+        .run(&["list", "--server", &server.http_url()])
+        .await
+        .ok();
+    assert!(listed.contains(&id), "{listed}");
+    assert!(listed.contains("Autumn workshop"), "{listed}");
+    assert!(listed.contains("(on this device)"), "{listed}");
 
     server.stop().await;
     fay.run(&["score", &id, WHOLE_SYSTEM, SHARED_UNDERSTANDING, "4"])
