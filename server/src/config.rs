@@ -1,9 +1,10 @@
 //! Command-line and environment configuration.
 
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 
 use crate::limits::{Limits, RateLimit};
 
@@ -80,6 +81,46 @@ pub struct Config {
     #[arg(long, env = "WORKSHOP_SLOW_CLIENT_TIMEOUT_SECS", default_value_t = 30,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub slow_client_timeout_secs: u64,
+
+    /// `on`: after every change the room runs the engine and writes the figures into the
+    /// document's `results` map. `off` (for benchmarks of the bare relay): the engine never
+    /// runs on its own and nothing is written into `results`; `GET .../results` computes the
+    /// figures on demand (revision 0) without writing them.
+    #[arg(long, env = "WORKSHOP_RECOMPUTE", value_enum, default_value_t = Switch::On)]
+    pub recompute: Switch,
+
+    /// `on`: every update is flushed to disk before it is relayed or a sync step is answered.
+    /// `off` (for benchmarks only): updates are still appended to the log, but relayed and
+    /// answered at once while sled writes them to disk on its own schedule (about every
+    /// 500 ms). A crash can then lose updates that clients have already received.
+    #[arg(long, env = "WORKSHOP_DURABILITY", value_enum, default_value_t = Switch::On)]
+    pub durability: Switch,
+}
+
+/// An on/off setting, spelt `on` or `off` on the command line and in the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Switch {
+    /// Enabled (the default).
+    #[default]
+    On,
+    /// Disabled.
+    Off,
+}
+
+impl Switch {
+    /// Whether the setting is on.
+    pub fn is_on(self) -> bool {
+        self == Switch::On
+    }
+}
+
+impl fmt::Display for Switch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Switch::On => "on",
+            Switch::Off => "off",
+        })
+    }
 }
 
 impl Config {
@@ -144,5 +185,42 @@ mod tests {
         assert_eq!(config.limits().updates.per_sec, 5);
         assert_eq!(config.limits().max_connections_per_workshop, 2);
         assert!(Config::try_parse_from(["workshop-server", "--max-connections", "0"]).is_err());
+    }
+
+    #[test]
+    fn recompute_and_durability_are_on_unless_switched_off() {
+        let config = Config::try_parse_from(["workshop-server"]).unwrap();
+        assert_eq!(config.recompute, Switch::On);
+        assert_eq!(config.durability, Switch::On);
+        let config =
+            Config::try_parse_from(["workshop-server", "--recompute", "off", "--durability=off"])
+                .unwrap();
+        assert_eq!(config.recompute, Switch::Off);
+        assert_eq!(config.durability, Switch::Off);
+        let config =
+            Config::try_parse_from(["workshop-server", "--recompute", "on", "--durability", "on"])
+                .unwrap();
+        assert!(config.recompute.is_on() && config.durability.is_on());
+        assert_eq!(Switch::On.to_string(), "on");
+        assert_eq!(Switch::Off.to_string(), "off");
+    }
+
+    #[test]
+    fn a_switch_other_than_on_or_off_is_refused_with_the_possible_values() {
+        for flag in ["--recompute", "--durability"] {
+            for value in ["maybe", "true", "0", ""] {
+                let error = Config::try_parse_from(["workshop-server", flag, value]).unwrap_err();
+                assert_eq!(
+                    error.kind(),
+                    clap::error::ErrorKind::InvalidValue,
+                    "{flag} {value:?}"
+                );
+                let message = error.to_string();
+                assert!(message.contains(flag), "{message}");
+                assert!(message.contains("[possible values: on, off]"), "{message}");
+            }
+            let error = Config::try_parse_from(["workshop-server", flag]).unwrap_err();
+            assert_eq!(error.kind(), clap::error::ErrorKind::InvalidValue, "{flag}");
+        }
     }
 }

@@ -24,6 +24,13 @@
 //! room's recompute task, which writes the engine's new results into the document's
 //! `results` map and sends that update to every client, the author included.
 //!
+//! Two flags turn parts of this off, for benchmarks against plain y-sync servers (both are
+//! on by default; see [`config::Config`]): `--durability off` relays updates and answers sync
+//! steps without waiting for the flush (they are still appended to the log, and sled writes
+//! them to disk on its own schedule, so **a crash can lose updates that clients have already
+//! received**), and `--recompute off` never runs the engine nor writes `results`
+//! (`GET /api/workshops/{id}/results` then computes the figures on demand).
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), workshop_server::ServerError> {
 //! use clap::Parser;

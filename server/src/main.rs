@@ -31,7 +31,22 @@ async fn main() -> anyhow::Result<()> {
         writeln!(stdout, "listening on http://{address}")?;
         stdout.flush()?;
     }
-    tracing::info!(%address, data_dir = %config.data_dir.display(), "serving");
+    tracing::info!(
+        %address,
+        data_dir = %config.data_dir.display(),
+        recompute = %config.recompute,
+        durability = %config.durability,
+        "serving"
+    );
+    if !config.durability.is_on() {
+        tracing::warn!(
+            "durability is off: updates are relayed before they are on disk, so a crash can \
+             lose updates that clients have already received"
+        );
+    }
+    if !config.recompute.is_on() {
+        tracing::info!("recompute is off: the engine does not run and `results` is not written");
+    }
 
     workshop_server::run(listener, config, shutdown::signal())
         .await

@@ -19,6 +19,8 @@
 //! | `workshop_recompute_seconds` | histogram | time of one engine run over a document |
 //! | `workshop_corrupt_records_total` | counter | undecodable stored records found at load |
 //! | `workshop_records_set_aside_total` | counter | log records moved aside by those loads |
+//! | `workshop_recompute_enabled` | gauge | 1 with `--recompute on`, 0 with `off` |
+//! | `workshop_durability_enabled` | gauge | 1 with `--durability on` (flushed before relay), 0 with `off` |
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -30,6 +32,8 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 
+use crate::config::Switch;
+use crate::rooms::RoomSettings;
 use crate::state::AppState;
 
 /// The content type of the text exposition format.
@@ -176,12 +180,12 @@ impl Drop for OpenConnection {
 pub async fn serve(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, CONTENT_TYPE)],
-        render(state.rooms().loaded()),
+        render(state.rooms().loaded(), &state.settings.rooms),
     )
 }
 
 /// The exposition text, given the figures that are read from the server's state.
-pub fn render(rooms_loaded: usize) -> String {
+pub fn render(rooms_loaded: usize, rooms: &RoomSettings) -> String {
     let mut out = String::with_capacity(4096);
     gauge(
         &mut out,
@@ -248,7 +252,23 @@ pub fn render(rooms_loaded: usize) -> String {
         "Log records set aside at load because of a corrupt record (the corrupt ones included).",
         RECORDS_SET_ASIDE.load(Ordering::Relaxed),
     );
+    gauge(
+        &mut out,
+        "workshop_recompute_enabled",
+        "1 if rooms recompute results after every change (--recompute on), 0 if not.",
+        switch(rooms.recompute),
+    );
+    gauge(
+        &mut out,
+        "workshop_durability_enabled",
+        "1 if updates are flushed to disk before they are relayed (--durability on), 0 if not.",
+        switch(rooms.durability),
+    );
     out
+}
+
+fn switch(setting: Switch) -> u64 {
+    u64::from(setting.is_on())
 }
 
 fn header(out: &mut String, name: &str, help: &str, kind: &str) {
@@ -303,7 +323,7 @@ mod tests {
 
     #[test]
     fn every_sample_line_is_well_formed_and_typed() {
-        let text = render(3);
+        let text = render(3, &RoomSettings::default());
         let mut typed = Vec::new();
         for line in text.lines() {
             if let Some(rest) = line.strip_prefix("# TYPE ") {
@@ -336,7 +356,7 @@ mod tests {
         refused("unit_test_reason");
         refused("Unit Test\"Reason");
         assert_eq!(refused_count("unit_test_reason"), before + 2);
-        let text = render(0);
+        let text = render(0, &RoomSettings::default());
         let series = "workshop_refused_writes_total{reason=\"unit_test_reason\"}";
         assert_eq!(sample(&text, series), (before + 2) as f64);
     }
@@ -393,6 +413,38 @@ mod tests {
         // Creating the workshop flushed and recomputed at least once.
         assert!(sample(&text, "workshop_flush_seconds_count") >= 1.0);
         assert!(sample(&text, "workshop_recompute_seconds_count") >= 1.0);
+        assert_eq!(sample(&text, "workshop_recompute_enabled"), 1.0);
+        assert_eq!(sample(&text, "workshop_durability_enabled"), 1.0);
+    }
+
+    #[tokio::test]
+    async fn the_route_shows_recompute_and_durability_switched_off() {
+        use axum::body::Body;
+        use axum::http::Request;
+        use http_body_util::BodyExt;
+        use tower::ServiceExt;
+
+        let mut settings = crate::state::Settings::default();
+        settings.rooms.recompute = Switch::Off;
+        settings.rooms.durability = Switch::Off;
+        let state = AppState::new(
+            crate::store::Store::temporary().unwrap(),
+            crate::clock::Clock::system(),
+            settings,
+        );
+        let request = Request::get("/metrics").body(Body::empty()).unwrap();
+        let response = crate::app(state).oneshot(request).await.unwrap();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert_eq!(sample(&text, "workshop_recompute_enabled"), 0.0);
+        assert_eq!(sample(&text, "workshop_durability_enabled"), 0.0);
+        let mixed = RoomSettings {
+            durability: Switch::Off,
+            ..RoomSettings::default()
+        };
+        let text = render(0, &mixed);
+        assert_eq!(sample(&text, "workshop_recompute_enabled"), 1.0);
+        assert_eq!(sample(&text, "workshop_durability_enabled"), 0.0);
     }
 
     #[test]

@@ -18,7 +18,9 @@ use crate::store::{Store, StoreError};
 pub struct Settings {
     /// Largest WebSocket message accepted, in bytes.
     pub max_frame_bytes: usize,
-    /// How rooms are compacted and unloaded.
+    /// How rooms are compacted and unloaded, and whether they recompute results
+    /// (`rooms.recompute`, `--recompute`) and flush before relaying (`rooms.durability`,
+    /// `--durability`).
     pub rooms: RoomSettings,
     /// What one client may send and hold open.
     pub limits: Limits,
@@ -48,6 +50,8 @@ impl Settings {
                     after_bytes: config.compact_after_bytes,
                 },
                 idle_unload: config.idle_unload(),
+                recompute: config.recompute,
+                durability: config.durability,
             },
             limits: config.limits(),
             create_token: config.create_token.as_deref().map(TokenHash::of),

@@ -67,6 +67,14 @@ impl TestServer {
         self.addr
     }
 
+    /// The running process's id (for reading its memory and CPU from `/proc`).
+    pub fn pid(&self) -> u32 {
+        self.child
+            .as_ref()
+            .and_then(Child::id)
+            .expect("the server is running")
+    }
+
     /// The HTTP base URL, e.g. `http://127.0.0.1:43121`.
     pub fn http_url(&self) -> String {
         format!("http://{}", self.addr)

@@ -160,7 +160,10 @@ pub async fn list_workshops(
     Ok(Json(summaries))
 }
 
-/// `GET /api/workshops/{id}/results`: the engine's results, recomputed if stale.
+/// `GET /api/workshops/{id}/results`: the engine's results, recomputed if stale. With
+/// `--recompute off`, computed on demand and not written into the document ([`Room::results`]).
+///
+/// [`Room::results`]: crate::rooms::Room::results
 pub async fn workshop_results(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
@@ -169,7 +172,7 @@ pub async fn workshop_results(
     let id = workshop_id(id)?;
     auth::grant(&state, &presented, id, Need::Read).await?;
     let room = state.rooms.lease(id).await?;
-    Ok(Json(room.recompute_and_publish().await?))
+    Ok(Json(room.results().await?))
 }
 
 /// `GET /api/workshops/{id}/document`: the whole document as JSON.

@@ -278,6 +278,46 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn with_recompute_off_results_are_computed_on_demand_and_never_stored() {
+        let mut settings = Settings::default();
+        settings.rooms.recompute = crate::config::Switch::Off;
+        settings.rooms.durability = crate::config::Switch::Off;
+        let state = AppState::new(Store::temporary().unwrap(), stepping_clock(), settings);
+        let (id, token) = create(&state, "Autumn").await;
+        let token = Some(token.as_str());
+        for _ in 0..2 {
+            let (status, results) = call_as(
+                &state,
+                token,
+                Method::GET,
+                &format!("/api/workshops/{id}/results"),
+                None,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{results}");
+            assert_eq!(results["revision"], 0, "{results}");
+            assert_eq!(results["aspects"].as_array().unwrap().len(), 8, "{results}");
+            assert_eq!(results["approaches"].as_array().unwrap().len(), 8);
+        }
+        let (status, document) = call_as(
+            &state,
+            token,
+            Method::GET,
+            &format!("/api/workshops/{id}/document"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(document["meta"]["title"], "Autumn", "{document}");
+        assert!(
+            document["results"]
+                .as_object()
+                .is_none_or(serde_json::Map::is_empty),
+            "{document}"
+        );
+    }
+
+    #[tokio::test]
     async fn malformed_ids_are_400_unknown_ones_need_a_token_of_their_own() {
         let state = state();
         let (_, other_token) = create(&state, "Other").await;

@@ -29,6 +29,7 @@ use workshop_shared::template::{self, WorkshopMeta};
 use yrs::{Doc, ReadTxn, StateVector, Transact};
 
 use crate::clock::Clock;
+use crate::config::Switch;
 use crate::store::{blocking, Flusher, Store, StoreError, WorkshopRecord};
 
 /// When a workshop's update log is folded into a snapshot.
@@ -56,6 +57,13 @@ pub struct RoomSettings {
     pub compaction: CompactionLimits,
     /// How long an unused room stays loaded.
     pub idle_unload: Duration,
+    /// `--recompute`: whether rooms run the engine and write `results` after changes. Off,
+    /// no engine runs at creation, at load or after a change, and `results` is never written.
+    pub recompute: Switch,
+    /// `--durability`: whether updates are flushed to disk before they are relayed and sync
+    /// steps answered. Off, they are still appended to the log but relayed at once, and sled
+    /// writes them on its own schedule: a crash can lose updates clients have received.
+    pub durability: Switch,
 }
 
 impl Default for RoomSettings {
@@ -63,6 +71,8 @@ impl Default for RoomSettings {
         RoomSettings {
             compaction: CompactionLimits::default(),
             idle_unload: Duration::from_secs(30),
+            recompute: Switch::On,
+            durability: Switch::On,
         }
     }
 }
@@ -74,6 +84,10 @@ pub(crate) struct RoomContext {
     pub(crate) flusher: Flusher,
     pub(crate) clock: Clock,
     pub(crate) limits: CompactionLimits,
+    /// Whether rooms recompute results (`--recompute`).
+    pub(crate) recompute: Switch,
+    /// Whether updates are flushed before they are relayed (`--durability`).
+    pub(crate) durability: Switch,
     /// Background work (recompute loops, compactions, unload timers), awaited on shutdown.
     pub(crate) tasks: TaskTracker,
 }
@@ -140,13 +154,27 @@ impl Rooms {
         tasks: TaskTracker,
         shutdown: CancellationToken,
     ) -> Rooms {
+        let flusher = Flusher::spawn(store.clone());
+        Rooms::with_flusher(store, flusher, clock, settings, tasks, shutdown)
+    }
+
+    fn with_flusher(
+        store: Store,
+        flusher: Flusher,
+        clock: Clock,
+        settings: RoomSettings,
+        tasks: TaskTracker,
+        shutdown: CancellationToken,
+    ) -> Rooms {
         Rooms {
             registry: Arc::new(Registry {
                 ctx: RoomContext {
-                    flusher: Flusher::spawn(store.clone()),
+                    flusher,
                     store,
                     clock,
                     limits: settings.compaction,
+                    recompute: settings.recompute,
+                    durability: settings.durability,
                     tasks,
                 },
                 idle_unload: settings.idle_unload,
@@ -177,8 +205,8 @@ impl Rooms {
             .count()
     }
 
-    /// Creates a workshop from the template, computes its first results and stores it
-    /// durably. Returns its new id.
+    /// Creates a workshop from the template, computes its first results (unless recompute is
+    /// off) and stores it durably, whatever `--durability` says. Returns its new id.
     pub async fn create(&self, title: String, place: String) -> Result<Uuid, RoomError> {
         let ctx = &self.registry.ctx;
         let id = Uuid::new_v4();
@@ -190,7 +218,12 @@ impl Rooms {
         };
         let doc = Doc::new();
         template::fill(&mut doc.transact_mut_with(SERVER_ORIGIN), &meta);
-        workshop_shared::recompute(&mut doc.transact_mut_with(SERVER_ORIGIN), ctx.clock.today());
+        if ctx.recompute.is_on() {
+            workshop_shared::recompute(
+                &mut doc.transact_mut_with(SERVER_ORIGIN),
+                ctx.clock.today(),
+            );
+        }
         let snapshot = doc
             .transact()
             .encode_state_as_update_v1(&StateVector::default());
@@ -271,11 +304,7 @@ impl Rooms {
             self.registry.shutdown.child_token(),
         )?);
         tracing::info!(workshop = %id, client_id = %room.client_id(), "loaded workshop");
-        // Results depend on today's date too, so they may be stale even if nobody edited.
-        room.recompute_and_publish().await?;
-        let span = tracing::info_span!("room", workshop = %id);
-        ctx.tasks
-            .spawn(Arc::clone(&room).recompute_loop().instrument(span));
+        room.start_recompute().await?;
         Ok(room)
     }
 
@@ -419,6 +448,7 @@ mod tests {
             RoomSettings {
                 compaction,
                 idle_unload: Duration::from_secs(3600),
+                ..RoomSettings::default()
             },
             TaskTracker::new(),
             CancellationToken::new(),
@@ -427,6 +457,51 @@ mod tests {
 
     fn rooms() -> Rooms {
         rooms_with(Store::temporary().unwrap(), CompactionLimits::default())
+    }
+
+    /// Rooms over `store` with `--recompute` and `--durability` as given.
+    fn switched(store: Store, recompute: Switch, durability: Switch, tasks: TaskTracker) -> Rooms {
+        Rooms::new(
+            store,
+            Clock::system(),
+            RoomSettings {
+                idle_unload: Duration::from_secs(3600),
+                recompute,
+                durability,
+                ..RoomSettings::default()
+            },
+            tasks,
+            CancellationToken::new(),
+        )
+    }
+
+    /// Keys in the `results` map of a document.
+    fn results_keys<T: ReadTxn>(txn: &T) -> u32 {
+        txn.get_map(schema::RESULTS)
+            .map_or(0, |results| results.len(txn))
+    }
+
+    /// Every frame queued for a peer so far.
+    fn frames(inbox: &mut mpsc::Receiver<Outgoing>) -> Vec<Vec<u8>> {
+        let mut frames = Vec::new();
+        while let Ok(Outgoing::Frame(frame)) = inbox.try_recv() {
+            frames.push(frame.to_vec());
+        }
+        frames
+    }
+
+    /// The sync updates among `frames`, applied to `doc`. Returns how many there were.
+    fn apply_updates(frames: &[Vec<u8>], doc: &Doc) -> usize {
+        let mut updates = 0;
+        for frame in frames {
+            for message in sync::decode_frame(frame).unwrap() {
+                if let sync::Inbound::Update { update, .. } = message {
+                    doc.transact_mut().apply_update(update).unwrap();
+                    updates += 1;
+                }
+            }
+        }
+        updates
     }
 
     /// A client replica holding the room's current document.
@@ -554,6 +629,220 @@ mod tests {
         // ... and never echoed to the author.
         while let Ok(Outgoing::Frame(got)) = author_inbox.try_recv() {
             assert_ne!(got.to_vec(), frame);
+        }
+    }
+
+    #[tokio::test]
+    async fn with_recompute_off_updates_are_relayed_and_results_are_never_written() {
+        let store = Store::temporary().unwrap();
+        let tasks = TaskTracker::new();
+        let rooms = switched(store.clone(), Switch::Off, Switch::On, tasks.clone());
+        let id = rooms.create("Old".into(), "B".into()).await.unwrap();
+        assert_eq!(
+            results_keys(&stored_state(&store, id).transact()),
+            0,
+            "nothing computed at creation"
+        );
+        let room = rooms.lease(id).await.unwrap();
+        assert!(tasks.is_empty(), "no recompute task is started");
+        let (author, mut author_inbox) = peer();
+        let (other, mut other_inbox) = peer();
+        room.join(1, author);
+        room.join(2, other);
+        let author_greeting = frames(&mut author_inbox);
+        let observer = replica(&room);
+        frames(&mut other_inbox);
+
+        // A change the engine would answer with new figures (`results/selected`).
+        let client = replica(&room);
+        let meta = client.get_or_insert_map(schema::META);
+        let frame = edit(&client, |txn| {
+            meta.insert(txn, schema::key::SELECTED_APPROACH, "market-management");
+            meta.insert(txn, schema::key::TITLE, "New");
+        });
+        room.receive(1, &Capability::Facilitator, &[&frame])
+            .await
+            .unwrap();
+        room.receive(1, &Capability::Facilitator, &[append_text(&client, "x")])
+            .await
+            .unwrap();
+        // Time for a recompute to land, were there one.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert!(tasks.is_empty());
+
+        let relayed = frames(&mut other_inbox);
+        assert!(relayed.contains(&frame), "the update is relayed as sent");
+        assert_eq!(apply_updates(&relayed, &observer), 2, "and nothing else");
+        assert_eq!(scratch(&observer), "x");
+        assert_eq!(results_keys(&observer.transact()), 0);
+        assert_eq!(
+            apply_updates(&frames(&mut author_inbox), &Doc::new()),
+            0,
+            "no results update comes back to the author"
+        );
+        assert!(!author_greeting.is_empty());
+        assert_eq!(room.read(|txn| results_keys(txn)), 0);
+        assert_eq!(results_keys(&stored_state(&store, id).transact()), 0);
+
+        // The results route computes on demand and writes nothing.
+        let results = room.results().await.unwrap();
+        assert_eq!(results.revision, 0);
+        assert_eq!(results.aspects.len(), 8);
+        assert_eq!(results.selected.as_deref(), Some("market-management"));
+        assert_eq!(room.read(|txn| results_keys(txn)), 0);
+        assert!(frames(&mut other_inbox).is_empty());
+
+        // The workshop record is refreshed when the room is persisted instead, and a reload
+        // computes nothing either.
+        drop(room);
+        rooms.persist_all().await.unwrap();
+        assert_eq!(store.workshop(id).unwrap().unwrap().title, "New");
+        let reloaded = rooms.lease(id).await.unwrap();
+        assert_eq!(reloaded.read(|txn| results_keys(txn)), 0);
+        assert_eq!(results_keys(&stored_state(&store, id).transact()), 0);
+    }
+
+    #[tokio::test]
+    async fn with_durability_off_an_update_is_relayed_and_kept_in_the_log_across_a_reload() {
+        let store = Store::temporary().unwrap();
+        let rooms = switched(store.clone(), Switch::On, Switch::Off, TaskTracker::new());
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let (author, _author_inbox) = peer();
+        let (other, mut other_inbox) = peer();
+        room.join(1, author);
+        room.join(2, other);
+        frames(&mut other_inbox);
+
+        let client = replica(&room);
+        let frame = append_text(&client, "hello");
+        room.receive(1, &Capability::Facilitator, &[&frame])
+            .await
+            .unwrap();
+        assert!(frames(&mut other_inbox).contains(&frame), "relayed");
+
+        // Appended to the log, flushed or not.
+        let logged = store.load(id).unwrap().unwrap();
+        assert!(!logged.updates.is_empty());
+        assert_eq!(scratch(&stored_state(&store, id)), "hello");
+
+        store.flush().unwrap();
+        drop(room);
+        rooms.persist_all().await.unwrap();
+        assert_eq!(rooms.loaded(), 0, "unloaded");
+        let reloaded = rooms.lease(id).await.unwrap();
+        let text = reloaded.read(|txn| {
+            txn.get_text("scratch")
+                .map(|t| t.get_string(txn))
+                .unwrap_or_default()
+        });
+        assert_eq!(text, "hello");
+    }
+
+    #[tokio::test]
+    async fn with_durability_off_a_restart_replays_the_flushed_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let tasks = TaskTracker::new();
+        let shutdown = CancellationToken::new();
+        let id = {
+            let store = Store::open(dir.path()).unwrap();
+            let rooms = Rooms::new(
+                store.clone(),
+                Clock::system(),
+                RoomSettings {
+                    durability: Switch::Off,
+                    ..RoomSettings::default()
+                },
+                tasks.clone(),
+                shutdown.clone(),
+            );
+            let id = rooms.create("A".into(), "B".into()).await.unwrap();
+            let room = rooms.lease(id).await.unwrap();
+            let client = replica(&room);
+            room.receive(1, &Capability::Facilitator, &[append_text(&client, "kept")])
+                .await
+                .unwrap();
+            // No snapshot, no unload: only the log and sled's flush stand behind the update.
+            store.flush().unwrap();
+            id
+        };
+        // Stop as a crash would, without persisting: end the background tasks (the recompute
+        // task, the unload timer), which hold the database too.
+        shutdown.cancel();
+        tasks.close();
+        tasks.wait().await;
+        // The flusher task lets go of the database a moment after the rest.
+        let mut reopened = Store::open(dir.path());
+        for _ in 0..500 {
+            if reopened.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            reopened = Store::open(dir.path());
+        }
+        let store = reopened.unwrap();
+        assert!(!store.load(id).unwrap().unwrap().updates.is_empty());
+        assert_eq!(scratch(&stored_state(&store, id)), "kept");
+    }
+
+    #[tokio::test]
+    async fn only_durability_on_waits_for_the_flush_to_relay_and_answer() {
+        for durability in [Switch::On, Switch::Off] {
+            let store = Store::temporary().unwrap();
+            let setup = switched(store.clone(), Switch::Off, Switch::On, TaskTracker::new());
+            let id = setup.create("A".into(), "B".into()).await.unwrap();
+            // A disk that never finishes a flush.
+            let (flusher, _queued) = Flusher::stalled();
+            let rooms = Rooms::with_flusher(
+                store,
+                flusher,
+                Clock::system(),
+                RoomSettings {
+                    recompute: Switch::Off,
+                    durability,
+                    ..RoomSettings::default()
+                },
+                TaskTracker::new(),
+                CancellationToken::new(),
+            );
+            let room = rooms.lease(id).await.unwrap();
+            let (author, mut author_inbox) = peer();
+            let (other, mut other_inbox) = peer();
+            room.join(1, author);
+            room.join(2, other);
+            frames(&mut author_inbox);
+            frames(&mut other_inbox);
+
+            let client = replica(&room);
+            let step1 = Message::Sync(yrs::sync::SyncMessage::SyncStep1(
+                client.transact().state_vector(),
+            ))
+            .encode_v1();
+            let update = append_text(&client, "x");
+            let received = tokio::time::timeout(
+                Duration::from_millis(200),
+                room.receive(1, &Capability::Facilitator, &[&step1, &update]),
+            )
+            .await;
+            let replies = frames(&mut author_inbox);
+            let relayed = frames(&mut other_inbox);
+            match durability {
+                Switch::On => {
+                    assert!(received.is_err(), "waits for the flush");
+                    assert!(replies.is_empty() && relayed.is_empty());
+                }
+                Switch::Off => {
+                    received.unwrap().unwrap();
+                    let answered = replies.iter().any(|frame| {
+                        matches!(
+                            sync::decode_frame(frame).unwrap().as_slice(),
+                            [sync::Inbound::Update { .. }]
+                        )
+                    });
+                    assert!(answered, "sync step 2 sent: {replies:?}");
+                    assert!(relayed.contains(&update));
+                }
+            }
         }
     }
 
@@ -686,6 +975,7 @@ mod tests {
             RoomSettings {
                 compaction: limits,
                 idle_unload: Duration::from_secs(3600),
+                ..RoomSettings::default()
             },
             tasks.clone(),
             CancellationToken::new(),
@@ -807,6 +1097,7 @@ mod tests {
             RoomSettings {
                 compaction: CompactionLimits::default(),
                 idle_unload: Duration::from_millis(1),
+                ..RoomSettings::default()
             },
             TaskTracker::new(),
             CancellationToken::new(),
@@ -835,6 +1126,7 @@ mod tests {
             RoomSettings {
                 compaction: CompactionLimits::default(),
                 idle_unload: Duration::from_millis(10),
+                ..RoomSettings::default()
             },
             TaskTracker::new(),
             CancellationToken::new(),

@@ -7,6 +7,16 @@
 //! persistence, the flush, is awaited after the lock is released. Appending under the lock
 //! ties each sequence number to the moment its update entered the document, which is what
 //! lets compaction drop exactly the entries a snapshot contains.
+//!
+//! Two settings change what a room does (both on by default, see [`super::RoomSettings`]):
+//!
+//! - `--durability off`: [`Room::flush_before_relay`] no longer waits for the flush, so
+//!   updates are relayed and sync steps answered as soon as they are appended to sled's log
+//!   (still under the lock, so they still survive a clean restart), and sled writes them to
+//!   disk on its own schedule. A crash can then lose updates that clients have received.
+//! - `--recompute off`: [`Room::start_recompute`] neither runs the engine nor starts the
+//!   recompute task, so nothing ever writes `results`; [`Room::results`] computes the figures
+//!   on demand without writing them.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
 use workshop_shared::access::Capability;
+use workshop_shared::Results;
 use yrs::sync::Awareness;
 use yrs::{ClientID, ReadTxn, StateVector, Transact, TransactionMut};
 
@@ -350,8 +361,9 @@ impl Room {
     ///
     /// Queues sync step 1, the whole document as sync step 2 and every awareness state
     /// ([`sync::resync`]), under the same lock that puts the peer back in the relay, so no
-    /// update falls between. Like every other frame, the resync carries only what is on disk:
-    /// it is taken right after a flush, and taken again if anything was applied meanwhile.
+    /// update falls between. Like every other frame, the resync carries only what is on disk
+    /// (with durability on): it is taken right after a flush, and taken again if anything was
+    /// applied meanwhile.
     pub async fn resync(&self, conn: ConnId) -> Result<(), RoomError> {
         loop {
             let applied = {
@@ -361,7 +373,7 @@ impl Room {
                 }
                 state.next_seq
             };
-            self.ctx.flusher.flush().await?;
+            self.flush_before_relay().await?;
             let mut state = self.lock();
             if state.next_seq != applied {
                 continue;
@@ -406,7 +418,8 @@ impl Room {
     ///
     /// Document updates are appended to the log and relayed to the other peers only after a
     /// flush has made them durable; replies to the sender (a sync step 2 among them) wait for
-    /// the same flush, so nothing reaches any client before it is on disk. Handing over every
+    /// the same flush, so nothing reaches any client before it is on disk (with durability
+    /// off, both go out without waiting: see `Room::flush_before_relay`). Handing over every
     /// frame that has already arrived lets a burst share one lock and one flush. Awareness
     /// changes are relayed at once (they are not persisted). A frame that does not decode is
     /// refused whole, and nothing after it is handled; what came before it takes full effect.
@@ -508,7 +521,7 @@ impl Room {
             self.schedule_compaction();
         }
         if !logged.is_empty() || !replies.is_empty() {
-            self.ctx.flusher.flush().await?;
+            self.flush_before_relay().await?;
             crate::metrics::updates_applied(logged.len());
             let mut state = self.lock();
             for reply in replies {
@@ -537,6 +550,9 @@ impl Room {
     /// Runs the engine over the document and, if that changed `results`, persists the change
     /// and then sends it to every peer (the one whose edit caused it included).
     /// Returns the fresh results.
+    ///
+    /// Runs whatever `--recompute` says: the server itself calls it only with recompute on
+    /// (when a room loads, from its recompute task and from [`Room::results`]).
     pub async fn recompute_and_publish(
         self: &Arc<Self>,
     ) -> Result<workshop_shared::Results, RoomError> {
@@ -553,19 +569,36 @@ impl Room {
                 recomputed
             })?;
             if update.is_some() || state.record_stale {
-                state.record_stale = false;
-                let meta =
-                    workshop_shared::model::read_meta_summary(&state.awareness.doc().transact());
-                self.ctx.store.touch(
-                    self.id,
-                    meta.title,
-                    meta.place,
-                    self.ctx.clock.timestamp(),
-                )?;
+                self.refresh_record_locked(&mut state)?;
             }
             (recomputed.results, update, compact)
         };
         self.publish(update, compact).await?;
+        Ok(results)
+    }
+
+    /// Refreshes the workshop record (title, place, `updated_at`) from the document's `meta`.
+    fn refresh_record_locked(&self, state: &mut RoomState) -> Result<(), StoreError> {
+        state.record_stale = false;
+        let meta = workshop_shared::model::read_meta_summary(&state.awareness.doc().transact());
+        self.ctx
+            .store
+            .touch(self.id, meta.title, meta.place, self.ctx.clock.timestamp())
+    }
+
+    /// The figures `GET /api/workshops/{id}/results` answers with. With recompute on, the
+    /// room recomputes (writing and sending what changed, as after an edit) and answers with
+    /// what is now in `results`. With recompute off, the engine runs on demand over a read of
+    /// the current document and nothing is written: the answer has the usual shape, with
+    /// `revision` 0, and the document's `results` map stays as it was.
+    pub async fn results(self: &Arc<Self>) -> Result<Results, RoomError> {
+        if self.ctx.recompute.is_on() {
+            return self.recompute_and_publish().await;
+        }
+        let workshop = self.read(|txn| workshop_shared::Workshop::read(txn));
+        let started = std::time::Instant::now();
+        let results = workshop_shared::compute(&workshop, self.ctx.clock.today());
+        crate::metrics::recomputed(started.elapsed());
         Ok(results)
     }
 
@@ -614,7 +647,7 @@ impl Room {
         Ok((result, Some(update), compact))
     }
 
-    /// Makes a server update durable, then sends it to every peer.
+    /// Makes a server update durable (with durability on), then sends it to every peer.
     async fn publish(
         self: &Arc<Self>,
         update: Option<Vec<u8>>,
@@ -624,10 +657,25 @@ impl Room {
             self.schedule_compaction();
         }
         if let Some(update) = update {
-            self.ctx.flusher.flush().await?;
+            self.flush_before_relay().await?;
             self.lock().broadcast(None, sync::update_message(&update));
         }
         Ok(())
+    }
+
+    /// The one point where relaying waits for the disk. With `--durability on`, returns once
+    /// everything appended so far is flushed (the group-commit [`crate::store::Flusher`]),
+    /// so nothing is relayed or answered before it is on disk. With `--durability off`,
+    /// returns at once: what was appended is in sled's log and reaches the disk with sled's
+    /// own background flush (every 500 ms by default), or with the next compaction, unload or
+    /// shutdown, whichever comes first; a crash before then loses it, although clients may
+    /// already have received it.
+    async fn flush_before_relay(&self) -> Result<(), StoreError> {
+        if self.ctx.durability.is_on() {
+            self.ctx.flusher.flush().await
+        } else {
+            Ok(())
+        }
     }
 
     /// The whole document as JSON.
@@ -651,6 +699,11 @@ impl Room {
         let (snapshot, covers, entries, bytes) = {
             let mut state = self.lock();
             state.compaction_queued = false;
+            // Normally the recompute after a change has done this already; with recompute
+            // off this is where title, place and `updated_at` reach the workshop list.
+            if state.record_stale {
+                self.refresh_record_locked(&mut state)?;
+            }
             let snapshot = (state.log_entries > 0).then(|| {
                 state
                     .awareness
@@ -706,8 +759,23 @@ impl Room {
         self.stop.cancel();
     }
 
+    /// Just loaded: with recompute on, brings `results` up to date (they depend on today's
+    /// date too, so they may be stale even if nobody edited) and starts the recompute task.
+    /// With recompute off, does nothing: there is no recompute task at all, and the wake-ups
+    /// that changes send ([`Notify`]) are never waited for and cost nothing.
+    pub(crate) async fn start_recompute(self: &Arc<Self>) -> Result<(), RoomError> {
+        if self.ctx.recompute.is_on() {
+            self.recompute_and_publish().await?;
+            let span = tracing::info_span!("room", workshop = %self.id);
+            self.ctx
+                .tasks
+                .spawn(Arc::clone(self).recompute_loop().instrument(span));
+        }
+        Ok(())
+    }
+
     /// The room's background task: recompute after client changes until stopped.
-    pub(crate) async fn recompute_loop(self: Arc<Self>) {
+    async fn recompute_loop(self: Arc<Self>) {
         loop {
             tokio::select! {
                 () = self.stop.cancelled() => break,

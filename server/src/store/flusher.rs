@@ -49,6 +49,14 @@ impl Flusher {
         Flusher { requests }
     }
 
+    /// A flusher that takes requests and never answers them, as a stuck disk would (tests).
+    /// Its requests stay queued, unanswered, while the returned receiver lives.
+    #[cfg(test)]
+    pub(crate) fn stalled() -> (Flusher, mpsc::UnboundedReceiver<Waiter>) {
+        let (requests, incoming) = mpsc::unbounded_channel();
+        (Flusher { requests }, incoming)
+    }
+
     /// Returns once everything inserted before the call is on disk.
     pub async fn flush(&self) -> Result<(), StoreError> {
         let (waiter, done) = oneshot::channel();
