@@ -53,6 +53,12 @@ use crate::rooms::{Backlog, ConnId, Lease, Outgoing, Peer, RoomError};
 use crate::state::AppState;
 use crate::sync;
 
+/// Bytes read from a socket at a time (tungstenite's default is 128 KiB per connection).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// Bytes gathered before a write reaches the socket; the writer flushes every batch anyway.
+const WRITE_BUFFER_BYTES: usize = 8 * 1024;
+
 /// Close code for a `{id}` that is not a UUID.
 pub const CLOSE_MALFORMED_ID: u16 = 4400;
 /// Close code for a well-formed id that names no workshop.
@@ -97,8 +103,13 @@ pub async fn upgrade(
     let raw_id = id.map(|Path(raw)| raw).unwrap_or_default();
     let max = state.settings.max_frame_bytes;
     let tasks = state.tasks.clone();
+    // tungstenite's default 128 KiB read buffer, allocated for every connection, would be
+    // most of an idle connection's memory; y-sync messages are small, and a large one is
+    // read in several steps.
     ws.max_message_size(max)
         .max_frame_size(max)
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         .on_upgrade(move |socket| tasks.track_future(serve(socket, raw_id, presented, state)))
 }
 

@@ -98,6 +98,6 @@ async fn idle_connections_are_opened_and_measured() {
     )
     .await;
     assert_eq!(report["open"], 40, "{report}");
-    assert_eq!(report["failed"], 0, "{report}");
+    assert_eq!(report["refused"], 0, "{report}");
     assert!(report["bytes_per_connection"].is_number(), "{report}");
 }

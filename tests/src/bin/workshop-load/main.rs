@@ -331,7 +331,7 @@ async fn idle(
         "mode": "idle",
         "connections": connections,
         "open": connections as u64 - failed,
-        "failed": failed,
+        "refused": failed,
         "rss_before_bytes": before.map(|s| s.rss),
         "rss_after_bytes": after.map(|s| s.rss),
         "bytes_per_connection": per_connection,

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Writes BENCHMARKS.md (on stdout) from the JSON reports of tests/bench/run.sh.
+
+Usage: report.py RESULTS_DIR SCALE COMMAND
+"""
+import datetime
+import json
+import os
+import platform
+import sys
+
+SERVERS = [
+    ("ours", "this server (recompute and durability on)"),
+    ("ours-bare", "this server (recompute and durability off)"),
+    ("y-websocket", "@y/websocket-server 0.1.1"),
+    ("hocuspocus", "@hocuspocus/server 3.4.4"),
+]
+
+SCENARIOS = [
+    ("1-many-workshops", "1. Many workshops", "edit-to-peer p99 ≤ 25 ms with recompute and durability on"),
+    ("2-hot-plenary", "2. One hot plenary", "sustained edits/s at p99 ≤ 50 ms: 3× each peer"),
+    ("3-durable-burst", "3. Durable burst (1,000 updates/s)", "durable-before-relay p99 ≤ 10 ms"),
+    ("6-idle-connections", "6. Idle connections", "≤ 16 KiB per idle connection"),
+]
+
+
+def machine():
+    cores = os.cpu_count()
+    memory = "?"
+    model = platform.processor() or "?"
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    memory = f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB"
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cores} cores ({model}), {memory} memory, {platform.system()} {platform.release()}"
+
+
+def load(results, scenario, server):
+    path = os.path.join(results, f"{scenario}--{server}.json")
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {"failed": "no report"}
+
+
+def fmt(value, digits=1):
+    if value is None:
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+def ratio(ours, theirs, higher_is_better):
+    if not ours or not theirs:
+        return "—"
+    return f"{(ours / theirs if higher_is_better else theirs / ours):.2f}×"
+
+
+def live_table(results, scenario):
+    base = load(results, scenario, "ours")
+    rows = [
+        "| server | p50 ms | p99 ms | p99.9 ms | max ms | sent/s | delivered/s | errors | disconnects | peak RSS MiB | CPU % of a core | delivered/s vs this server | p99 vs this server |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for key, name in SERVERS:
+        r = load(results, scenario, key)
+        if isinstance(r.get("failed"), str):
+            rows.append(f"| {name} | failed: {r['failed']} |" + " |" * 12)
+            continue
+        lat = r["latency"]
+        server = r.get("server", {})
+        rows.append(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+                name,
+                fmt(lat["p50_ms"], 2),
+                fmt(lat["p99_ms"], 2),
+                fmt(lat["p999_ms"], 2),
+                fmt(lat["max_ms"], 2),
+                fmt(r["sent_per_sec"], 0),
+                fmt(r["delivered_per_sec"], 0),
+                r["errors"],
+                r["disconnects"],
+                fmt(server.get("peak_rss_bytes", 0) / 2**20, 0),
+                fmt(server.get("cpu_percent"), 0),
+                "1.00×" if key == "ours" else ratio(base.get("delivered_per_sec"), r["delivered_per_sec"], False),
+                "1.00×" if key == "ours" else ratio(base.get("latency", {}).get("p99_ms"), lat["p99_ms"], True),
+            )
+        )
+    params = next(
+        (r for r in (load(results, scenario, k) for k, _ in SERVERS) if not isinstance(r.get("failed"), str)),
+        {},
+    )
+    head = ""
+    if params:
+        head = (
+            f"{params['workshops']} workshop(s) × {params['participants']} participants, "
+            f"one {params['edit']} edit every {params['interval_ms']} ms each, measured for "
+            f"{params['measured_secs']:.0f} s after a warm-up.\n\n"
+        )
+    return head + "\n".join(rows)
+
+
+def idle_table(results, scenario):
+    rows = [
+        "| server | connections open | refused | RSS before MiB | RSS after MiB | KiB per connection |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, name in SERVERS:
+        r = load(results, scenario, key)
+        if isinstance(r.get("failed"), str):
+            rows.append(f"| {name} | failed: {r['failed']} | | | | |")
+            continue
+        per = r.get("bytes_per_connection")
+        rows.append(
+            "| {} | {} | {} | {} | {} | {} |".format(
+                name,
+                r["open"],
+                r["refused"],
+                fmt((r.get("rss_before_bytes") or 0) / 2**20, 0),
+                fmt((r.get("rss_after_bytes") or 0) / 2**20, 0),
+                fmt(per / 1024 if per is not None else None, 1),
+            )
+        )
+    return "\n".join(rows)
+
+
+def main():
+    results, scale, command = sys.argv[1], sys.argv[2], sys.argv[3]
+    out = []
+    out.append("# Benchmarks")
+    out.append("")
+    out.append(
+        "Load scenarios run by one harness in one invocation against this server and the Yjs "
+        "servers users compare it with. Every figure below was measured by that run; none is "
+        "edited by hand."
+    )
+    out.append("")
+    out.append(f"- Date: {datetime.date.today().isoformat()}")
+    out.append(f"- Machine: {machine()}; the servers and the load generator share it.")
+    out.append(f"- Command: `{command}` (scale: {scale})")
+    out.append(
+        "- Load generator: `workshop-load` (`tests/src/bin/workshop-load/`), y-sync over "
+        "tokio-tungstenite with TCP_NODELAY; each edit carries the time it was sent, read by "
+        "every other participant of its workshop (HDR histogram). Against this server the "
+        "participants join with the workshop's facilitator token; the peers start rooms empty "
+        "and the first participant writes the workshop template into each."
+    )
+    out.append(
+        "- Server memory and CPU: sampled from `/proc/<pid>` every 0.5 s while measuring "
+        "(CPU as a percentage of one core)."
+    )
+    out.append("")
+    for key, title, target in SCENARIOS:
+        out.append(f"## {title}")
+        out.append("")
+        out.append(f"Target: {target}.")
+        out.append("")
+        out.append(idle_table(results, key) if key.startswith("6") else live_table(results, key))
+        out.append("")
+    out.append("## Not yet measured by this harness")
+    out.append("")
+    out.append(
+        "- Scenario 4 (cold load of a workshop with 100,000 updates in its history) and "
+        "scenario 5 (an offline participant returning with 10,000 pending updates)."
+    )
+    out.append("- The sweep for the highest sustained edits/s at p99 ≤ 50 ms.")
+    out.append("")
+    out.append("## Recompute")
+    out.append("")
+    out.append(
+        "The engine alone is measured by `cargo bench -p workshop-shared --bench recompute` "
+        "(criterion); its latest figures are in the README's Benchmarks section."
+    )
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

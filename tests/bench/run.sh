@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# Runs the load scenarios of BENCHMARKS.md against this server (recompute and durability on,
+# then both off), the reference y-websocket server (@y/websocket-server) and Hocuspocus, one
+# after the other, and rewrites BENCHMARKS.md with the figures.
+#
+#   tests/bench/run.sh            # every scenario at the sizes of the performance issue
+#   BENCH_SCALE=quick tests/bench/run.sh   # the same scenarios, smaller and shorter
+#
+# The peers are installed from npm into a scratch directory ($BENCH_DIR, default
+# target/bench), never into the committed tree. Loopback only; every process it starts is
+# stopped when it ends.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+root=$(pwd)
+scale=${BENCH_SCALE:-full}
+bench=${BENCH_DIR:-$root/target/bench}
+results="$bench/results"
+rm -rf "$results"
+mkdir -p "$bench/peers" "$results"
+
+echo "==> peers (npm, into $bench/peers)"
+cat > "$bench/peers/package.json" <<'JSON'
+{
+  "name": "workshop-bench-peers",
+  "private": true,
+  "type": "module",
+  "dependencies": {
+    "@hocuspocus/server": "3.4.4",
+    "@y/websocket-server": "0.1.1",
+    "yjs": "13.6.33"
+  }
+}
+JSON
+cat > "$bench/peers/hocuspocus.mjs" <<'JS'
+// Hocuspocus with its defaults (in memory, no extensions), on loopback.
+import { Server } from '@hocuspocus/server'
+const server = new Server({ port: Number(process.env.PORT), address: '127.0.0.1', quiet: true })
+await server.listen()
+JS
+(cd "$bench/peers" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+
+echo "==> build (release)"
+cargo build --release -q -p workshop-server --bin workshop-server
+cargo build --release -q -p workshop-tests --bin workshop-load
+server_bin="$root/target/release/workshop-server"
+load_bin="$root/target/release/workshop-load"
+
+# Ten thousand sockets need as many descriptors on each side.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+port=18431
+pid=""
+stop_server() {
+  if [ -n "$pid" ]; then
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    pid=""
+  fi
+}
+trap stop_server EXIT
+
+wait_port() {
+  for _ in $(seq 1 100); do
+    if (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  echo "error: nothing listens on $port" >&2
+  return 1
+}
+
+# start_server NAME: starts one server; sets pid, url, protocol and api.
+start_server() {
+  port=$((port + 1))
+  api=""
+  case "$1" in
+    ours|ours-bare)
+      local data="$bench/data-$1"
+      rm -rf "$data"
+      local switches=()
+      if [ "$1" = ours-bare ]; then switches=(--recompute off --durability off); fi
+      "$server_bin" --bind "127.0.0.1:$port" --data-dir "$data" --log warn \
+        --max-connections 20000 --max-connections-per-workshop 1000 \
+        --max-updates-per-sec 100000 --max-update-burst 100000 \
+        "${switches[@]}" >/dev/null 2>"$bench/$1.log" &
+      pid=$!
+      url="ws://127.0.0.1:$port/ws"; protocol=y-websocket; api="http://127.0.0.1:$port"
+      ;;
+    y-websocket)
+      (cd "$bench/peers" && HOST=127.0.0.1 PORT=$port exec node node_modules/@y/websocket-server/src/server.js) \
+        >/dev/null 2>"$bench/$1.log" &
+      pid=$!
+      url="ws://127.0.0.1:$port"; protocol=y-websocket
+      ;;
+    hocuspocus)
+      (cd "$bench/peers" && PORT=$port exec node hocuspocus.mjs) >/dev/null 2>"$bench/$1.log" &
+      pid=$!
+      url="ws://127.0.0.1:$port"; protocol=hocuspocus
+      ;;
+  esac
+  wait_port
+}
+
+# run SCENARIO SERVER ARGS...: one load run, its JSON report into $results.
+run() {
+  local scenario=$1 server=$2
+  shift 2
+  start_server "$server"
+  echo "==> $scenario on $server"
+  local api_args=()
+  if [ -n "$api" ]; then api_args=(--create-api "$api"); fi
+  if ! "$load_bin" --url "$url" --protocol "$protocol" "${api_args[@]}" --server-pid "$pid" "$@" \
+      > "$results/$scenario--$server.json" 2>"$bench/$scenario--$server.err"; then
+    echo "   failed: $(tail -1 "$bench/$scenario--$server.err")"
+    echo "{\"failed\": \"$(tail -1 "$bench/$scenario--$server.err" | tr -d '"\\')\"}" > "$results/$scenario--$server.json"
+  fi
+  stop_server
+}
+
+servers=(ours ours-bare y-websocket hocuspocus)
+if [ "$scale" = quick ]; then
+  s1=(--workshops 50 --participants 20 --interval-ms 1000 --warmup-secs 3 --duration-secs 10)
+  s2=(--workshops 1 --participants 50 --interval-ms 200 --warmup-secs 2 --duration-secs 10)
+  s3=(--workshops 1 --participants 10 --interval-ms 10 --warmup-secs 2 --duration-secs 10)
+  s6=(--connections 2000 --workshops 100 --hold-secs 3)
+else
+  s1=(--workshops 500 --participants 20 --interval-ms 1000 --warmup-secs 5 --duration-secs 30)
+  s2=(--workshops 1 --participants 200 --interval-ms 200 --warmup-secs 5 --duration-secs 30)
+  s3=(--workshops 1 --participants 10 --interval-ms 10 --warmup-secs 5 --duration-secs 30)
+  s6=(--connections 10000 --workshops 500 --hold-secs 5)
+fi
+
+for server in "${servers[@]}"; do
+  run 1-many-workshops "$server" live "${s1[@]}"
+  run 2-hot-plenary "$server" live "${s2[@]}"
+  run 3-durable-burst "$server" live "${s3[@]}"
+  run 6-idle-connections "$server" idle "${s6[@]}"
+done
+
+echo "==> BENCHMARKS.md"
+python3 tests/bench/report.py "$results" "$scale" "tests/bench/run.sh${BENCH_SCALE:+ (BENCH_SCALE=$BENCH_SCALE)}" > BENCHMARKS.md
+echo "wrote BENCHMARKS.md"
