@@ -75,7 +75,7 @@ start_server() {
   case "$1" in
     ours|ours-bare)
       local data="$bench/data-$1"
-      rm -rf "$data"
+      if [ -z "${keep_data:-}" ]; then rm -rf "$data"; fi
       local switches=()
       if [ "$1" = ours-bare ]; then switches=(--recompute off --durability off); fi
       "$server_bin" --bind "127.0.0.1:$port" --data-dir "$data" --log warn \
@@ -86,7 +86,9 @@ start_server() {
       url="ws://127.0.0.1:$port/ws"; protocol=y-websocket; api="http://127.0.0.1:$port"
       ;;
     y-websocket)
-      (cd "$bench/peers" && HOST=127.0.0.1 PORT=$port exec node node_modules/@y/websocket-server/src/server.js) \
+      if [ -z "${keep_data:-}" ]; then rm -rf "$bench/data-y-websocket"; fi
+      (cd "$bench/peers" && HOST=127.0.0.1 PORT=$port YPERSISTENCE="$bench/data-y-websocket" \
+        exec node node_modules/@y/websocket-server/src/server.js) \
         >/dev/null 2>"$bench/$1.log" &
       pid=$!
       url="ws://127.0.0.1:$port"; protocol=y-websocket
@@ -116,24 +118,68 @@ run() {
   stop_server
 }
 
+# cold_load SERVER UPDATES: writes a history, restarts the server on the same data, and
+# times a fresh client's load (scenario 4).
+cold_load() {
+  local server=$1 updates=$2
+  start_server "$server"
+  echo "==> 4-cold-load on $server"
+  local api_args=()
+  if [ -n "$api" ]; then api_args=(--create-api "$api"); fi
+  local out="$results/4-cold-load--$server.json"
+  if ! "$load_bin" --url "$url" --protocol "$protocol" "${api_args[@]}" history --updates "$updates" \
+      > "$bench/history-$server.json" 2>"$bench/4-cold-load--$server.err"; then
+    echo "{\"failed\": \"writing the history failed\"}" > "$out"; stop_server; return
+  fi
+  stop_server
+  port=$((port - 1))
+  keep_data=1 start_server "$server"
+  local room token
+  room=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["room"])' "$bench/history-$server.json")
+  token=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$bench/history-$server.json")
+  if ! "$load_bin" --url "$url" --protocol "$protocol" "${api_args[@]}" --server-pid "$pid" \
+      cold-load --room "$room" --token "$token" > "$out" 2>>"$bench/4-cold-load--$server.err"; then
+    echo "{\"failed\": \"the cold load failed\"}" > "$out"
+  fi
+  python3 - "$out" "$bench/data-$server" "$updates" <<'PY'
+import json, os, sys
+path, data, updates = sys.argv[1], sys.argv[2], int(sys.argv[3])
+report = json.load(open(path))
+size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(data) for f in fs) if os.path.isdir(data) else None
+report["data_dir_bytes"] = size
+report["updates"] = updates
+json.dump(report, open(path, "w"))
+PY
+  stop_server
+}
+
 servers=(ours ours-bare y-websocket hocuspocus)
 if [ "$scale" = quick ]; then
   s1=(--workshops 50 --participants 20 --interval-ms 1000 --warmup-secs 3 --duration-secs 10)
   s2=(--workshops 1 --participants 50 --interval-ms 200 --warmup-secs 2 --duration-secs 10)
   s3=(--workshops 1 --participants 10 --interval-ms 10 --warmup-secs 2 --duration-secs 10)
   s6=(--connections 2000 --workshops 100 --hold-secs 3)
+  s4=10000
+  s5=(--updates 10000)
 else
   s1=(--workshops 500 --participants 20 --interval-ms 1000 --warmup-secs 5 --duration-secs 30)
   s2=(--workshops 1 --participants 200 --interval-ms 200 --warmup-secs 5 --duration-secs 30)
   s3=(--workshops 1 --participants 10 --interval-ms 10 --warmup-secs 5 --duration-secs 30)
   s6=(--connections 10000 --workshops 500 --hold-secs 5)
+  s4=100000
+  s5=(--updates 10000)
 fi
 
 for server in "${servers[@]}"; do
   run 1-many-workshops "$server" live "${s1[@]}"
   run 2-hot-plenary "$server" live "${s2[@]}"
   run 3-durable-burst "$server" live "${s3[@]}"
+  run 5-offline-return "$server" return "${s5[@]}"
   run 6-idle-connections "$server" idle "${s6[@]}"
+done
+# Hocuspocus keeps documents in memory only (no persistence extension): nothing to load cold.
+for server in ours y-websocket; do
+  cold_load "$server" "$s4"
 done
 
 echo "==> BENCHMARKS.md"

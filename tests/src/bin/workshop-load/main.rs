@@ -75,6 +75,28 @@ enum Mode {
         #[arg(long, default_value_t = 10)]
         duration_secs: u64,
     },
+    /// A participant who edited offline returns: how long until a peer has it all.
+    Return {
+        /// Edits made offline, each its own update.
+        #[arg(long, default_value_t = 10_000)]
+        updates: u32,
+    },
+    /// Writes a history of updates into a new workshop, for a cold load after a restart;
+    /// prints the room and its token.
+    History {
+        /// Updates in the history.
+        #[arg(long, default_value_t = 100_000)]
+        updates: u32,
+    },
+    /// Joins a workshop (after a restart: a cold load) and times the handshake.
+    ColdLoad {
+        /// The room (workshop id or document name).
+        #[arg(long)]
+        room: String,
+        /// Its token.
+        #[arg(long, default_value = "bench")]
+        token: String,
+    },
     /// Connections that join and stay idle.
     Idle {
         /// Connections.
@@ -338,6 +360,61 @@ async fn idle(
     }))
 }
 
+async fn return_after_offline(args: Arc<Args>, updates: u32) -> Result<Value, String> {
+    let rooms = rooms(&args, 1).await?;
+    let room = &rooms[0];
+    let mut joined = join_all(args.clone(), &rooms, 2).await?;
+    let returner = joined.pop().ok_or("no participant")?;
+    let mut watcher = joined.pop().ok_or("no participant")?;
+    let sender = returner.index;
+    let offline = returner.leave().await;
+    offline.edit(updates)?;
+    let run = Run::new();
+    let started = run.now_micros();
+    let url = url_of(&args, room);
+    let (arrived, returned) = tokio::join!(
+        watcher.wait_marker(sender, &run),
+        offline.rejoin(&url, &room.token, &run)
+    );
+    returned?;
+    let arrived = arrived?;
+    Ok(json!({
+        "mode": "return",
+        "updates": updates,
+        "merged_ms": (arrived.saturating_sub(started)) as f64 / 1000.0,
+    }))
+}
+
+async fn history(args: Arc<Args>, updates: u32) -> Result<Value, String> {
+    let rooms = rooms(&args, 1).await?;
+    let mut joined = join_all(args.clone(), &rooms, 1).await?;
+    let mut writer = joined.pop().ok_or("no participant")?;
+    let started = std::time::Instant::now();
+    writer.send_history(updates).await?;
+    Ok(json!({
+        "mode": "history",
+        "room": rooms[0].name,
+        "token": rooms[0].token,
+        "updates": updates,
+        "written_secs": started.elapsed().as_secs_f64(),
+    }))
+}
+
+async fn cold_load(args: Arc<Args>, room: String, token: String) -> Result<Value, String> {
+    let room = Room { name: room, token };
+    let started = std::time::Instant::now();
+    let joined = join_one(&args, &room, 0).await?;
+    let load_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let state_bytes = joined.state_bytes();
+    Ok(json!({
+        "mode": "cold-load",
+        "load_ms": load_ms,
+        "state_bytes": state_bytes,
+        "has_workshop": joined.ready(),
+        "server": args.server_pid.and_then(procstat::sample).map(|s| json!({"rss_bytes": s.rss})),
+    }))
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Arc::new(Args::parse());
@@ -370,6 +447,12 @@ async fn main() -> std::process::ExitCode {
             workshops,
             hold_secs,
         } => idle(args.clone(), connections, workshops, hold_secs).await,
+        Mode::Return { updates } => return_after_offline(args.clone(), updates).await,
+        Mode::History { updates } => history(args.clone(), updates).await,
+        Mode::ColdLoad {
+            ref room,
+            ref token,
+        } => cold_load(args.clone(), room.clone(), token.clone()).await,
     };
     match outcome {
         Ok(report) => {

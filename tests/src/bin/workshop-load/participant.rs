@@ -160,6 +160,14 @@ impl Joined {
         }
     }
 
+    /// The size of this participant's document, encoded whole.
+    pub fn state_bytes(&self) -> usize {
+        self.doc
+            .transact()
+            .encode_state_as_update_v1(&yrs::StateVector::default())
+            .len()
+    }
+
     /// Whether the workshop's factors are in this participant's document.
     pub fn ready(&self) -> bool {
         self.factors().is_some()
@@ -200,6 +208,60 @@ impl Joined {
         .await
         .map_err(|_| "the workshop's template never arrived".to_owned())??;
         Ok(())
+    }
+
+    /// Reads frames, without applying them, until one carries a marker of `sender`; returns
+    /// the time it arrived (run microseconds).
+    pub async fn wait_marker(&mut self, sender: u32, run: &Run) -> Result<u64, String> {
+        while let Some(message) = self.socket.next().await {
+            let message = message.map_err(|error| format!("read: {error}"))?;
+            if let Message::Binary(frame) = message {
+                if framing::markers(&frame)
+                    .iter()
+                    .any(|(from, _)| *from == sender)
+                {
+                    return Ok(run.now_micros());
+                }
+            }
+        }
+        Err("the server closed the connection".into())
+    }
+
+    /// Sends `count` updates (vote edits) as fast as the socket takes them, then waits until
+    /// the server has handled all of them (its answer to a sync step 1 sent after them).
+    pub async fn send_history(&mut self, count: u32) -> Result<(), String> {
+        let (scores, _) = target(&self.doc, self.index).ok_or("no factor to edit")?;
+        for n in 0..count {
+            let update = {
+                let mut txn = self.doc.transact_mut();
+                scores.insert(&mut txn, self.id.as_str(), i64::from(n % 5) + 1);
+                txn.encode_update_v1()
+            };
+            let frame = self.framing.sync(SYNC_UPDATE, &update);
+            self.send(frame).await?;
+        }
+        let state = yrs::updates::encoder::Encode::encode_v1(&self.doc.transact().state_vector());
+        let step1 = self.framing.sync(SYNC_STEP1, &state);
+        self.send(step1).await?;
+        tokio::time::timeout(
+            HANDSHAKE * 5,
+            self.read_until(|sync| matches!(sync, Sync::Step2(_))),
+        )
+        .await
+        .map_err(|_| "the server did not confirm the history".to_owned())?
+    }
+
+    /// Goes offline: closes the socket and keeps the document.
+    pub async fn leave(mut self) -> Offline {
+        let _ = self.socket.close(None).await;
+        let left_at = self.doc.transact().state_vector();
+        Offline {
+            index: self.index,
+            framing: self.framing,
+            doc: self.doc,
+            id: self.id,
+            left_at,
+        }
     }
 
     /// Sends an edit every `interval` until `stop`, while reading the peers' edits; returns
@@ -367,5 +429,75 @@ async fn read_loop(
                 return;
             }
         }
+    }
+}
+
+/// A participant that went offline, editing on its own.
+pub struct Offline {
+    index: u32,
+    framing: Framing,
+    doc: Doc,
+    id: String,
+    left_at: yrs::StateVector,
+}
+
+impl Offline {
+    /// Makes `count` edits, each its own transaction (a keystroke in a note, every tenth a
+    /// vote), as a participant working offline would.
+    pub fn edit(&self, count: u32) -> Result<(), String> {
+        let (scores, notes) = target(&self.doc, self.index).ok_or("no factor to edit")?;
+        for n in 0..count {
+            let mut txn = self.doc.transact_mut();
+            if n % 10 == 9 {
+                scores.insert(&mut txn, self.id.as_str(), i64::from(n % 5) + 1);
+            } else {
+                let end = notes.len(&txn);
+                notes.insert(&mut txn, end, "o");
+            }
+        }
+        Ok(())
+    }
+
+    /// Reconnects and sends everything made offline (with a marker stamped now, so a peer
+    /// can tell when all of it has been merged and relayed).
+    pub async fn rejoin(self, url: &str, token: &str, run: &Run) -> Result<(), String> {
+        let bench = self.doc.get_or_insert_map("bench");
+        bench.insert(
+            &mut self.doc.transact_mut(),
+            self.id.as_str(),
+            framing::marker(self.index, run.now_micros()),
+        );
+        let connect = tokio_tungstenite::connect_async_with_config(url, None, true);
+        let (socket, _) = tokio::time::timeout(HANDSHAKE, connect)
+            .await
+            .map_err(|_| format!("connecting to {url} timed out"))?
+            .map_err(|error| format!("connecting to {url}: {error}"))?;
+        let mut joined = Joined {
+            index: self.index,
+            framing: self.framing,
+            socket,
+            doc: self.doc,
+            id: self.id,
+        };
+        if let Some(hello) = joined.framing.hello(token) {
+            joined.send(hello).await?;
+        }
+        let state = yrs::updates::encoder::Encode::encode_v1(&joined.doc.transact().state_vector());
+        let step1 = joined.framing.sync(SYNC_STEP1, &state);
+        joined.send(step1).await?;
+        let pending = joined
+            .doc
+            .transact()
+            .encode_state_as_update_v1(&self.left_at);
+        let update = joined.framing.sync(SYNC_UPDATE, &pending);
+        joined.send(update).await?;
+        // Keep the socket open until the server has it all.
+        tokio::time::timeout(
+            HANDSHAKE,
+            joined.read_until(|sync| matches!(sync, Sync::Step2(_))),
+        )
+        .await
+        .map_err(|_| "no answer after returning".to_owned())??;
+        Ok(())
     }
 }
