@@ -1,15 +1,18 @@
 //! One recompute of the full default workshop with 50 participants' votes (score and weight)
-//! on every factor: read the document, run the engine, write what changed.
+//! on every factor: read the document, run the engine, write what changed; and each of the
+//! three steps on its own.
 //!
 //! Run with `cargo bench -p workshop-shared --bench recompute`.
 
-use criterion::{criterion_main, Criterion};
+use criterion::{criterion_main, BatchSize, Criterion};
 use time::macros::date;
 use workshop_shared::model::Workshop;
+use workshop_shared::results::write;
 use workshop_shared::schema::{self, key};
 use workshop_shared::template::{self, WorkshopMeta, ASPECTS};
 use workshop_shared::{compute, recompute};
-use yrs::{Any, Doc, Map, MapPrelim, Out, Transact, WriteTxn};
+use yrs::any::Number;
+use yrs::{Any, Doc, Map, MapPrelim, Out, ReadTxn, Transact, WriteTxn};
 
 const PARTICIPANTS: usize = 50;
 const WORLDS: [&str; 4] = ["customer", "service", "management", "political"];
@@ -58,6 +61,39 @@ fn full_workshop() -> Doc {
     doc
 }
 
+/// What reading costs before the reader does anything: yrs walking every score and weight
+/// vote map of the document, each key and value touched once. The floor under "read document
+/// into model" as long as a recompute reads the whole document.
+fn iterate_votes(doc: &Doc) -> i64 {
+    let txn = doc.transact();
+    let mut sum = 0;
+    let maps = |out: Option<Out>| match out {
+        Some(Out::YMap(map)) => Some(map),
+        _ => None,
+    };
+    let Some(aspects) = txn.get_map(schema::ASPECTS) else {
+        return sum;
+    };
+    for (_, aspect) in aspects.iter(&txn) {
+        let Some(factors) = maps(Some(aspect)).and_then(|a| maps(a.get(&txn, key::FACTORS))) else {
+            continue;
+        };
+        for (_, factor) in factors.iter(&txn) {
+            let Some(factor) = maps(Some(factor)) else {
+                continue;
+            };
+            for votes in [key::SCORES, key::WEIGHTS].map(|k| maps(factor.get(&txn, k))) {
+                for (id, value) in votes.iter().flat_map(|v| v.iter(&txn)) {
+                    if let Out::Any(Any::Number(Number::Int(i))) = value {
+                        sum += i + i64::from(id.as_bytes().last().copied().unwrap_or(0));
+                    }
+                }
+            }
+        }
+    }
+    sum
+}
+
 fn bench(c: &mut Criterion) {
     let doc = full_workshop();
     let today = date!(2026 - 11 - 23);
@@ -68,8 +104,20 @@ fn bench(c: &mut Criterion) {
     c.bench_function("read document into model", |b| {
         b.iter(|| Workshop::read(&doc.transact()))
     });
+    c.bench_function("yrs alone: iterate every score and weight vote", |b| {
+        b.iter(|| iterate_votes(&doc))
+    });
     let workshop = Workshop::read(&doc.transact());
     c.bench_function("engine only", |b| b.iter(|| compute(&workshop, today)));
+    // The steady state of a recompute: the results are already stored, nothing changes.
+    let results = compute(&workshop, today);
+    c.bench_function("write unchanged results", |b| {
+        b.iter_batched(
+            || results.clone(),
+            |mut results| write(&mut doc.transact_mut(), &mut results),
+            BatchSize::SmallInput,
+        )
+    });
 }
 
 #[allow(missing_docs)]

@@ -15,8 +15,14 @@ use crate::results::{Warning, WarningKind};
 use crate::schema::{self, key, ActionStatus, Control, ItemKind, World};
 use crate::value::{self, Read};
 
-/// Votes on one value: participant id → valid value. Every key counts (5.1 rule 5).
-pub type Votes = BTreeMap<String, u8>;
+mod id_index;
+mod participants;
+mod path;
+mod votes;
+
+pub use participants::Participants;
+use path::Path;
+pub use votes::{Iter as VotesIter, Votes};
 
 /// A workshop read from its document.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,7 +30,7 @@ pub struct Workshop {
     /// `meta/selected_approach` when it names an approach of the document.
     pub selected_approach: Option<String>,
     /// Registered participants by id.
-    pub participants: BTreeMap<String, Participant>,
+    pub participants: Participants,
     /// Breakout groups, in group order.
     pub groups: Vec<Group>,
     /// Aspects, in aspect order, each with its factors in factor order.
@@ -171,6 +177,7 @@ impl Workshop {
         let mut reader = Reader {
             txn,
             warnings: Vec::new(),
+            votes: Votes::new(),
         };
         let aspects = reader.aspects();
         let approaches = reader.approaches();
@@ -243,6 +250,8 @@ pub(crate) fn parse_instant(text: &str) -> Option<i128> {
 struct Reader<'t, T: ReadTxn> {
     txn: &'t T,
     warnings: Vec<Warning>,
+    /// The vote map being read, reused from one map to the next.
+    votes: Votes,
 }
 
 impl<T: ReadTxn> Reader<'_, T> {
@@ -252,12 +261,14 @@ impl<T: ReadTxn> Reader<'_, T> {
     }
 
     /// A nested map: `None` when unset (no warning) or of the wrong type (warning).
-    fn map_at(&mut self, out: Option<Out>, path: &str) -> Option<MapRef> {
+    fn map_at(&mut self, out: Option<Out>, path: &Path<'_>) -> Option<MapRef> {
         match out {
             Some(Out::YMap(map)) => Some(map),
             other if value::is_unset(other.as_ref()) => None,
             _ => {
-                self.invalid(path.to_owned(), format!("{path} should be a map"));
+                let path = path.to_string();
+                let message = format!("{path} should be a map");
+                self.invalid(path, message);
                 None
             }
         }
@@ -268,47 +279,45 @@ impl<T: ReadTxn> Reader<'_, T> {
         let Some(map) = self.txn.get_map(root) else {
             return Vec::new();
         };
-        self.entries_of(&map, root)
+        self.entries_of(&map, &Path::root(root))
     }
 
-    fn entries_of(&mut self, map: &MapRef, path: &str) -> Vec<(String, MapRef)> {
+    fn entries_of(&mut self, map: &MapRef, path: &Path<'_>) -> Vec<(String, MapRef)> {
         let txn = self.txn;
         let mut maps = Vec::new();
         for (id, out) in map.iter(txn) {
             match out {
                 Out::YMap(entity) => maps.push((id.to_owned(), entity)),
                 other => {
-                    self.map_at(Some(other), &format!("{path}/{id}"));
+                    self.map_at(Some(other), &path.join(id));
                 }
             }
         }
         maps
     }
 
-    fn int(&mut self, map: &MapRef, k: &str, range: (i64, i64), path: &str) -> Option<u8> {
+    fn int(&mut self, map: &MapRef, k: &str, range: (i64, i64), path: &Path<'_>) -> Option<u8> {
         match value::int_in(map.get(self.txn, k).as_ref(), range) {
             Read::Valid(v) => Some(v),
             Read::Unset => None,
             Read::Invalid => {
                 let (lo, hi) = range;
-                self.invalid(
-                    format!("{path}/{k}"),
-                    format!("{path}/{k} should be a whole number from {lo} to {hi}"),
-                );
+                let path = path.join(k).to_string();
+                let message = format!("{path} should be a whole number from {lo} to {hi}");
+                self.invalid(path, message);
                 None
             }
         }
     }
 
-    fn order(&mut self, map: &MapRef, path: &str) -> Option<f64> {
+    fn order(&mut self, map: &MapRef, path: &Path<'_>) -> Option<f64> {
         match value::finite(map.get(self.txn, key::ORDER).as_ref()) {
             Read::Valid(v) => Some(v),
             Read::Unset => None,
             Read::Invalid => {
-                self.invalid(
-                    format!("{path}/{}", key::ORDER),
-                    format!("{path}/{} should be a finite number", key::ORDER),
-                );
+                let path = path.join(key::ORDER).to_string();
+                let message = format!("{path} should be a finite number");
+                self.invalid(path, message);
                 None
             }
         }
@@ -320,32 +329,35 @@ impl<T: ReadTxn> Reader<'_, T> {
             .map(|s| s.to_string())
     }
 
-    fn votes(&mut self, map: &MapRef, k: &str, range: (i64, i64), path: &str) -> Votes {
-        let path = format!("{path}/{k}");
+    fn votes(&mut self, map: &MapRef, k: &str, range: (i64, i64), path: &Path<'_>) -> Votes {
+        let path = path.join(k);
         let Some(votes) = self.map_at(map.get(self.txn, k), &path) else {
             return Votes::new();
         };
-        // Copy the reference out of `self` so warnings can be pushed while iterating.
+        // Copy the reference and the buffer out of `self` so warnings can be pushed while
+        // iterating.
         let txn = self.txn;
-        let mut valid = Votes::new();
+        let mut valid = std::mem::take(&mut self.votes);
         for (participant, out) in votes.iter(txn) {
             match value::int_in(Some(&out), range) {
-                Read::Valid(v) => {
-                    valid.insert(participant.to_owned(), v);
-                }
+                Read::Valid(v) => valid.push(participant, v),
                 Read::Unset => {}
                 Read::Invalid => {
                     let (lo, hi) = range;
-                    self.invalid(
-                        format!("{path}/{participant}"),
-                        format!(
-                            "vote {path}/{participant} should be a whole number from {lo} to {hi}"
-                        ),
-                    );
+                    let path = path.join(participant).to_string();
+                    let message = format!("vote {path} should be a whole number from {lo} to {hi}");
+                    self.invalid(path, message);
                 }
             }
+            if let Out::Any(Any::Number(_)) = out {
+                // A number owns nothing: forgetting it skips a call to the drop glue of `Out`
+                // for nearly every vote (a sixth of this loop's own work).
+                std::mem::forget(out);
+            }
         }
-        valid
+        let exact = valid.take_exact();
+        self.votes = valid;
+        exact
     }
 
     /// An array of strings (a Y.Array or a plain JSON array): `Err` when anything else is there.
@@ -366,13 +378,14 @@ impl<T: ReadTxn> Reader<'_, T> {
     }
 
     fn aspects(&mut self) -> Vec<Aspect> {
+        let root = Path::root(schema::ASPECTS);
         let mut aspects = Vec::new();
         for (id, map) in self.entities(schema::ASPECTS) {
-            let path = format!("{}/{id}", schema::ASPECTS);
+            let path = root.join(&id);
             let order = self.order(&map, &path);
             let quick = self.votes(&map, key::QUICK, schema::SCORE_RANGE, &path);
             let quick_agreed = self.int(&map, key::QUICK_AGREED, schema::SCORE_RANGE, &path);
-            let factors_path = format!("{path}/{}", key::FACTORS);
+            let factors_path = path.join(key::FACTORS);
             let factors = match self.map_at(map.get(self.txn, key::FACTORS), &factors_path) {
                 Some(factors) => self.factors(&factors, &factors_path),
                 None => Vec::new(),
@@ -389,10 +402,10 @@ impl<T: ReadTxn> Reader<'_, T> {
         in_entity_order(aspects)
     }
 
-    fn factors(&mut self, map: &MapRef, path: &str) -> Vec<Factor> {
+    fn factors(&mut self, map: &MapRef, path: &Path<'_>) -> Vec<Factor> {
         let mut factors = Vec::new();
         for (id, factor) in self.entries_of(map, path) {
-            let path = format!("{path}/{id}");
+            let path = path.join(&id);
             let order = self.order(&factor, &path);
             let factor = Factor {
                 scores: self.votes(&factor, key::SCORES, schema::SCORE_RANGE, &path),
@@ -407,15 +420,16 @@ impl<T: ReadTxn> Reader<'_, T> {
     }
 
     fn approaches(&mut self) -> Vec<Approach> {
+        let root = Path::root(schema::APPROACHES);
         let mut approaches = Vec::new();
         for (id, map) in self.entities(schema::APPROACHES) {
-            let path = format!("{}/{id}", schema::APPROACHES);
+            let path = root.join(&id);
             let order = self.order(&map, &path);
             let relevance = self.votes(&map, key::RELEVANCE, schema::WEIGHT_RANGE, &path);
             let approach = Approach {
                 title: self.string(&map, key::TITLE),
                 id: id.clone(),
-                relevance,
+                relevance: relevance.by_id(),
             };
             approaches.push(((order, id), approach));
         }
@@ -442,39 +456,44 @@ impl<T: ReadTxn> Reader<'_, T> {
         }
     }
 
-    fn participants(&mut self) -> BTreeMap<String, Participant> {
-        let mut participants = BTreeMap::new();
+    fn participants(&mut self) -> Participants {
+        let root = Path::root(schema::PARTICIPANTS);
+        let mut participants = Vec::new();
         for (id, map) in self.entities(schema::PARTICIPANTS) {
-            let path = format!("{}/{id}/{}", schema::PARTICIPANTS, key::WORLD);
             let world = match value::string(map.get(self.txn, key::WORLD).as_ref()) {
                 Read::Unset => None,
                 Read::Valid(text) => World::parse(&text).or_else(|| {
                     self.invalid(
-                        path.clone(),
+                        root.join(&id).join(key::WORLD).to_string(),
                         format!("\"{text}\" is not one of the four worlds"),
                     );
                     None
                 }),
                 Read::Invalid => {
-                    self.invalid(path, "world should be a string".into());
+                    self.invalid(
+                        root.join(&id).join(key::WORLD).to_string(),
+                        "world should be a string".into(),
+                    );
                     None
                 }
             };
-            participants.insert(id, Participant { world });
+            participants.push((id, Participant { world }));
         }
-        participants
+        // The keys of one map: distinct.
+        Participants::from_distinct(participants)
     }
 
     fn groups(&mut self) -> Vec<Group> {
+        let root = Path::root(schema::GROUPS);
         let mut groups = Vec::new();
         for (id, map) in self.entities(schema::GROUPS) {
-            let path = format!("{}/{id}", schema::GROUPS);
+            let path = root.join(&id);
             let order = self.order(&map, &path);
             let aspects = match self.string_array(map.get(self.txn, key::ASPECTS)) {
                 Ok(aspects) => aspects,
                 Err(()) => {
                     self.invalid(
-                        format!("{path}/{}", key::ASPECTS),
+                        path.join(key::ASPECTS).to_string(),
                         "a group's aspects should be an array of aspect ids".into(),
                     );
                     Vec::new()
@@ -491,15 +510,16 @@ impl<T: ReadTxn> Reader<'_, T> {
     }
 
     fn items(&mut self) -> Vec<Item> {
+        let root = Path::root(schema::ITEMS);
         let mut items = Vec::new();
         for (id, map) in self.entities(schema::ITEMS) {
-            let path = format!("{}/{id}", schema::ITEMS);
+            let path = root.join(&id);
             let Some(kind) = self
                 .string(&map, key::KIND)
                 .and_then(|k| ItemKind::parse(&k))
             else {
                 self.invalid(
-                    format!("{path}/{}", key::KIND),
+                    path.join(key::KIND).to_string(),
                     "an item's kind should be \"constraint\" or \"enabler\"; it is left out".into(),
                 );
                 continue;
@@ -510,7 +530,7 @@ impl<T: ReadTxn> Reader<'_, T> {
                     let parsed = read.valid().and_then(|c| Control::parse(&c));
                     if parsed.is_none() {
                         self.invalid(
-                            format!("{path}/{}", key::CONTROL),
+                            path.join(key::CONTROL).to_string(),
                             "control should be in_control, can_influence or outside_control".into(),
                         );
                     }
@@ -529,7 +549,7 @@ impl<T: ReadTxn> Reader<'_, T> {
                 created_at: self
                     .string(&map, key::CREATED_AT)
                     .and_then(|t| parse_instant(&t)),
-                id,
+                id: id.clone(),
             };
             items.push(item);
         }
@@ -538,15 +558,18 @@ impl<T: ReadTxn> Reader<'_, T> {
     }
 
     fn actions(&mut self) -> Vec<Action> {
+        let root = Path::root(schema::ACTIONS);
         let mut actions = Vec::new();
         for (id, map) in self.entities(schema::ACTIONS) {
-            let path = format!("{}/{id}/{}", schema::ACTIONS, key::DUE);
             let due = match value::string(map.get(self.txn, key::DUE).as_ref()) {
                 Read::Unset => None,
                 read => {
                     let parsed = read.valid().and_then(|d| parse_date(&d));
                     if parsed.is_none() {
-                        self.invalid(path, "due should be a date written YYYY-MM-DD".into());
+                        self.invalid(
+                            root.join(&id).join(key::DUE).to_string(),
+                            "due should be a date written YYYY-MM-DD".into(),
+                        );
                     }
                     parsed
                 }
@@ -574,8 +597,9 @@ impl<T: ReadTxn> Reader<'_, T> {
             return 0;
         };
         let count = map.len(self.txn) as usize;
-        for (id, entity) in self.entries_of(&map, root) {
-            self.order(&entity, &format!("{root}/{id}"));
+        let path = Path::root(root);
+        for (id, entity) in self.entries_of(&map, &path) {
+            self.order(&entity, &path.join(&id));
         }
         count
     }

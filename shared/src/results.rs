@@ -2,14 +2,20 @@
 //!
 //! The writer puts each top-level field into the `results` root map as a plain JSON value and
 //! touches only the keys whose value changed, so an unchanged recompute produces no update at
-//! all. Keys that are not part of the shape (a client's stray write) are removed.
+//! all. Keys that are not part of the shape (a client's stray write) are removed. Whether a
+//! field changed is found by walking the typed field against the stored value (`same`); a
+//! field's JSON is built only when it is written.
 
 use serde::{Deserialize, Serialize};
-use yrs::{Any, Map, Out, TransactionMut, WriteTxn};
+use yrs::{Any, Map, MapRef, Out, ReadTxn, TransactionMut, WriteTxn};
 
 use crate::engine::compute;
 use crate::model::Workshop;
 use crate::schema::{self, Control};
+
+mod same;
+
+use same::same;
 
 /// The engine's output. Serialises to the exact JSON of section 7, fields in that order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -220,29 +226,47 @@ pub fn recompute(txn: &mut TransactionMut, today: time::Date) -> Recomputed {
 /// plus one when anything changed. Returns whether anything was written.
 pub fn write(txn: &mut TransactionMut, results: &mut Results) -> bool {
     let map = txn.get_or_insert_map(schema::RESULTS);
-    let fields = match serde_json::to_value(&*results) {
-        Ok(serde_json::Value::Object(fields)) => fields,
-        // A struct of plain fields always serialises to an object.
-        _ => return false,
-    };
-
     let stored_revision = match map.get(txn, REVISION) {
         Some(Out::Any(Any::Number(n))) => n.as_i64().and_then(|r| u64::try_from(r).ok()),
         _ => None,
     };
-    let mut changes: Vec<(String, Any)> = Vec::new();
-    for (name, value) in fields {
-        if name == REVISION {
-            continue;
-        }
-        let Ok(any) = serde_json::from_value::<Any>(value) else {
-            continue;
-        };
-        let same = matches!(map.get(txn, &name), Some(Out::Any(ref stored)) if *stored == any);
-        if !same {
-            changes.push((name, any));
-        }
+    let mut changes = Changes {
+        txn,
+        map: &map,
+        changed: Vec::new(),
+    };
+    // Naming every field but the revision: a field added to `Results` and not here does not
+    // compile.
+    let Results {
+        revision: _,
+        aspects,
+        approaches,
+        recommended,
+        blend,
+        selected,
+        constraints,
+        enablers,
+        groups,
+        warnings,
+    } = &*results;
+    let fields = [
+        changes.field("aspects", aspects),
+        changes.field("approaches", approaches),
+        changes.field("recommended", recommended),
+        changes.field("blend", blend),
+        changes.field("selected", selected),
+        changes.field("constraints", constraints),
+        changes.field("enablers", enablers),
+        changes.field("groups", groups),
+        changes.field("warnings", warnings),
+    ];
+    if fields.iter().any(Result::is_err) {
+        // A field that does not serialise: nothing is written (never happens for `Results`).
+        return false;
     }
+    let mut changes = changes.changed;
+    // In key order, as the fields came out of a serde_json map before.
+    changes.sort_by_key(|(name, _)| *name);
     let strays: Vec<String> = map
         .keys(txn)
         .filter(|k| *k != REVISION && !RESULT_KEYS.contains(k))
@@ -265,6 +289,37 @@ pub fn write(txn: &mut TransactionMut, results: &mut Results) -> bool {
         map.insert(txn, REVISION, revision);
     }
     changed
+}
+
+/// The fields of the results whose stored value differs, with the value to store.
+struct Changes<'a, T: ReadTxn> {
+    txn: &'a T,
+    map: &'a MapRef,
+    changed: Vec<(&'static str, Any)>,
+}
+
+impl<T: ReadTxn> Changes<'_, T> {
+    /// Notes the field when the stored value is not already what it would be stored as.
+    fn field<V: Serialize>(&mut self, name: &'static str, value: &V) -> Result<(), ()> {
+        let stored = self.map.get(self.txn, name);
+        let stored = match &stored {
+            Some(Out::Any(stored)) => Some(stored),
+            _ => None,
+        };
+        if stored.and_then(|stored| same(value, stored)) == Some(true) {
+            return Ok(());
+        }
+        // Changed, or a shape `same` does not cover: build the value the writer stores.
+        let json = serde_json::to_value(value).map_err(|_| ())?;
+        let Ok(any) = serde_json::from_value::<Any>(json) else {
+            // Not representable in the document (an integer above i64::MAX): left alone.
+            return Ok(());
+        };
+        if stored != Some(&any) {
+            self.changed.push((name, any));
+        }
+        Ok(())
+    }
 }
 
 /// The keys of the results shape, revision included.
@@ -351,6 +406,205 @@ mod tests {
         let mut keys = touched.lock().expect("lock").clone();
         keys.sort();
         assert_eq!(keys, ["revision", "selected"]);
+    }
+
+    /// The writer as it was before `same`: every field built as JSON, turned into an `Any` and
+    /// compared with the stored one. Kept here as the reference the writer must agree with.
+    fn reference_write(txn: &mut TransactionMut, results: &mut Results) -> bool {
+        let map = txn.get_or_insert_map(schema::RESULTS);
+        let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(&*results) else {
+            return false;
+        };
+        let stored_revision = match map.get(txn, REVISION) {
+            Some(Out::Any(Any::Number(n))) => n.as_i64().and_then(|r| u64::try_from(r).ok()),
+            _ => None,
+        };
+        let mut changes: Vec<(String, Any)> = Vec::new();
+        for (name, value) in fields {
+            if name == REVISION {
+                continue;
+            }
+            let Ok(any) = serde_json::from_value::<Any>(value) else {
+                continue;
+            };
+            let same = matches!(map.get(txn, &name), Some(Out::Any(ref stored)) if *stored == any);
+            if !same {
+                changes.push((name, any));
+            }
+        }
+        let strays: Vec<String> = map
+            .keys(txn)
+            .filter(|k| *k != REVISION && !RESULT_KEYS.contains(k))
+            .map(str::to_owned)
+            .collect();
+        let changed = !changes.is_empty() || !strays.is_empty() || stored_revision.is_none();
+        results.revision = match (stored_revision, changed) {
+            (Some(revision), false) => revision,
+            (stored, _) => stored.unwrap_or(0).saturating_add(1),
+        };
+        if changed {
+            for (name, any) in changes {
+                map.insert(txn, name, any);
+            }
+            for stray in strays {
+                map.remove(txn, &stray);
+            }
+            map.insert(
+                txn,
+                REVISION,
+                i64::try_from(results.revision).unwrap_or(i64::MAX),
+            );
+        }
+        changed
+    }
+
+    /// Casts votes on the template's factors: (aspect, factor, participant, score, weight).
+    fn cast(doc: &Doc, votes: &[(usize, usize, usize, u8, u8)]) {
+        let mut txn = doc.transact_mut();
+        let aspects = txn.get_or_insert_map(schema::ASPECTS);
+        let participants = txn.get_or_insert_map(schema::PARTICIPANTS);
+        let child = |txn: &TransactionMut, map: &MapRef, k: &str| match map.get(txn, k) {
+            Some(Out::YMap(m)) => m,
+            other => panic!("{k}: {other:?}"),
+        };
+        for &(a, f, p, score, weight) in votes {
+            let aspect = &crate::template::ASPECTS[a % 8];
+            let (factor, _) = aspect.factors[f % aspect.factors.len()];
+            let id = format!("p{p}");
+            let world = ["customer", "service", "management", "political"][p % 4];
+            participants.insert(
+                &mut txn,
+                id.as_str(),
+                yrs::MapPrelim::from([("world", world)]),
+            );
+            let aspect_map = child(&txn, &aspects, aspect.id);
+            let factors = child(&txn, &aspect_map, "factors");
+            let factor = child(&txn, &factors, factor);
+            child(&txn, &factor, "scores").insert(&mut txn, id.as_str(), i64::from(score));
+            child(&txn, &factor, "weights").insert(&mut txn, id.as_str(), i64::from(weight));
+        }
+    }
+
+    /// A stored results value edited a little: some edits keep it equal (numbers stored as
+    /// integers instead of floats), most do not.
+    fn edit(any: &Any, how: u8) -> Any {
+        use yrs::any::Number;
+        match (any, how % 6) {
+            (Any::Array(items), 0) if !items.is_empty() => {
+                Any::from(items[..items.len() - 1].to_vec())
+            }
+            (Any::Array(items), 5) => {
+                let mut items = items.to_vec();
+                items.push(items.first().cloned().unwrap_or(Any::Null));
+                Any::from(items)
+            }
+            (Any::Array(items), _) if !items.is_empty() => {
+                let mut items = items.to_vec();
+                items[0] = edit(&items[0], how / 6 + 1);
+                Any::from(items)
+            }
+            (Any::Map(fields), 4) => {
+                let mut fields = (**fields).clone();
+                fields.insert("extra".into(), Any::Null);
+                Any::Map(std::sync::Arc::new(fields))
+            }
+            (Any::Map(fields), _) => {
+                let mut keys: Vec<&String> = fields.keys().collect();
+                keys.sort();
+                let key = keys[usize::from(how) % keys.len()].clone();
+                let mut fields = (**fields).clone();
+                let value = edit(&fields[&key], how / 3);
+                fields.insert(key, value);
+                Any::Map(std::sync::Arc::new(fields))
+            }
+            (Any::Number(Number::Float(f)), 1 | 2) if f.fract() == 0.0 => {
+                Any::Number(Number::Int(*f as i64))
+            }
+            (Any::Number(_), _) => Any::from(0.125),
+            (Any::String(s), 3) => Any::from(format!("{s}x")),
+            (Any::Null, _) => Any::from(1.0),
+            (_, 4) => Any::Null,
+            (other, _) => other.clone(),
+        }
+    }
+
+    type Keys = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+    /// Records the keys of `results` each transaction writes, sorted per transaction.
+    fn written_keys(doc: &Doc) -> Keys {
+        let keys = Keys::default();
+        let sink = keys.clone();
+        let map = doc.transact_mut().get_or_insert_map(schema::RESULTS);
+        yrs::Observable::observe(
+            &map,
+            "keys",
+            move |txn, event: &yrs::types::map::MapEvent| {
+                let mut changed: Vec<String> =
+                    event.keys(txn).keys().map(|k| k.to_string()).collect();
+                changed.sort();
+                sink.lock().expect("lock").extend(changed);
+            },
+        );
+        keys
+    }
+
+    /// The `results` map as JSON (maps compare whatever their order).
+    fn stored(doc: &Doc) -> serde_json::Value {
+        let txn = doc.transact();
+        let Some(map) = txn.get_map(schema::RESULTS) else {
+            return serde_json::Value::Null;
+        };
+        map.iter(&txn)
+            .map(|(k, v)| {
+                let value = match v {
+                    Out::Any(any) => serde_json::to_value(any).expect("json"),
+                    other => serde_json::Value::String(format!("{other:?}")),
+                };
+                (k.to_owned(), value)
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn write_agrees_with_building_and_comparing(
+            votes in proptest::collection::vec((0..8usize, 0..6usize, 0..9usize, 1..=5u8, 0..=3u8), 0..40),
+            edits in proptest::collection::vec((0..11usize, proptest::num::u8::ANY), 0..4),
+        ) {
+            let today = date!(2026 - 11 - 23);
+            let fast = crate::template::test_document();
+            let slow = crate::template::test_document();
+            cast(&fast, &votes);
+            cast(&slow, &votes);
+            let (fast_keys, slow_keys) = (written_keys(&fast), written_keys(&slow));
+            for round in 0..3 {
+                if round > 0 {
+                    // The same tampering on both: a client scribbling in `results`.
+                    for doc in [&fast, &slow] {
+                        let mut txn = doc.transact_mut();
+                        let map = txn.get_or_insert_map(schema::RESULTS);
+                        for &(key, how) in &edits {
+                            let key = RESULT_KEYS.get(key).copied().unwrap_or("junk");
+                            let edited = match map.get(&txn, key) {
+                                Some(Out::Any(any)) => edit(&any, how),
+                                _ => Any::from(f64::from(how)),
+                            };
+                            map.insert(&mut txn, key, edited);
+                        }
+                    }
+                }
+                let mut a = compute(&Workshop::read(&fast.transact()), today);
+                let mut b = a.clone();
+                let changed = write(&mut fast.transact_mut(), &mut a);
+                proptest::prop_assert_eq!(changed, reference_write(&mut slow.transact_mut(), &mut b));
+                proptest::prop_assert_eq!(a.revision, b.revision);
+                proptest::prop_assert_eq!(stored(&fast), stored(&slow));
+                let written = |keys: &Keys| std::mem::take(&mut *keys.lock().expect("lock"));
+                proptest::prop_assert_eq!(written(&fast_keys), written(&slow_keys));
+            }
+        }
     }
 
     #[test]

@@ -20,28 +20,25 @@ pub(crate) enum Read<T> {
 }
 
 /// True when the value is absent or JSON null / undefined.
+#[inline]
 pub(crate) fn is_unset(out: Option<&Out>) -> bool {
     matches!(out, None | Some(Out::Any(Any::Null | Any::Undefined)))
 }
 
 /// Reads an integer in `lo..=hi`.
+#[inline]
 pub(crate) fn int_in(out: Option<&Out>, (lo, hi): (i64, i64)) -> Read<u8> {
-    if is_unset(out) {
-        return Read::Unset;
-    }
     let integer = match out {
-        Some(Out::Any(Any::Number(Number::Int(i)))) => Some(*i),
+        Some(Out::Any(Any::Number(Number::Int(i)))) => *i,
         Some(Out::Any(Any::Number(Number::Float(f)))) if f.is_finite() && f.trunc() == *f => {
             // Exact for every value in a small range; anything outside fails the range check.
-            Some(*f as i64)
+            *f as i64
         }
-        _ => None,
+        other if is_unset(other) => return Read::Unset,
+        _ => return Read::Invalid,
     };
-    match integer {
-        Some(i) if (lo..=hi).contains(&i) => match u8::try_from(i) {
-            Ok(small) => Read::Valid(small),
-            Err(_) => Read::Invalid,
-        },
+    match u8::try_from(integer) {
+        Ok(small) if (lo..=hi).contains(&integer) => Read::Valid(small),
         _ => Read::Invalid,
     }
 }

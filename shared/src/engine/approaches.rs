@@ -57,25 +57,25 @@ pub fn fit(approach: &Approach, aspects: &[AspectFigures]) -> Fit {
     Fit {
         fit: (known_r > 0.0).then(|| 100.0 * weighted / known_r),
         coverage: if all_r > 0.0 { known_r / all_r } else { 0.0 },
-        limiting: limiting.id,
-        strongest: strongest.id,
+        limiting: limiting.id.map(str::to_owned),
+        strongest: strongest.id.map(str::to_owned),
     }
 }
 
 /// The running argmax over whole thousandths, keeping the first of equals and only products
 /// above 0.
 #[derive(Default)]
-struct Best {
-    id: Option<String>,
+struct Best<'a> {
+    id: Option<&'a str>,
     milli: i64,
 }
 
-impl Best {
-    fn offer(&mut self, id: &str, product: f64) {
+impl<'a> Best<'a> {
+    fn offer(&mut self, id: &'a str, product: f64) {
         let value = milli(product);
         if value > self.milli {
             self.milli = value;
-            self.id = Some(id.to_owned());
+            self.id = Some(id);
         }
     }
 }

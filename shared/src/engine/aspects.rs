@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use super::stats::{median, milli, round3};
-use crate::model::{Aspect, Factor, Votes, Workshop};
+use super::stats::{milli, round3, Tally};
+use crate::model::{Aspect, Factor, Workshop};
 use crate::results::{AspectResult, Basis, GroupResult, Worlds};
 use crate::schema::World;
 
@@ -21,14 +21,15 @@ pub struct FactorFigures {
 
 /// Effective score, weight and contestedness of a factor.
 pub fn factor_figures(factor: &Factor) -> FactorFigures {
+    let scores = Tally::of(factor.scores.values());
     let score = factor
         .agreed_score
         .map(f64::from)
-        .or_else(|| median(factor.scores.values().copied()));
+        .or_else(|| scores.median());
     FactorFigures {
         score,
         weight: effective_weight(factor),
-        contested: factor.agreed_score.is_none() && spread(&factor.scores) >= 2,
+        contested: factor.agreed_score.is_none() && scores.spread() >= 2,
     }
 }
 
@@ -37,41 +38,52 @@ fn effective_weight(factor: &Factor) -> f64 {
     factor
         .agreed_weight
         .map(f64::from)
-        .or_else(|| median(factor.weights.values().copied()))
+        .or_else(|| Tally::of(factor.weights.values()).median())
         .unwrap_or(1.0)
-}
-
-/// max − min of the votes; 0 with fewer than two.
-fn spread(votes: &Votes) -> u8 {
-    let min = votes.values().min();
-    let max = votes.values().max();
-    match (min, max) {
-        (Some(min), Some(max)) if votes.len() >= 2 => max - min,
-        _ => 0,
-    }
 }
 
 /// Σ w·s / Σ w over (score, weight) pairs with s known and w > 0, and the confidence: the
 /// share of factors with w > 0 whose score is known.
 fn weighted_score(pairs: impl IntoIterator<Item = (Option<f64>, f64)>) -> (Option<f64>, f64) {
-    let (mut weighted, mut weights, mut relevant, mut known) = (0.0, 0.0, 0u32, 0u32);
+    let mut sum = WeightedSum::default();
     for (score, weight) in pairs {
+        sum.add(score, weight);
+    }
+    (sum.score(), sum.confidence())
+}
+
+/// The running sums of [`weighted_score`], added to factor by factor.
+#[derive(Debug, Clone, Copy, Default)]
+struct WeightedSum {
+    weighted: f64,
+    weights: f64,
+    relevant: u32,
+    known: u32,
+}
+
+impl WeightedSum {
+    fn add(&mut self, score: Option<f64>, weight: f64) {
         if weight > 0.0 {
-            relevant += 1;
+            self.relevant += 1;
             if let Some(score) = score {
-                known += 1;
-                weighted += weight * score;
-                weights += weight;
+                self.known += 1;
+                self.weighted += weight * score;
+                self.weights += weight;
             }
         }
     }
-    let score = (weights > 0.0).then(|| weighted / weights);
-    let confidence = if relevant == 0 {
-        0.0
-    } else {
-        f64::from(known) / f64::from(relevant)
-    };
-    (score, confidence)
+
+    fn score(&self) -> Option<f64> {
+        (self.weights > 0.0).then(|| self.weighted / self.weights)
+    }
+
+    fn confidence(&self) -> f64 {
+        if self.relevant == 0 {
+            0.0
+        } else {
+            f64::from(self.known) / f64::from(self.relevant)
+        }
+    }
 }
 
 /// The figures of one aspect, unrounded.
@@ -100,17 +112,28 @@ pub struct AspectFigures {
 impl AspectFigures {
     /// Highest minus lowest known world score; `None` with fewer than two.
     pub fn perspective_gap(&self) -> Option<f64> {
-        let known: Vec<f64> = self.worlds.iter().flatten().copied().collect();
-        if known.len() < 2 {
-            return None;
-        }
-        let max = known.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let min = known.iter().copied().fold(f64::INFINITY, f64::min);
-        Some(max - min)
+        let known = self.worlds.iter().flatten().copied();
+        let (count, max, min) = known
+            .fold((0, f64::NEG_INFINITY, f64::INFINITY), |(n, max, min), x| {
+                (n + 1, f64::max(max, x), f64::min(min, x))
+            });
+        (count >= 2).then_some(max - min)
     }
 
     /// The rounded figures of the results.
     pub fn result(&self) -> AspectResult {
+        self.rounded(self.id.clone(), self.title.clone(), self.contested.clone())
+    }
+
+    /// The rounded figures of the results, moving the id, title and contested factors.
+    pub fn into_result(mut self) -> AspectResult {
+        let id = std::mem::take(&mut self.id);
+        let title = self.title.take();
+        let contested = std::mem::take(&mut self.contested);
+        self.rounded(id, title, contested)
+    }
+
+    fn rounded(&self, id: String, title: Option<String>, contested: Vec<String>) -> AspectResult {
         let basis = match (self.score, self.quick) {
             (Some(_), _) => Basis::Workshop,
             (None, Some(_)) => Basis::Quick,
@@ -118,14 +141,14 @@ impl AspectFigures {
         };
         let world = |w: World| self.worlds[world_index(w)].map(round3);
         AspectResult {
-            id: self.id.clone(),
-            title: self.title.clone(),
+            id,
+            title,
             score: self.score.map(round3),
             confidence: round3(self.confidence),
             quick: self.quick.map(round3),
             delta: self.score.zip(self.quick).map(|(s, q)| round3(s - q)),
             basis,
-            contested: self.contested.clone(),
+            contested,
             worlds: Worlds {
                 customer: world(World::Customer),
                 service: world(World::Service),
@@ -167,7 +190,7 @@ fn aspect_figures(workshop: &Workshop, aspect: &Aspect) -> AspectFigures {
     let quick = aspect
         .quick_agreed
         .map(f64::from)
-        .or_else(|| median(aspect.quick.values().copied()));
+        .or_else(|| Tally::of(aspect.quick.values()).median());
     let contested = aspect
         .factors
         .iter()
@@ -196,23 +219,20 @@ fn world_scores(
     aspect: &Aspect,
     figures: &[FactorFigures],
 ) -> [Option<f64>; 4] {
-    let mut per_world: [Vec<(Option<f64>, f64)>; 4] = Default::default();
-    let mut ballots: [Vec<u8>; 4] = Default::default();
+    let mut per_world = [WeightedSum::default(); 4];
     for (factor, figures) in aspect.factors.iter().zip(figures) {
-        for ballot in &mut ballots {
-            ballot.clear();
-        }
+        let mut ballots: [Tally; 4] = Default::default();
         for (participant, score) in &factor.scores {
             let world = workshop.participants.get(participant).and_then(|p| p.world);
             if let Some(world) = world {
-                ballots[world_index(world)].push(*score);
+                ballots[world_index(world)].add(score);
             }
         }
-        for (scores, ballot) in per_world.iter_mut().zip(&ballots) {
-            scores.push((median(ballot.iter().copied()), figures.weight));
+        for (sum, ballot) in per_world.iter_mut().zip(&ballots) {
+            sum.add(ballot.median(), figures.weight);
         }
     }
-    per_world.map(|pairs| weighted_score(pairs).0)
+    per_world.map(|sum| sum.score())
 }
 
 /// Progress of each breakout group: the share of its existing aspects' factors with a known

@@ -1,8 +1,6 @@
 //! Builders for hand-made workshops in the engine's tests.
 
-use std::collections::BTreeMap;
-
-use crate::model::{Approach, Aspect, Factor, Item, Participant, Votes, Workshop};
+use crate::model::{Approach, Aspect, Factor, Item, Participant, Participants, Votes, Workshop};
 use crate::schema::{Control, ItemKind, World};
 
 pub(crate) fn votes(pairs: &[(&str, u8)]) -> Votes {
@@ -67,10 +65,10 @@ pub(crate) fn item(id: &str, kind: ItemKind, control: Option<Control>) -> Item {
     }
 }
 
-pub(crate) fn participants(pairs: &[(&str, Option<World>)]) -> BTreeMap<String, Participant> {
+pub(crate) fn participants(pairs: &[(&str, Option<World>)]) -> Participants {
     pairs
         .iter()
-        .map(|(id, world)| (id.to_string(), Participant { world: *world }))
+        .map(|(id, world)| (*id, Participant { world: *world }))
         .collect()
 }
 

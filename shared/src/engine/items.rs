@@ -47,7 +47,7 @@ pub fn impact_and_priority(item: &Item, selected: Option<&Approach>) -> (f64, f6
     let impact = item
         .agreed_impact
         .map(f64::from)
-        .or_else(|| median(item.impact.values().copied()))
+        .or_else(|| median(item.impact.values()))
         .unwrap_or(DEFAULT_IMPACT);
     let relevance = match (selected, item.aspect.as_deref()) {
         (Some(approach), Some(aspect)) => approach
@@ -56,7 +56,7 @@ pub fn impact_and_priority(item: &Item, selected: Option<&Approach>) -> (f64, f6
             .map_or(1.0, |r| 1.0 + f64::from(*r) / 3.0),
         _ => 1.0,
     };
-    let dots: u32 = item.dots.values().map(|d| u32::from(*d)).sum();
+    let dots: u32 = item.dots.values().map(u32::from).sum();
     let priority =
         impact * control_weight(item.control) * relevance * (1.0 + 0.1 * f64::from(dots));
     (impact, priority)

@@ -33,16 +33,20 @@ pub fn compute(workshop: &Workshop, today: Date) -> Results {
         .and_then(|id| workshop.approaches.iter().find(|a| a.id == id));
     let items = items::rank(workshop, selected_approach);
     let warnings = warnings::collect(workshop, &aspects, &ranking, &items, today);
+    let groups = aspects::group_progress(workshop, &aspects);
     Results {
         revision: 0,
-        aspects: aspects.iter().map(aspects::AspectFigures::result).collect(),
+        aspects: aspects
+            .into_iter()
+            .map(aspects::AspectFigures::into_result)
+            .collect(),
         approaches: ranking.results,
         recommended: ranking.recommended,
         blend: ranking.blend,
         selected,
         constraints: items.constraints,
         enablers: items.enablers,
-        groups: aspects::group_progress(workshop, &aspects),
+        groups,
         warnings,
     }
 }

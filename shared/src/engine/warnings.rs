@@ -34,11 +34,18 @@ pub fn collect(
 
     for aspect in aspects {
         let aspect_path = schema::path(&[schema::ASPECTS, &aspect.id]);
+        // A full workshop has dozens of these: plain concatenation, not the formatting
+        // machinery.
         for factor in &aspect.contested {
             warnings.push(Warning::new(
                 WarningKind::Contested,
-                format!("{aspect_path}/{}/{factor}", key::FACTORS),
-                format!("Scores for factor {factor} are 2 or more points apart and no score is agreed yet."),
+                [&aspect_path, "/", key::FACTORS, "/", factor].concat(),
+                [
+                    "Scores for factor ",
+                    factor,
+                    " are 2 or more points apart and no score is agreed yet.",
+                ]
+                .concat(),
             ));
         }
         if let Some(approach) = recommended {

@@ -110,7 +110,7 @@ struct Rows<'a> {
 impl Rows<'_> {
     /// One row per vote, in participant id order (a vote map is keyed by it).
     fn votes(&mut self, kind: &str, on: &On<'_>, votes: &Votes) -> Result<(), ExportError> {
-        for (participant, value) in votes {
+        for (participant, value) in votes.by_id() {
             let person = self.people.get(participant.as_str());
             let name = person.and_then(|p| p.name.as_deref()).unwrap_or("");
             let organisation = person.and_then(|p| p.organisation.as_deref()).unwrap_or("");
@@ -122,7 +122,7 @@ impl Rows<'_> {
                 &*safe(on.aspect_title),
                 &*safe(on.target_id),
                 &*safe(on.target_title),
-                &*safe(participant),
+                &*safe(&participant),
                 &*safe(name),
                 &*safe(organisation),
                 world,

@@ -19,6 +19,9 @@ use crate::results::{AspectResult, Results, WarningKind};
 use crate::schema::{self, key, ActionStatus, Control, HypothesisStatus, ItemKind, World};
 use crate::value::{self, Read};
 
+/// Votes by participant id, in id order, as the reports show them.
+pub(crate) type VotesById = BTreeMap<String, u8>;
+
 /// A workshop as the exports show it.
 pub(crate) struct Report {
     /// `meta/title`, when a string.
@@ -70,7 +73,7 @@ pub(crate) struct AspectView {
     /// Discussion notes of the aspect.
     pub notes: String,
     /// Quick score votes.
-    pub quick: Votes,
+    pub quick: VotesById,
     /// Agreed quick score.
     pub quick_agreed: Option<u8>,
     /// The engine's figures of the aspect.
@@ -86,9 +89,9 @@ pub(crate) struct FactorView {
     /// Discussion notes.
     pub notes: String,
     /// Score votes.
-    pub scores: Votes,
+    pub scores: VotesById,
     /// Weight votes.
-    pub weights: Votes,
+    pub weights: VotesById,
     /// Agreed score.
     pub agreed_score: Option<u8>,
     /// Agreed weight.
@@ -122,7 +125,7 @@ pub(crate) struct ItemView {
     /// The item's own response, else the suggested one.
     pub response: Option<String>,
     /// Impact votes.
-    pub impact_votes: Votes,
+    pub impact_votes: VotesById,
     /// Median of the impact votes.
     pub impact_median: Option<f64>,
     /// Agreed impact.
@@ -309,7 +312,7 @@ fn ordered_entities<T: ReadTxn>(txn: &T, root: &str) -> Vec<MapRef> {
 pub(crate) fn read_people<T: ReadTxn>(txn: &T, workshop: &Workshop) -> Vec<Person> {
     let registered = entities(txn, schema::PARTICIPANTS);
     let mut ids: BTreeSet<String> = registered.keys().cloned().collect();
-    let mut add = |votes: &Votes| ids.extend(votes.keys().cloned());
+    let mut add = |votes: &Votes| ids.extend(votes.keys().map(str::to_owned));
     for aspect in &workshop.aspects {
         add(&aspect.quick);
         for factor in &aspect.factors {
@@ -401,8 +404,8 @@ fn read_aspects<T: ReadTxn>(txn: &T, workshop: &Workshop, results: &Results) -> 
                             .as_ref()
                             .map(|m| text_at(txn, m, key::NOTES))
                             .unwrap_or_default(),
-                        scores: factor.scores.clone(),
-                        weights: factor.weights.clone(),
+                        scores: factor.scores.by_id(),
+                        weights: factor.weights.by_id(),
                         agreed_score: factor.agreed_score,
                         agreed_weight: factor.agreed_weight,
                         figures: factor_figures(factor),
@@ -413,7 +416,7 @@ fn read_aspects<T: ReadTxn>(txn: &T, workshop: &Workshop, results: &Results) -> 
                 id: aspect.id.clone(),
                 label: label(aspect.title.as_deref(), &aspect.id),
                 notes: map.map(|m| text_at(txn, m, key::NOTES)).unwrap_or_default(),
-                quick: aspect.quick.clone(),
+                quick: aspect.quick.by_id(),
                 quick_agreed: aspect.quick_agreed,
                 result: result.clone(),
                 factors,
@@ -449,11 +452,11 @@ fn read_items<T: ReadTxn>(txn: &T, workshop: &Workshop, results: &Results) -> Ve
                     .response
                     .clone()
                     .or_else(|| suggested_response(item.kind, item.control).map(String::from)),
-                impact_votes: item.impact.clone(),
-                impact_median: median(item.impact.values().copied()),
+                impact_votes: item.impact.by_id(),
+                impact_median: median(item.impact.values()),
                 agreed_impact: item.agreed_impact,
                 impact: round3(scored.impact),
-                dots: item.dots.values().map(|d| u32::from(*d)).sum(),
+                dots: item.dots.values().map(u32::from).sum(),
                 priority: round3(scored.priority),
                 rank: rank_of(&item.id, item.kind),
                 notes: maps
