@@ -102,16 +102,17 @@ def fmt(value, digits=1):
     return f"{value:,.{digits}f}"
 
 
-def ratio(ours, theirs, higher_is_better):
+def ratio(ours, theirs):
+    """This server's figure divided by another server's."""
     if not ours or not theirs:
         return "—"
-    return f"{(ours / theirs if higher_is_better else theirs / ours):.2f}×"
+    return f"{ours / theirs:.2f}×"
 
 
 def live_table(results, scenario):
     base = load(results, scenario, "ours")
     rows = [
-        "| server | p50 ms | p99 ms | p99.9 ms | max ms | sent/s | delivered/s | errors | disconnects | peak RSS MiB | CPU % of a core | delivered/s vs this server | p99 vs this server |",
+        "| server | p50 ms | p99 ms | p99.9 ms | max ms | sent/s | delivered/s | errors | disconnects | peak RSS MiB | CPU % of a core | delivered/s: this server ÷ this row | p99: this server ÷ this row |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for key, name in SERVERS:
@@ -134,8 +135,8 @@ def live_table(results, scenario):
                 r["disconnects"],
                 fmt(server.get("peak_rss_bytes", 0) / 2**20, 0),
                 fmt(server.get("cpu_percent"), 0),
-                "1.00×" if key == "ours" else ratio(base.get("delivered_per_sec"), r["delivered_per_sec"], False),
-                "1.00×" if key == "ours" else ratio(base.get("latency", {}).get("p99_ms"), lat["p99_ms"], True),
+                ratio(base.get("delivered_per_sec"), r["delivered_per_sec"]),
+                ratio(base.get("latency", {}).get("p99_ms"), lat["p99_ms"]),
             )
         )
     params = next(
@@ -200,6 +201,11 @@ def main():
     out.append(
         "- Server memory and CPU: sampled from `/proc/<pid>` every 0.5 s while measuring "
         "(CPU as a percentage of one core)."
+    )
+    out.append(
+        "- Ratios divide this server's figure (recompute and durability on) by the row's: "
+        "a p99 ratio above 1 means this server was slower, a delivered/s ratio above 1 that "
+        "it delivered more."
     )
     out.append("")
     for key, title, target in SCENARIOS:

@@ -183,5 +183,5 @@ for server in ours y-websocket; do
 done
 
 echo "==> BENCHMARKS.md"
-python3 tests/bench/report.py "$results" "$scale" "tests/bench/run.sh${BENCH_SCALE:+ (BENCH_SCALE=$BENCH_SCALE)}" > BENCHMARKS.md
+python3 tests/bench/report.py "$results" "$scale" "${BENCH_SCALE:+BENCH_SCALE=$BENCH_SCALE }tests/bench/run.sh" > BENCHMARKS.md
 echo "wrote BENCHMARKS.md"
