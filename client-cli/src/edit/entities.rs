@@ -58,15 +58,9 @@ pub(super) fn item_add(
         (key::DOTS, MapPrelim::default().into()),
         (key::CREATED_AT, In::from(created_at)),
     ];
-    if let Some(aspect) = aspect {
-        fields.push((key::ASPECT, In::from(aspect)));
-    }
-    if let Some(control) = control {
-        fields.push((key::CONTROL, In::from(control.as_str())));
-    }
-    if let Some(response) = response {
-        fields.push((key::RESPONSE, In::from(response)));
-    }
+    push_set(&mut fields, key::ASPECT, aspect);
+    push_set(&mut fields, key::CONTROL, control.map(|c| c.as_str()));
+    push_set(&mut fields, key::RESPONSE, response);
     let id = next_id();
     items.insert(txn, id.as_str(), fields.into_iter().collect::<MapPrelim>());
     Ok(Applied::Created { id })
@@ -118,15 +112,9 @@ pub(super) fn action_add(
         (key::STATUS, In::from(status.as_str())),
         (key::CREATED_AT, In::from(created_at)),
     ];
-    if let Some(owner) = owner {
-        fields.push((key::OWNER, In::from(owner)));
-    }
-    if let Some(due) = due {
-        fields.push((key::DUE, In::from(due)));
-    }
-    if let Some(aspect) = aspect {
-        fields.push((key::ASPECT, In::from(aspect)));
-    }
+    push_set(&mut fields, key::OWNER, owner);
+    push_set(&mut fields, key::DUE, due);
+    push_set(&mut fields, key::ASPECT, aspect);
     let id = next_id();
     actions.insert(txn, id.as_str(), fields.into_iter().collect::<MapPrelim>());
     Ok(Applied::Created { id })
@@ -388,4 +376,12 @@ pub(super) fn select_approach(
     let meta = doc::root(txn, schema::META)?;
     doc::set_or_clear_str(txn, &meta, key::SELECTED_APPROACH, approach);
     Ok(Applied::Done)
+}
+
+/// Adds `key` to a new entity's fields when `value` is given; an optional field not given is
+/// left out, not written as null.
+fn push_set<V: Into<In>>(fields: &mut Vec<(&str, In)>, key: &'static str, value: Option<V>) {
+    if let Some(value) = value {
+        fields.push((key, value.into()));
+    }
 }

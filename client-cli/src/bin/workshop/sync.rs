@@ -119,7 +119,8 @@ pub async fn exchange(
     now: impl FnOnce() -> String,
 ) -> Result<Report, CliError> {
     let (before, deleted_before) = snapshot(&doc);
-    let unsent_deletes = unsent(meta, &doc).deleted;
+    let unsent_deletes =
+        deleted_before.saturating_sub(meta.synced.as_ref().map_or(0, |synced| synced.deleted));
     let url = url(meta)?;
     let mut client = SyncClient::with_doc(doc.clone()).with_connect_timeout(CONNECT_TIMEOUT);
     client
