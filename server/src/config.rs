@@ -89,6 +89,13 @@ pub struct Config {
     #[arg(long, env = "WORKSHOP_RECOMPUTE", value_enum, default_value_t = Switch::On)]
     pub recompute: Switch,
 
+    /// Shortest time between two recomputes of one workshop, in milliseconds. A change in a
+    /// quiet workshop is recomputed at once; changes that follow within this time are
+    /// gathered into one recompute when it has passed, so a busy room refreshes its figures
+    /// at most this often instead of once per keystroke. 0 recomputes after every change.
+    #[arg(long, env = "WORKSHOP_RECOMPUTE_INTERVAL_MS", default_value_t = 100)]
+    pub recompute_interval_ms: u64,
+
     /// `on`: every update is flushed to disk before it is relayed or a sync step is answered.
     /// `off` (for benchmarks only): updates are still appended to the log, but relayed and
     /// answered at once while sled writes them to disk on its own schedule (about every
@@ -124,6 +131,11 @@ impl fmt::Display for Switch {
 }
 
 impl Config {
+    /// The shortest time between two recomputes of one workshop.
+    pub fn recompute_interval(&self) -> Duration {
+        Duration::from_millis(self.recompute_interval_ms)
+    }
+
     /// The idle time before an unused workshop is unloaded.
     pub fn idle_unload(&self) -> Duration {
         Duration::from_secs(self.idle_unload_secs)
@@ -150,6 +162,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use crate::rooms::RoomSettings;
+    use crate::state::Settings;
 
     #[test]
     fn flags_parse_and_defaults_hold() {
@@ -185,6 +199,18 @@ mod tests {
         assert_eq!(config.limits().updates.per_sec, 5);
         assert_eq!(config.limits().max_connections_per_workshop, 2);
         assert!(Config::try_parse_from(["workshop-server", "--max-connections", "0"]).is_err());
+    }
+
+    #[test]
+    fn the_recompute_interval_defaults_to_the_rooms_one_and_may_be_zero() {
+        let config = Config::try_parse_from(["workshop-server"]).unwrap();
+        assert_eq!(
+            Settings::from_config(&config).rooms.recompute_interval,
+            RoomSettings::default().recompute_interval
+        );
+        let config =
+            Config::try_parse_from(["workshop-server", "--recompute-interval-ms", "0"]).unwrap();
+        assert_eq!(config.recompute_interval(), Duration::ZERO);
     }
 
     #[test]

@@ -8,6 +8,12 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use workshop_server::{shutdown, Config};
 
+/// mimalloc rather than the system allocator: rooms allocate and free many small blocks
+/// per update (decoding, integrating, encoding), and under load glibc's malloc took about a
+/// fifth of the server's time (see BENCHMARKS.md, profiles).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();

@@ -17,6 +17,7 @@
 //! | `workshop_flush_seconds` | histogram | time of one group-commit flush of the store |
 //! | `workshop_refused_writes_total{reason}` | counter | client messages refused, by reason |
 //! | `workshop_recompute_seconds` | histogram | time of one engine run over a document |
+//! | `workshop_compaction_seconds` | histogram | time of one log compaction, off the room's lock |
 //! | `workshop_corrupt_records_total` | counter | undecodable stored records found at load |
 //! | `workshop_records_set_aside_total` | counter | log records moved aside by those loads |
 //! | `workshop_recompute_enabled` | gauge | 1 with `--recompute on`, 0 with `off` |
@@ -63,8 +64,14 @@ static UPDATES_APPLIED: AtomicU64 = AtomicU64::new(0);
 static CORRUPT_RECORDS: AtomicU64 = AtomicU64::new(0);
 static RECORDS_SET_ASIDE: AtomicU64 = AtomicU64::new(0);
 static REFUSED: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+/// Upper bounds (seconds) of the compaction buckets: replaying and encoding a document of
+/// tens to hundreds of kilobytes.
+const COMPACTION_BUCKETS: [f64; 12] = [
+    0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
 static FLUSH: Histogram = Histogram::new(&FLUSH_BUCKETS);
 static RECOMPUTE: Histogram = Histogram::new(&RECOMPUTE_BUCKETS);
+static COMPACTION: Histogram = Histogram::new(&COMPACTION_BUCKETS);
 
 /// A fixed-bucket histogram of durations. Bucket counts are kept per bucket and made
 /// cumulative when rendered, so observing touches one bucket only.
@@ -143,6 +150,11 @@ pub fn flushed(elapsed: Duration) {
 /// Records how long one engine run over a document took.
 pub fn recomputed(elapsed: Duration) {
     RECOMPUTE.observe(elapsed);
+}
+
+/// Records how long one compaction of a workshop's log took.
+pub fn compacted(elapsed: Duration) {
+    COMPACTION.observe(elapsed);
 }
 
 /// Counts an undecodable record found while loading a workshop, and the log records that
@@ -239,6 +251,11 @@ pub fn render(rooms_loaded: usize, rooms: &RoomSettings) -> String {
         &mut out,
         "workshop_recompute_seconds",
         "Time of one engine run over a workshop document.",
+    );
+    COMPACTION.render(
+        &mut out,
+        "workshop_compaction_seconds",
+        "Time of one compaction of a workshop's update log into a snapshot.",
     );
     counter(
         &mut out,

@@ -51,6 +51,7 @@ impl Settings {
                 },
                 idle_unload: config.idle_unload(),
                 recompute: config.recompute,
+                recompute_interval: config.recompute_interval(),
                 durability: config.durability,
             },
             limits: config.limits(),

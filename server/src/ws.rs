@@ -58,6 +58,8 @@ const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// Bytes gathered before a write reaches the socket; the writer flushes every batch anyway.
 const WRITE_BUFFER_BYTES: usize = 8 * 1024;
+/// Most frames a writer hands to its socket before it flushes, when more keep arriving.
+const MAX_UNFLUSHED_FRAMES: usize = 32;
 
 /// Close code for a `{id}` that is not a UUID.
 pub const CLOSE_MALFORMED_ID: u16 = 4400;
@@ -352,6 +354,8 @@ impl Writer<'_> {
             tokio::time::interval_at(Instant::now() + KEEPALIVE_INTERVAL, KEEPALIVE_INTERVAL);
         // When the peer was cut from the relay, while it still is.
         let mut cut_since: Option<Instant> = None;
+        // Frames handed to the socket since its last flush.
+        let mut unflushed = 0;
         loop {
             // The message to write, and how many of its bytes the backlog counts as queued.
             let (message, queued) = tokio::select! {
@@ -381,7 +385,17 @@ impl Writer<'_> {
             };
             if let Some(message) = message {
                 let closing = matches!(message, Message::Close(_));
-                if !send(&mut sink, message, self.slow_client_timeout).await {
+                // Frames already waiting go out with this one in as few writes as possible:
+                // the socket is flushed once the queue is empty (or every few frames).
+                let more = !closing && !inbox.is_empty() && unflushed < MAX_UNFLUSHED_FRAMES;
+                let written = if more {
+                    unflushed += 1;
+                    feed(&mut sink, message, self.slow_client_timeout).await
+                } else {
+                    unflushed = 0;
+                    send(&mut sink, message, self.slow_client_timeout).await
+                };
+                if !written {
                     if !closing {
                         tracing::info!("closing: could not write a frame in time");
                         self.too_far_behind(&mut sink).await;
@@ -431,12 +445,23 @@ impl Writer<'_> {
     }
 }
 
+/// Writes `message` and flushes the socket, within `within`.
 async fn send(
     sink: &mut SplitSink<WebSocket, Message>,
     message: Message,
     within: Duration,
 ) -> bool {
     matches!(timeout(within, sink.send(message)).await, Ok(Ok(())))
+}
+
+/// Hands `message` to the socket's write buffer without flushing it (it is written once the
+/// buffer fills or at the next flush), within `within`.
+async fn feed(
+    sink: &mut SplitSink<WebSocket, Message>,
+    message: Message,
+    within: Duration,
+) -> bool {
+    matches!(timeout(within, sink.feed(message)).await, Ok(Ok(())))
 }
 
 /// Closes a connection that never joined a room.

@@ -30,15 +30,29 @@ use yrs::{Doc, ReadTxn, StateVector, Transact};
 
 use crate::clock::Clock;
 use crate::config::Switch;
-use crate::store::{blocking, Flusher, Store, StoreError, WorkshopRecord};
+use crate::store::{blocking, Compactor, Flusher, Store, StoreError, WorkshopRecord};
 
 /// When a workshop's update log is folded into a snapshot.
+///
+/// A compaction costs in proportion to the whole document, so a log is folded once it holds
+/// at least `after_updates` updates *and* half as many bytes as the last snapshot: however
+/// long a workshop's history, compaction work stays proportional to what is written, and a
+/// cold load replays at most about half a snapshot's worth of log. `after_bytes` caps the
+/// log whatever the snapshot's size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CompactionLimits {
-    /// Compact once the log holds this many updates.
+    /// Compact once the log holds this many updates (and half the snapshot's bytes).
     pub after_updates: u64,
-    /// Compact once the log holds this many bytes.
+    /// Compact once the log holds this many bytes, in any case.
     pub after_bytes: u64,
+}
+
+impl CompactionLimits {
+    /// Whether a log of `entries` updates and `bytes` bytes, after a snapshot of
+    /// `snapshot_bytes`, is due for a compaction.
+    pub fn due(&self, entries: u64, bytes: u64, snapshot_bytes: u64) -> bool {
+        bytes >= self.after_bytes || (entries >= self.after_updates && bytes >= snapshot_bytes / 2)
+    }
 }
 
 impl Default for CompactionLimits {
@@ -60,6 +74,8 @@ pub struct RoomSettings {
     /// `--recompute`: whether rooms run the engine and write `results` after changes. Off,
     /// no engine runs at creation, at load or after a change, and `results` is never written.
     pub recompute: Switch,
+    /// `--recompute-interval-ms`: the shortest time between two recomputes of one room.
+    pub recompute_interval: Duration,
     /// `--durability`: whether updates are flushed to disk before they are relayed and sync
     /// steps answered. Off, they are still appended to the log but relayed at once, and sled
     /// writes them on its own schedule: a crash can lose updates clients have received.
@@ -72,6 +88,7 @@ impl Default for RoomSettings {
             compaction: CompactionLimits::default(),
             idle_unload: Duration::from_secs(30),
             recompute: Switch::On,
+            recompute_interval: Duration::from_millis(100),
             durability: Switch::On,
         }
     }
@@ -82,10 +99,14 @@ impl Default for RoomSettings {
 pub(crate) struct RoomContext {
     pub(crate) store: Store,
     pub(crate) flusher: Flusher,
+    /// Folds update logs into snapshots, one room after another, at low priority.
+    pub(crate) compactor: Compactor,
     pub(crate) clock: Clock,
     pub(crate) limits: CompactionLimits,
     /// Whether rooms recompute results (`--recompute`).
     pub(crate) recompute: Switch,
+    /// The shortest time between two recomputes of one room.
+    pub(crate) recompute_interval: Duration,
     /// Whether updates are flushed before they are relayed (`--durability`).
     pub(crate) durability: Switch,
     /// Background work (recompute loops, compactions, unload timers), awaited on shutdown.
@@ -170,10 +191,12 @@ impl Rooms {
             registry: Arc::new(Registry {
                 ctx: RoomContext {
                     flusher,
+                    compactor: Compactor::spawn(),
                     store,
                     clock,
                     limits: settings.compaction,
                     recompute: settings.recompute,
+                    recompute_interval: settings.recompute_interval,
                     durability: settings.durability,
                     tasks,
                 },
@@ -432,6 +455,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use crate::store::StoredDoc;
     use crate::sync;
     use tokio::sync::mpsc;
     use workshop_shared::access::Capability;
@@ -961,19 +985,19 @@ mod tests {
         json
     }
 
-    #[tokio::test]
-    async fn passing_the_threshold_compacts_the_log() {
+    /// A room over a temporary store that compacts after `after_updates` updates (and half
+    /// the snapshot's bytes), never by size alone.
+    async fn compacting_after(after_updates: u64) -> (Store, TaskTracker, Lease) {
         let store = Store::temporary().unwrap();
-        let limits = CompactionLimits {
-            after_updates: 5,
-            after_bytes: u64::MAX,
-        };
         let tasks = TaskTracker::new();
         let rooms = Rooms::new(
             store.clone(),
             Clock::system(),
             RoomSettings {
-                compaction: limits,
+                compaction: CompactionLimits {
+                    after_updates,
+                    after_bytes: u64::MAX,
+                },
                 idle_unload: Duration::from_secs(3600),
                 ..RoomSettings::default()
             },
@@ -982,27 +1006,141 @@ mod tests {
         );
         let id = rooms.create("A".into(), "B".into()).await.unwrap();
         let room = rooms.lease(id).await.unwrap();
+        (store, tasks, room)
+    }
+
+    /// Appends each of `texts` as its own client update, then stops the room's background
+    /// work once the compactions it scheduled have finished; returns the stored document.
+    async fn append_each(
+        store: &Store,
+        tasks: TaskTracker,
+        room: Lease,
+        texts: &[String],
+    ) -> StoredDoc {
         let client = replica(&room);
-        for i in 0..12 {
-            room.receive(
-                1,
-                &Capability::Facilitator,
-                &[append_text(&client, &i.to_string())],
-            )
-            .await
-            .unwrap();
+        for text in texts {
+            room.receive(1, &Capability::Facilitator, &[append_text(&client, text)])
+                .await
+                .unwrap();
         }
-        // Wait for the scheduled compactions (and nothing else is tracked but the
-        // recompute loop, so stop it first).
+        // Nothing else is tracked but the recompute loop, so stop it first.
         room.retire();
         tasks.close();
         tasks.wait().await;
-        let stored = store.load(id).unwrap().unwrap();
+        store.load(room.id()).unwrap().unwrap()
+    }
+
+    #[test]
+    fn a_log_is_due_by_count_and_half_the_snapshot_or_by_size_alone() {
+        let limits = CompactionLimits {
+            after_updates: 500,
+            after_bytes: 1_000_000,
+        };
+        assert!(!limits.due(499, 900_000, 0), "too few updates");
+        assert!(limits.due(500, 50_000, 100_000), "half the snapshot");
+        assert!(!limits.due(500, 49_999, 100_000), "under half the snapshot");
+        assert!(limits.due(1, 1_000_000, 10_000_000), "over the size cap");
+    }
+
+    #[tokio::test]
+    async fn passing_the_threshold_compacts_the_log() {
+        let (store, tasks, room) = compacting_after(5).await;
+        let snapshot = store.load(room.id()).unwrap().unwrap().snapshot.unwrap();
+        // Each update is as large as the first snapshot, so every five of them pass half
+        // of any later snapshot too.
+        let texts = vec!["x".repeat(snapshot.len()); 12];
+        let stored = append_each(&store, tasks, room, &texts).await;
         assert!(
             stored.updates.len() < 5,
             "log has {} entries",
             stored.updates.len()
         );
+    }
+
+    #[tokio::test]
+    async fn a_log_under_half_the_snapshot_is_not_compacted_yet() {
+        let (store, tasks, room) = compacting_after(5).await;
+        let texts: Vec<String> = (0..12).map(|i| i.to_string()).collect();
+        let stored = append_each(&store, tasks, room, &texts).await;
+        assert_eq!(stored.updates.len(), 12);
+    }
+
+    /// The `revision` stored in the document's `results` map.
+    fn revision(room: &Room) -> i64 {
+        room.read(|txn| {
+            let results = txn.get_map(schema::RESULTS).unwrap();
+            match results.get(txn, "revision") {
+                Some(yrs::Out::Any(yrs::Any::Number(n))) => n.as_i64().unwrap(),
+                other => panic!("no revision in results: {other:?}"),
+            }
+        })
+    }
+
+    /// A facilitator's agreed score on the first factor of the first aspect, as an update
+    /// frame made on `doc`.
+    fn agree(doc: &Doc, score: i64) -> Vec<u8> {
+        let aspect = &workshop_shared::template::ASPECTS[0];
+        edit(doc, |txn| {
+            let aspects = txn.get_map(schema::ASPECTS).unwrap();
+            let Some(yrs::Out::YMap(aspect_map)) = aspects.get(txn, aspect.id) else {
+                panic!("no aspect map");
+            };
+            let Some(yrs::Out::YMap(factors)) = aspect_map.get(txn, schema::key::FACTORS) else {
+                panic!("no factors map");
+            };
+            let Some(yrs::Out::YMap(factor)) = factors.get(txn, aspect.factors[0].0) else {
+                panic!("no factor map");
+            };
+            factor.insert(txn, schema::key::AGREED_SCORE, score);
+        })
+    }
+
+    #[tokio::test]
+    async fn changes_within_the_recompute_interval_wait_for_it_and_are_not_lost() {
+        let tasks = TaskTracker::new();
+        let rooms = Rooms::new(
+            Store::temporary().unwrap(),
+            Clock::system(),
+            RoomSettings {
+                recompute_interval: Duration::from_secs(3600),
+                ..RoomSettings::default()
+            },
+            tasks,
+            CancellationToken::new(),
+        );
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let client = replica(&room);
+        let loaded = revision(&room);
+
+        // The first change after a quiet spell is recomputed at once.
+        room.receive(1, &Capability::Facilitator, &[agree(&client, 4)])
+            .await
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while revision(&room) == loaded {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        })
+        .await
+        .expect("the first change is recomputed");
+        let first = revision(&room);
+
+        // The next one, within the interval, waits for it to pass.
+        room.receive(1, &Capability::Facilitator, &[agree(&client, 1)])
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            revision(&room),
+            first,
+            "recomputed before the interval passed"
+        );
+
+        // Nothing is lost meanwhile: a read of the figures recomputes on demand.
+        let results = room.results().await.unwrap();
+        assert_eq!(revision(&room), first + 1);
+        assert_eq!(results.revision as i64, first + 1);
     }
 
     #[tokio::test]

@@ -31,7 +31,7 @@ use uuid::Uuid;
 use workshop_shared::access::Capability;
 use workshop_shared::Results;
 use yrs::sync::Awareness;
-use yrs::{ClientID, ReadTxn, StateVector, Transact, TransactionMut};
+use yrs::{ClientID, Transact, TransactionMut};
 
 use super::guard::Guard;
 use super::RoomContext;
@@ -234,6 +234,8 @@ struct RoomState {
     /// Updates and bytes logged since the last snapshot.
     log_entries: u64,
     log_bytes: u64,
+    /// Size of the last snapshot, which sets how long the log may grow before the next.
+    snapshot_bytes: u64,
     compaction_queued: bool,
     /// A client changed the document since the workshop record was last refreshed.
     record_stale: bool,
@@ -308,6 +310,7 @@ impl Room {
             next_seq: stored.next_seq,
             log_entries: restored.log_entries,
             log_bytes: restored.log_bytes,
+            snapshot_bytes: stored.snapshot.as_ref().map_or(0, |s| s.len() as u64),
             compaction_queued: false,
             record_stale: false,
             unloaded: false,
@@ -542,7 +545,7 @@ impl Room {
         state.log_bytes += update.len() as u64;
         let limits = self.ctx.limits;
         let due = !state.compaction_queued
-            && (state.log_entries >= limits.after_updates || state.log_bytes >= limits.after_bytes);
+            && limits.due(state.log_entries, state.log_bytes, state.snapshot_bytes);
         state.compaction_queued |= due;
         Ok(due)
     }
@@ -692,11 +695,15 @@ impl Room {
         f(&txn)
     }
 
-    /// Writes a snapshot of the whole document, drops the log entries it contains, and
-    /// flushes. Returns the sequence number the snapshot covers up to (exclusive).
+    /// Folds the update log into a new snapshot and flushes. Returns the sequence number the
+    /// snapshot covers up to (exclusive).
+    ///
+    /// Under the lock this only notes how far the log reaches; the snapshot is built from
+    /// storage on the compactor thread ([`crate::store::compaction`]), so the room keeps
+    /// applying and relaying updates meanwhile.
     pub async fn compact(&self) -> Result<u64, StoreError> {
         let _serial = self.compaction.lock().await;
-        let (snapshot, covers, entries, bytes) = {
+        let (covers, entries, bytes) = {
             let mut state = self.lock();
             state.compaction_queued = false;
             // Normally the recompute after a change has done this already; with recompute
@@ -704,25 +711,26 @@ impl Room {
             if state.record_stale {
                 self.refresh_record_locked(&mut state)?;
             }
-            let snapshot = (state.log_entries > 0).then(|| {
-                state
-                    .awareness
-                    .doc()
-                    .transact()
-                    .encode_state_as_update_v1(&StateVector::default())
-            });
-            (snapshot, state.next_seq, state.log_entries, state.log_bytes)
+            (state.next_seq, state.log_entries, state.log_bytes)
         };
-        if let Some(snapshot) = snapshot {
-            let store = self.ctx.store.clone();
-            let id = self.id;
-            let removed = tokio::task::spawn_blocking(move || store.compact(id, &snapshot, covers))
-                .await
-                .map_err(|e| StoreError::Task(e.to_string()))??;
-            tracing::debug!(removed, covers, "compacted update log into a snapshot");
+        if entries > 0 {
+            let started = std::time::Instant::now();
+            let compacted = self
+                .ctx
+                .compactor
+                .fold_log(self.ctx.store.clone(), self.id, covers)
+                .await?;
+            crate::metrics::compacted(started.elapsed());
+            tracing::debug!(
+                removed = compacted.removed,
+                snapshot_bytes = compacted.snapshot_bytes,
+                covers,
+                "compacted update log into a snapshot"
+            );
             let mut state = self.lock();
             state.log_entries = state.log_entries.saturating_sub(entries);
             state.log_bytes = state.log_bytes.saturating_sub(bytes);
+            state.snapshot_bytes = compacted.snapshot_bytes as u64;
         }
         self.ctx.flusher.flush().await?;
         Ok(covers)
@@ -775,12 +783,27 @@ impl Room {
     }
 
     /// The room's background task: recompute after client changes until stopped.
+    ///
+    /// Runs at most once per `recompute_interval`: a change after a quiet spell is recomputed
+    /// at once, and changes arriving sooner after the last run wait until the interval has
+    /// passed, then share one run. Wake-ups during a run or a wait coalesce ([`Notify`] keeps
+    /// one permit), so a room recomputes at most as often as the interval allows however many
+    /// updates arrive, and its relay never waits for the engine.
     async fn recompute_loop(self: Arc<Self>) {
+        let interval = self.ctx.recompute_interval;
+        let mut last_run: Option<tokio::time::Instant> = None;
         loop {
             tokio::select! {
                 () = self.stop.cancelled() => break,
                 () = self.recompute.notified() => {}
             }
+            if let Some(next) = last_run.map(|last| last + interval) {
+                tokio::select! {
+                    () = self.stop.cancelled() => break,
+                    () = tokio::time::sleep_until(next) => {}
+                }
+            }
+            last_run = Some(tokio::time::Instant::now());
             match self.recompute_and_publish().await {
                 Ok(_) => {}
                 Err(RoomError::Unloaded) => break,

@@ -1,17 +1,22 @@
 //! Durable storage of workshops in sled.
 //!
-//! Two trees:
+//! Four trees:
 //!
 //! - `workshops`: workshop id (16 bytes) → JSON [`WorkshopRecord`] (title, place, times). A
 //!   workshop exists exactly when its record exists.
-//! - `docs`: the Yjs document of each workshop, as one snapshot plus an update log.
-//!   - key `id` (16 bytes) → snapshot: big-endian u64 `covers` followed by a v1 update of
-//!     the whole document. Every log entry with a sequence below `covers` is contained in it.
-//!   - key `id ++ seq` (16 + 8 bytes, big-endian) → one v1 update appended after the snapshot.
+//! - `snapshots`: workshop id → the last snapshot of its Yjs document: big-endian u64
+//!   `covers` followed by a v1 update of the whole document. Every log entry with a sequence
+//!   below `covers` is contained in it.
+//! - `docs`: the update log. Key `id ++ seq` (16 + 8 bytes, big-endian) → one v1 update
+//!   appended after the snapshot, so one prefix scan returns a workshop's log in sequence
+//!   order. Entries below the snapshot's `covers` are ignored on load: a compaction writes the
+//!   snapshot before it removes them (see [`compaction`]). Stores written before snapshots had
+//!   their own tree keep a workshop's snapshot here under the bare id; it is still read (the
+//!   snapshot with the higher `covers` wins) and is removed by the next compaction.
 //!
-//!   Both kinds share the id prefix, so one prefix scan returns the snapshot first (the shorter
-//!   key sorts first) and then the log in sequence order, and one [`sled::Batch`] can replace
-//!   the snapshot and drop the entries it covers atomically.
+//!   Snapshots live apart from the log because sled rewrites a whole node when one of its
+//!   keys changes: a snapshot of hundreds of kilobytes sharing a node with the log would be
+//!   copied on every append and every removal.
 //!
 //! - `set_aside`: log records taken out of a workshop's log at load because they, or a record
 //!   before them, could not be decoded or applied (see [`recovery`]); same keys as the log.
@@ -19,10 +24,14 @@
 //! Calls here are synchronous and touch sled's in-memory pages only; durability comes from
 //! [`Store::flush`], which [`Flusher`] batches across callers (group commit).
 
+pub mod compaction;
+mod compactor;
 mod flusher;
 pub mod recovery;
 pub mod tokens;
 
+pub use compaction::Compacted;
+pub use compactor::Compactor;
 pub use flusher::Flusher;
 pub use recovery::Restored;
 
@@ -106,6 +115,7 @@ pub struct StoredDoc {
 pub struct Store {
     db: sled::Db,
     workshops: sled::Tree,
+    snapshots: sled::Tree,
     docs: sled::Tree,
     set_aside: sled::Tree,
 }
@@ -130,6 +140,7 @@ impl Store {
     fn from_db(db: sled::Db) -> Result<Store, StoreError> {
         Ok(Store {
             workshops: db.open_tree("workshops")?,
+            snapshots: db.open_tree("snapshots")?,
             docs: db.open_tree("docs")?,
             set_aside: db.open_tree("set_aside")?,
             db,
@@ -146,7 +157,7 @@ impl Store {
         record: &WorkshopRecord,
         snapshot: &[u8],
     ) -> Result<(), StoreError> {
-        self.docs
+        self.snapshots
             .insert(id.as_bytes(), snapshot_value(0, snapshot))?;
         self.workshops
             .insert(id.as_bytes(), encode_record(record))?;
@@ -209,28 +220,53 @@ impl Store {
             return Ok(None);
         }
         let mut stored = StoredDoc::default();
+        let mut covers = 0;
+        if let Some(value) = self.snapshot(id)? {
+            let (header, body) = value.split_at(SNAPSHOT_HEADER_LEN);
+            covers = be_u64(header);
+            stored.next_seq = covers;
+            stored.snapshot = Some(body.to_vec());
+        }
         for entry in self.docs.scan_prefix(id.as_bytes()) {
             let (key, value) = entry?;
             if key.len() == 16 {
-                if value.len() < SNAPSHOT_HEADER_LEN {
-                    return Err(corrupt(id, "snapshot shorter than its header"));
-                }
-                let (header, body) = value.split_at(SNAPSHOT_HEADER_LEN);
-                stored.next_seq = stored.next_seq.max(be_u64(header));
-                stored.snapshot = Some(body.to_vec());
-            } else if key.len() == LOG_KEY_LEN {
-                let seq = be_u64(&key[16..]);
-                stored.next_seq = stored.next_seq.max(seq.saturating_add(1));
-                stored.log_bytes += value.len() as u64;
-                stored.updates.push(LogEntry {
-                    seq,
-                    update: value.to_vec(),
-                });
-            } else {
+                // A snapshot from before the `snapshots` tree: read by `snapshot` above.
+                continue;
+            }
+            if key.len() != LOG_KEY_LEN {
                 return Err(corrupt(id, "document key of unexpected length"));
             }
+            let seq = be_u64(&key[16..]);
+            stored.next_seq = stored.next_seq.max(seq.saturating_add(1));
+            if seq < covers {
+                // Already in the snapshot; left behind by a compaction cut short.
+                continue;
+            }
+            stored.log_bytes += value.len() as u64;
+            stored.updates.push(LogEntry {
+                seq,
+                update: value.to_vec(),
+            });
         }
         Ok(Some(stored))
+    }
+
+    /// The stored snapshot value of `id` (header and document), checked to hold a header:
+    /// the one in `snapshots`, or one left in the log tree by an older store, whichever
+    /// covers more.
+    fn snapshot(&self, id: Uuid) -> Result<Option<sled::IVec>, StoreError> {
+        let current = self.snapshots.get(id.as_bytes())?;
+        let legacy = self.docs.get(id.as_bytes())?;
+        for value in current.iter().chain(legacy.iter()) {
+            if value.len() < SNAPSHOT_HEADER_LEN {
+                return Err(corrupt(id, "snapshot shorter than its header"));
+            }
+        }
+        Ok(match (current, legacy) {
+            (Some(current), Some(legacy)) if be_u64(&legacy) > be_u64(&current) => Some(legacy),
+            (Some(current), _) => Some(current),
+            (None, legacy) => legacy,
+        })
     }
 
     /// Appends one update to a workshop's log under sequence `seq`.
@@ -240,21 +276,19 @@ impl Store {
         Ok(())
     }
 
-    /// Replaces the snapshot with `snapshot` and removes every log entry with a sequence
-    /// below `covers`, in one atomic batch.
+    /// Replaces the snapshot with `snapshot`, then removes every log entry with a sequence
+    /// below `covers` (see [`compaction`] for why that order is safe).
     ///
     /// The caller guarantees that `snapshot` contains every update logged below `covers`.
     /// Returns how many log entries were removed.
     pub fn compact(&self, id: Uuid, snapshot: &[u8], covers: u64) -> Result<usize, StoreError> {
-        let mut batch = sled::Batch::default();
-        let mut removed = 0;
-        for key in self.docs.range(log_key(id, 0)..log_key(id, covers)).keys() {
-            batch.remove(key?);
-            removed += 1;
-        }
-        batch.insert(id.as_bytes(), snapshot_value(covers, snapshot));
-        self.docs.apply_batch(batch)?;
-        Ok(removed)
+        let keys = self
+            .docs
+            .range(log_key(id, 0)..log_key(id, covers))
+            .keys()
+            .collect::<Result<Vec<_>, _>>()?;
+        self.replace_snapshot(id, snapshot, covers, &keys)?;
+        Ok(keys.len())
     }
 
     /// Moves every log entry from sequence `from_seq` on into the `set_aside` tree, then
@@ -419,6 +453,70 @@ mod tests {
         assert_eq!(loaded.snapshot.as_deref(), Some(&b"s1"[..]));
         assert_eq!(loaded.updates, vec![entry(3, &[3]), entry(4, &[4])]);
         assert_eq!(loaded.next_seq, 5);
+    }
+
+    #[test]
+    fn entries_a_snapshot_covers_are_ignored_if_a_compaction_was_cut_short() {
+        let store = Store::temporary().unwrap();
+        let id = Uuid::new_v4();
+        store.create(id, &record("a"), b"s0").unwrap();
+        for seq in 0..4 {
+            store.append(id, seq, &[seq as u8]).unwrap();
+        }
+        // The first half of a compaction: the snapshot is written, the entries not removed.
+        store.replace_snapshot(id, b"s1", 3, &[]).unwrap();
+        let loaded = store.load(id).unwrap().unwrap();
+        assert_eq!(loaded.snapshot.as_deref(), Some(&b"s1"[..]));
+        assert_eq!(loaded.updates, vec![entry(3, &[3])]);
+        assert_eq!(loaded.log_bytes, 1);
+        assert_eq!(loaded.next_seq, 4);
+        // The next compaction removes what was left behind.
+        assert_eq!(store.compact(id, b"s2", 4).unwrap(), 4);
+        assert!(store.docs.scan_prefix(id.as_bytes()).next().is_none());
+    }
+
+    #[test]
+    fn a_snapshot_kept_in_the_log_tree_by_an_older_store_is_read_then_moved() {
+        let store = Store::temporary().unwrap();
+        let id = Uuid::new_v4();
+        store.create(id, &record("a"), b"new").unwrap();
+        store.snapshots.remove(id.as_bytes()).unwrap();
+        store
+            .docs
+            .insert(id.as_bytes(), snapshot_value(2, b"old"))
+            .unwrap();
+        store.append(id, 1, b"covered").unwrap();
+        store.append(id, 2, b"after").unwrap();
+        let loaded = store.load(id).unwrap().unwrap();
+        assert_eq!(loaded.snapshot.as_deref(), Some(&b"old"[..]));
+        assert_eq!(loaded.updates, vec![entry(2, b"after")]);
+        assert_eq!(loaded.next_seq, 3);
+
+        store.compact(id, b"s3", 3).unwrap();
+        assert_eq!(store.docs.get(id.as_bytes()).unwrap(), None);
+        let loaded = store.load(id).unwrap().unwrap();
+        assert_eq!(loaded.snapshot.as_deref(), Some(&b"s3"[..]));
+        assert!(loaded.updates.is_empty());
+    }
+
+    #[test]
+    fn of_two_snapshots_the_one_covering_more_wins() {
+        let store = Store::temporary().unwrap();
+        let id = Uuid::new_v4();
+        store.create(id, &record("a"), b"s0").unwrap();
+        store
+            .docs
+            .insert(id.as_bytes(), snapshot_value(5, b"legacy"))
+            .unwrap();
+        assert_eq!(
+            store.load(id).unwrap().unwrap().snapshot.as_deref(),
+            Some(&b"legacy"[..])
+        );
+        store.replace_snapshot(id, b"current", 6, &[]).unwrap();
+        assert_eq!(
+            store.load(id).unwrap().unwrap().snapshot.as_deref(),
+            Some(&b"current"[..])
+        );
     }
 
     #[test]

@@ -23,7 +23,7 @@
 //! A snapshot that does not decode is different: there is no earlier good state to fall back
 //! to, so the load fails with [`StoreError::Corrupt`] (the workshop answers 500, and a
 //! WebSocket join is closed with 1011) and nothing is rewritten. Snapshots are only ever
-//! replaced whole, in one atomic batch, so this needs damage below sled.
+//! replaced whole, by one sled insert, so this needs damage below sled.
 //!
 //! Sled checksums what it writes and its inserts are atomic, so a damaged record means a bug
 //! or damage below sled rather than a torn write; either way the rule above holds.
@@ -104,14 +104,14 @@ impl Store {
 }
 
 /// Decodes and applies one stored v1 update; the error says what was wrong with it.
-fn apply(txn: &mut yrs::TransactionMut<'_>, bytes: &[u8]) -> Result<(), String> {
+pub(super) fn apply(txn: &mut yrs::TransactionMut<'_>, bytes: &[u8]) -> Result<(), String> {
     let update = Update::decode_v1(bytes).map_err(|e| format!("undecodable update: {e}"))?;
     txn.apply_update(update)
         .map_err(|e| format!("update not applicable: {e}"))
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     #![allow(clippy::unwrap_used)]
 
     use yrs::{GetString, Text};
@@ -119,7 +119,7 @@ mod tests {
     use super::*;
     use crate::store::WorkshopRecord;
 
-    fn record() -> WorkshopRecord {
+    pub(in crate::store) fn record() -> WorkshopRecord {
         WorkshopRecord {
             title: "t".into(),
             place: "p".into(),
@@ -129,7 +129,7 @@ mod tests {
     }
 
     /// A client's edit: appends `text` to the `notes` text of `doc`, as a v1 update.
-    fn append(doc: &Doc, text: &str) -> Vec<u8> {
+    pub(in crate::store) fn append(doc: &Doc, text: &str) -> Vec<u8> {
         let notes = doc.get_or_insert_text("notes");
         let mut txn = doc.transact_mut();
         let end = notes.len(&txn);
@@ -137,7 +137,7 @@ mod tests {
         txn.encode_update_v1()
     }
 
-    fn notes(doc: &Doc) -> String {
+    pub(in crate::store) fn notes(doc: &Doc) -> String {
         let notes = doc.get_or_insert_text("notes");
         let txn = doc.transact();
         notes.get_string(&txn)

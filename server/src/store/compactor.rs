@@ -1,0 +1,160 @@
+//! The compactor: one low-priority thread that folds update logs into snapshots for every
+//! room of the process.
+//!
+//! A compaction replays and re-encodes a whole document, which takes milliseconds to tens of
+//! milliseconds for a workshop with a long history. On the blocking pool it would compete for
+//! the cores on equal terms with the tasks that relay updates, and on a small machine the
+//! relay would feel it. Here it runs on its own thread at the lowest normal priority (nice
+//! 19), so it takes the time the relay leaves over, and compactions of different rooms queue
+//! behind each other instead of piling onto the cores at once. A compaction only ever delays
+//! the next snapshot: the log keeps every update durable meanwhile.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{mpsc, Arc};
+
+use thread_priority::{
+    set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy, ThreadPriority,
+    ThreadSchedulePolicy,
+};
+use tokio::sync::oneshot;
+use uuid::Uuid;
+
+use super::{Compacted, Store, StoreError};
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Handle to the compactor thread; cheap to clone. The thread ends when every handle is
+/// dropped.
+#[derive(Clone, Debug)]
+pub struct Compactor {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Compactor {
+    /// Starts the compactor thread. If the system cannot start a thread, compactions run on
+    /// Tokio's blocking pool instead.
+    pub fn spawn() -> Compactor {
+        let (jobs, incoming) = mpsc::channel::<Job>();
+        let started = std::thread::Builder::new()
+            .name("compactor".into())
+            .spawn(move || {
+                lower_priority();
+                while let Ok(job) = incoming.recv() {
+                    // A job that panics drops its answer (its caller sees the failure); the
+                    // thread goes on with the next.
+                    let _ = catch_unwind(AssertUnwindSafe(job));
+                }
+            });
+        if let Err(error) = started {
+            tracing::error!(%error, "cannot start the compactor thread; compacting on the blocking pool");
+        }
+        Compactor { jobs }
+    }
+
+    /// Folds the log of `id` below `covers` into a new snapshot ([`Store::fold_log`]) and
+    /// returns what it did. Reading and writing storage run on the blocking pool at normal
+    /// priority; only the replay and encoding in between run on the compactor thread, so the
+    /// low-priority thread never holds a lock of the database that a room may be waiting for.
+    pub async fn fold_log(
+        &self,
+        store: Store,
+        id: Uuid,
+        covers: u64,
+    ) -> Result<Compacted, StoreError> {
+        let reader = store.clone();
+        let fold = Arc::new(super::blocking(move || reader.log_to_fold(id, covers)).await?);
+        let (answer, done) = oneshot::channel();
+        let encoding = Arc::clone(&fold);
+        let job: Job = Box::new(move || {
+            let _ = answer.send(encoding.encode());
+        });
+        if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
+            // No compactor thread: encode on the blocking pool instead.
+            super::blocking(move || {
+                job();
+                Ok(())
+            })
+            .await?;
+        }
+        let snapshot = done
+            .await
+            .map_err(|_| StoreError::Task("the compaction panicked".into()))??;
+        super::blocking(move || store.finish_fold(&fold, &snapshot)).await
+    }
+}
+
+/// Puts the calling thread at the lowest priority of the normal scheduling policy. Where the
+/// system does not allow it, the thread keeps its priority: compactions still work, they
+/// just compete with the relay on equal terms.
+fn lower_priority() {
+    let lowered = set_thread_priority_and_policy(
+        thread_native_id(),
+        ThreadPriority::Min,
+        ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Other),
+    );
+    if let Err(error) = lowered {
+        tracing::warn!(?error, "cannot lower the compactor's priority");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::store::recovery::tests::{append, notes, record};
+    use yrs::{Doc, ReadTxn, StateVector, Transact};
+
+    #[tokio::test]
+    async fn folds_the_covered_entries_and_keeps_the_later_ones() {
+        let store = Store::temporary().unwrap();
+        let id = Uuid::new_v4();
+        let doc = Doc::new();
+        let first = append(&doc, "a");
+        store.create(id, &record(), &first).unwrap();
+        for (seq, text) in ["b", "c", "d"].iter().enumerate() {
+            store.append(id, seq as u64, &append(&doc, text)).unwrap();
+        }
+        let compactor = Compactor::spawn();
+        let compacted = compactor.fold_log(store.clone(), id, 2).await.unwrap();
+        assert_eq!(compacted.removed, 2);
+
+        let stored = store.load(id).unwrap().unwrap();
+        assert_eq!(stored.next_seq, 3);
+        assert_eq!(
+            stored.updates.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            [2]
+        );
+        let snapshot = stored.snapshot.unwrap();
+        assert_eq!(snapshot.len(), compacted.snapshot_bytes);
+        let restored = store
+            .restore(id, &store.load(id).unwrap().unwrap())
+            .unwrap();
+        assert_eq!(notes(&restored.doc), "abcd");
+        assert_eq!(
+            restored
+                .doc
+                .transact()
+                .encode_state_as_update_v1(&StateVector::default())
+                .len(),
+            doc.transact()
+                .encode_state_as_update_v1(&StateVector::default())
+                .len()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_damaged_log_record_fails_the_fold_and_changes_nothing() {
+        let store = Store::temporary().unwrap();
+        let id = Uuid::new_v4();
+        let doc = Doc::new();
+        store.create(id, &record(), &append(&doc, "a")).unwrap();
+        store.append(id, 0, &append(&doc, "b")).unwrap();
+        store.append(id, 1, b"\xff\xff not an update").unwrap();
+        let before = store.load(id).unwrap().unwrap();
+        let compactor = Compactor::spawn();
+        let error = compactor.fold_log(store.clone(), id, 2).await.unwrap_err();
+        assert!(error.to_string().contains("log record 1"), "{error}");
+        assert_eq!(store.load(id).unwrap().unwrap(), before);
+    }
+}
