@@ -28,22 +28,26 @@ SCENARIOS = [
 
 def cold_table(results, scenario):
     rows = [
-        "| server | history (updates) | load ms | encoded state bytes | data directory bytes | workshop there after restart |",
-        "|---|---|---|---|---|---|",
+        "| server | history (updates) | load ms | encoded state bytes | this workshop stored, bytes | stored ÷ encoded state | data directory bytes | workshop there after restart |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for key, name in SERVERS:
         if key in ("ours-bare", "hocuspocus"):
             continue
         r = load(results, scenario, key)
         if isinstance(r.get("failed"), str):
-            rows.append(f"| {name} | failed: {r['failed']} | | | | |")
+            rows.append(f"| {name} | failed: {r['failed']} | | | | | | |")
             continue
+        stored = (r.get("stored") or {}).get("stored_bytes")
+        state = r.get("state_bytes", 0)
         rows.append(
-            "| {} | {:,} | {} | {:,} | {} | {} |".format(
+            "| {} | {:,} | {} | {:,} | {} | {} | {} | {} |".format(
                 name,
                 r.get("updates", 0),
                 fmt(r.get("load_ms"), 1),
-                r.get("state_bytes", 0),
+                state,
+                f"{stored:,}" if stored else "—",
+                f"{stored / state:.2f}×" if stored and state else "—",
                 f"{r['data_dir_bytes']:,}" if r.get("data_dir_bytes") else "—",
                 "yes" if r.get("has_workshop") else "no (not persisted)",
             )
@@ -51,8 +55,10 @@ def cold_table(results, scenario):
     rows.append("")
     rows.append(
         "Hocuspocus runs with its defaults, which keep documents in memory only, so there is "
-        "nothing to load after a restart. The data directory of this server holds the whole "
-        "sled database (every workshop and token of the run), not one workshop's record."
+        "nothing to load after a restart. \"This workshop stored\" is its snapshot and log as "
+        "this server's store holds them after a clean stop (read by `workshop-stored`); the "
+        "data directory is the whole sled database (every workshop and token of the run, and "
+        "sled's own segments), as the operating system sees it."
     )
     return "\n".join(rows)
 
@@ -153,6 +159,88 @@ def live_table(results, scenario):
     return head + "\n".join(rows)
 
 
+def sweep_steps(results, server):
+    """The sweep's steps for one server, by rate: {rate: report}."""
+    steps = {}
+    prefix, suffix = "2-sweep-", f"--{server}.json"
+    for name in os.listdir(results):
+        if name.startswith(prefix) and name.endswith(suffix):
+            rate = name[len(prefix):-len(suffix)]
+            if rate.isdigit():
+                steps[int(rate)] = load(results, f"2-sweep-{rate}", server)
+    return dict(sorted(steps.items()))
+
+
+def passed(report, rate):
+    """Whether a sweep step held its rate within the target (the rule of run.sh's sweep)."""
+    return (
+        "latency" in report
+        and report["latency"]["p99_ms"] <= 50
+        and report["errors"] == 0
+        and report["disconnects"] == 0
+        and report["sent_per_sec"] >= 0.9 * rate
+    )
+
+
+def sweep_table(results):
+    steps = {key: sweep_steps(results, key) for key, _ in SERVERS}
+    best = {
+        key: max((rate for rate, r in s.items() if passed(r, rate)), default=None)
+        for key, s in steps.items()
+    }
+    participants = next(
+        (r["participants"] for s in steps.values() for r in s.values() if "participants" in r),
+        None,
+    )
+    if participants is None:
+        return "No sweep was run."
+    rows = [
+        f"The same plenary ({participants} participants, vote edits) at rising total rates, each "
+        "step on a fresh server (warm-up, then measured), until a step's p99 passes 50 ms, it "
+        "cannot send at its rate, or it has errors or disconnects.",
+        "",
+        "| server | highest edits/s with p99 ≤ 50 ms | p99 there, ms | delivered/s there | next step: edits/s, p99 ms | this server ÷ this row |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, name in SERVERS:
+        rate = best[key]
+        s = steps[key]
+        higher = [r for r in s if rate is None or r > rate]
+        nxt = "—"
+        if higher:
+            failed = s[higher[0]]
+            nxt = f"{higher[0]:,}: " + (
+                fmt(failed["latency"]["p99_ms"], 1) if "latency" in failed else str(failed.get("failed"))
+            )
+        at = s.get(rate, {})
+        rows.append(
+            "| {} | {} | {} | {} | {} | {} |".format(
+                name,
+                f"{rate:,}" if rate else "none",
+                fmt(at.get("latency", {}).get("p99_ms"), 1),
+                fmt(at.get("delivered_per_sec"), 0),
+                nxt,
+                ratio(best["ours"], rate),
+            )
+        )
+    rates = sorted({rate for s in steps.values() for rate in s})
+    rows += ["", "p99 in ms at every step:", ""]
+    rows.append("| edits/s | " + " | ".join(name for _, name in SERVERS) + " |")
+    rows.append("|---|" + "---|" * len(SERVERS))
+    for rate in rates:
+        cells = []
+        for key, _ in SERVERS:
+            r = steps[key].get(rate)
+            if r is None:
+                cells.append("")
+            elif "latency" in r:
+                cells.append(fmt(r["latency"]["p99_ms"], 1))
+            else:
+                cells.append("failed")
+        rows.append(f"| {rate:,} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def idle_table(results, scenario):
     rows = [
         "| server | connections open | refused | RSS before MiB | RSS after MiB | KiB per connection |",
@@ -220,11 +308,11 @@ def main():
         }.get(key[0], live_table)
         out.append(table(results, key))
         out.append("")
-    out.append("## Not yet measured by this harness")
-    out.append("")
-    out.append("- The sweep for the highest sustained edits/s at p99 ≤ 50 ms (scenario 2 runs one rate).")
-    out.append("- Stored size of one workshop's record against its encoded state (scenario 4 reports the whole database).")
-    out.append("")
+        if key.startswith("2"):
+            out.append("### Sustained rate")
+            out.append("")
+            out.append(sweep_table(results))
+            out.append("")
     out.append("## Recompute")
     out.append("")
     out.append(

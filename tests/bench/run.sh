@@ -41,7 +41,7 @@ JS
 
 echo "==> build (release)"
 cargo build --release -q -p workshop-server --bin workshop-server
-cargo build --release -q -p workshop-tests --bin workshop-load
+cargo build --release -q -p workshop-tests --bin workshop-load --bin workshop-stored
 server_bin="$root/target/release/workshop-server"
 load_bin="$root/target/release/workshop-load"
 
@@ -118,6 +118,22 @@ run() {
   stop_server
 }
 
+# settle_dir DIR: waits (up to 120 s) until DIR has not changed size for 3 s.
+settle_dir() {
+  local last="" same=0 size
+  for _ in $(seq 1 120); do
+    size=$(du -sb "$1" 2>/dev/null | cut -f1)
+    if [ "$size" = "$last" ]; then
+      same=$((same + 1))
+      if [ "$same" -ge 3 ]; then return 0; fi
+    else
+      same=0
+      last=$size
+    fi
+    sleep 1
+  done
+}
+
 # cold_load SERVER UPDATES: writes a history, restarts the server on the same data, and
 # times a fresh client's load (scenario 4).
 cold_load() {
@@ -131,6 +147,8 @@ cold_load() {
       > "$bench/history-$server.json" 2>"$bench/4-cold-load--$server.err"; then
     echo "{\"failed\": \"writing the history failed\"}" > "$out"; stop_server; return
   fi
+  # y-websocket-server writes to LevelDB behind the relay: let it finish before stopping.
+  settle_dir "$bench/data-$server"
   stop_server
   port=$((port - 1))
   keep_data=1 start_server "$server"
@@ -141,16 +159,50 @@ cold_load() {
       cold-load --room "$room" --token "$token" > "$out" 2>>"$bench/4-cold-load--$server.err"; then
     echo "{\"failed\": \"the cold load failed\"}" > "$out"
   fi
-  python3 - "$out" "$bench/data-$server" "$updates" <<'PY'
+  # Stopped cleanly, this server folds the log into a snapshot; what the workshop then takes
+  # is read from its store.
+  stop_server
+  local stored="{}"
+  if [ "$server" = ours ]; then
+    stored=$("$root/target/release/workshop-stored" --data-dir "$bench/data-$server" "$room" \
+      2>>"$bench/4-cold-load--$server.err" || echo "{}")
+  fi
+  python3 - "$out" "$bench/data-$server" "$updates" "$stored" <<'PY'
 import json, os, sys
-path, data, updates = sys.argv[1], sys.argv[2], int(sys.argv[3])
+path, data, updates, stored = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4])
 report = json.load(open(path))
 size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(data) for f in fs) if os.path.isdir(data) else None
 report["data_dir_bytes"] = size
 report["updates"] = updates
+report["stored"] = stored
 json.dump(report, open(path, "w"))
 PY
-  stop_server
+}
+
+# sweep SERVER: scenario 2 at rising rates (edits/s over the whole plenary), each step on a
+# fresh server, until p99 passes 50 ms, a step cannot send at its rate, or a step fails. Every
+# step's report lands in $results as 2-sweep-RATE--SERVER.json.
+sweep() {
+  local server=$1 rate
+  for rate in "${sweep_rates[@]}"; do
+    run "2-sweep-$rate" "$server" live --workshops 1 --participants "$sweep_participants" \
+      --interval-ms $((sweep_participants * 1000 / rate)) "${sweep_timing[@]}"
+    if ! python3 - "$results/2-sweep-$rate--$server.json" "$rate" <<'PY'
+import json, sys
+r, rate = json.load(open(sys.argv[1])), float(sys.argv[2])
+ok = (
+    "latency" in r
+    and r["latency"]["p99_ms"] <= 50
+    and r["errors"] == 0
+    and r["disconnects"] == 0
+    and r["sent_per_sec"] >= 0.9 * rate
+)
+sys.exit(0 if ok else 1)
+PY
+    then
+      break
+    fi
+  done
 }
 
 servers=(ours ours-bare y-websocket hocuspocus)
@@ -161,6 +213,9 @@ if [ "$scale" = quick ]; then
   s6=(--connections 2000 --workshops 100 --hold-secs 3)
   s4=10000
   s5=(--updates 10000)
+  sweep_participants=50
+  sweep_rates=(25 50 100 200 400 800 1600)
+  sweep_timing=(--warmup-secs 1 --duration-secs 4)
 else
   s1=(--workshops 500 --participants 20 --interval-ms 1000 --warmup-secs 5 --duration-secs 30)
   s2=(--workshops 1 --participants 200 --interval-ms 200 --warmup-secs 5 --duration-secs 30)
@@ -168,11 +223,15 @@ else
   s6=(--connections 10000 --workshops 500 --hold-secs 5)
   s4=100000
   s5=(--updates 10000)
+  sweep_participants=200
+  sweep_rates=(25 35 50 70 100 140 200 280 400 560 800 1120 1600)
+  sweep_timing=(--warmup-secs 2 --duration-secs 8)
 fi
 
 for server in "${servers[@]}"; do
   run 1-many-workshops "$server" live "${s1[@]}"
   run 2-hot-plenary "$server" live "${s2[@]}"
+  sweep "$server"
   run 3-durable-burst "$server" live "${s3[@]}"
   run 5-offline-return "$server" return "${s5[@]}"
   run 6-idle-connections "$server" idle "${s6[@]}"

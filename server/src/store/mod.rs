@@ -110,6 +110,18 @@ pub struct StoredDoc {
     pub log_bytes: u64,
 }
 
+/// What one workshop's document takes in the database (keys and sled's own overhead aside).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoredSize {
+    /// Bytes of the snapshot value (its header included).
+    pub snapshot_bytes: u64,
+    /// Log entries kept after the snapshot (covered ones left by a cut-short compaction
+    /// included: they take space until the next compaction).
+    pub log_entries: u64,
+    /// Bytes of those entries.
+    pub log_bytes: u64,
+}
+
 /// Handle on the sled database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -249,6 +261,26 @@ impl Store {
             });
         }
         Ok(Some(stored))
+    }
+
+    /// How much of the database one workshop's document takes: `None` if the workshop does
+    /// not exist.
+    pub fn stored_size(&self, id: Uuid) -> Result<Option<StoredSize>, StoreError> {
+        if !self.workshops.contains_key(id.as_bytes())? {
+            return Ok(None);
+        }
+        let mut size = StoredSize {
+            snapshot_bytes: self.snapshot(id)?.map_or(0, |value| value.len() as u64),
+            ..StoredSize::default()
+        };
+        for entry in self.docs.scan_prefix(id.as_bytes()) {
+            let (key, value) = entry?;
+            if key.len() == LOG_KEY_LEN {
+                size.log_entries += 1;
+                size.log_bytes += value.len() as u64;
+            }
+        }
+        Ok(Some(size))
     }
 
     /// The stored snapshot value of `id` (header and document), checked to hold a header:
@@ -516,6 +548,31 @@ mod tests {
         assert_eq!(
             store.load(id).unwrap().unwrap().snapshot.as_deref(),
             Some(&b"current"[..])
+        );
+    }
+
+    #[test]
+    fn stored_size_counts_the_snapshot_and_the_log() {
+        let store = Store::temporary().unwrap();
+        let id = Uuid::new_v4();
+        assert_eq!(store.stored_size(id).unwrap(), None);
+        store.create(id, &record("a"), b"snap").unwrap();
+        store.append(id, 0, b"one").unwrap();
+        store.append(id, 1, b"three").unwrap();
+        let size = store.stored_size(id).unwrap().unwrap();
+        assert_eq!(
+            size,
+            StoredSize {
+                snapshot_bytes: SNAPSHOT_HEADER_LEN as u64 + 4,
+                log_entries: 2,
+                log_bytes: 8,
+            }
+        );
+        store.compact(id, b"folded", 2).unwrap();
+        let size = store.stored_size(id).unwrap().unwrap();
+        assert_eq!(
+            (size.snapshot_bytes, size.log_entries),
+            (SNAPSHOT_HEADER_LEN as u64 + 6, 0)
         );
     }
 
