@@ -1,0 +1,96 @@
+//! Admission: the checks an upgraded connection passes before it joins its room, cheapest
+//! first, and what an admitted connection keeps for as long as it is open.
+
+use axum::extract::ws::close_code;
+use tokio_util::sync::CancellationToken;
+use workshop_shared::access::Capability;
+
+use super::{CLOSE_FORBIDDEN, CLOSE_MALFORMED_ID, CLOSE_TOKEN_REQUIRED, CLOSE_UNKNOWN_WORKSHOP};
+use crate::auth::{self, AuthError, Denied, Need, Presented, Registration};
+use crate::http::handlers::parse_workshop_id;
+use crate::limits::{Admission, Limits};
+use crate::rooms::{ConnId, Lease, RoomError};
+use crate::state::AppState;
+
+/// An admitted connection: its room, what it may do, and the parts of the server's state it
+/// needs (not the whole `AppState`, which is larger than all of this).
+pub(crate) struct Admitted {
+    pub(crate) conn: ConnId,
+    pub(crate) room: Lease,
+    /// What its token lets it do to the document.
+    pub(crate) capability: Capability,
+    /// Its registration under its token: revoking the token cancels it.
+    pub(crate) registration: Registration,
+    pub(crate) limits: Limits,
+    pub(crate) max_frame_bytes: usize,
+    /// Cancelled when the server shuts down.
+    pub(crate) shutdown: CancellationToken,
+    /// Its place under the connection limits.
+    _admission: Admission,
+}
+
+/// Lets connection `conn` in, or returns the close code and reason to refuse it with.
+/// Nothing is counted or loaded for a stranger.
+pub(crate) async fn admit(
+    raw_id: &str,
+    presented: &Presented,
+    state: &AppState,
+    conn: ConnId,
+) -> Result<Admitted, (u16, String)> {
+    // An upgrade that completes after shutdown began must not load a room again.
+    if state.shutdown.is_cancelled() {
+        return Err((close_code::AWAY, "server shutting down".into()));
+    }
+    let Some(id) = parse_workshop_id(raw_id) else {
+        tracing::info!("refused: malformed workshop id");
+        return Err((CLOSE_MALFORMED_ID, "malformed workshop id".into()));
+    };
+    let grant = match auth::grant(state, presented, id, Need::Read).await {
+        Ok(grant) => grant,
+        Err(AuthError::Denied(denied)) => {
+            tracing::info!(%denied, "refused: token");
+            let (code, reason) = match denied {
+                Denied::Missing => (CLOSE_TOKEN_REQUIRED, "token required"),
+                Denied::Revoked => (CLOSE_FORBIDDEN, "token revoked"),
+                Denied::Forbidden | Denied::Insufficient => (CLOSE_FORBIDDEN, "forbidden"),
+            };
+            return Err((code, reason.into()));
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot check the token");
+            return Err((close_code::ERROR, "cannot check the token".into()));
+        }
+    };
+    let registration = state.live.register(&grant.token_id, conn);
+    // Counted before the room is loaded, so refused connections cost no load.
+    let admission = match state.connections.admit(id) {
+        Ok(admission) => admission,
+        Err(refused) => {
+            tracing::info!(%refused, "refused: connection limit");
+            return Err((refused.close_code(), refused.to_string()));
+        }
+    };
+    let room = match state.rooms.lease(id).await {
+        Ok(room) => room,
+        Err(RoomError::NotFound) => {
+            tracing::info!("refused: unknown workshop");
+            return Err((CLOSE_UNKNOWN_WORKSHOP, "unknown workshop".into()));
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot load workshop");
+            return Err((close_code::ERROR, "cannot load workshop".into()));
+        }
+    };
+    tracing::info!("connected");
+    tracing::info!(token = %grant.token_id, role = grant.role.as_str(), "joined");
+    Ok(Admitted {
+        conn,
+        room,
+        capability: grant.capability(),
+        registration,
+        limits: state.settings.limits,
+        max_frame_bytes: state.settings.max_frame_bytes,
+        shutdown: state.shutdown.clone(),
+        _admission: admission,
+    })
+}

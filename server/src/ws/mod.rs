@@ -1,0 +1,256 @@
+//! The WebSocket endpoint `GET /ws/{id}`: upgrade, then one task per connection that reads
+//! frames into the room and a writer that drains the connection's bounded outbox.
+//!
+//! Only this module knows WebSocket types. How its files divide the work:
+//!
+//! - [`handshake`]: the upgrade request's checks, the `101` answer, the upgraded socket.
+//! - `admit`: the checks a connection passes before it joins its room.
+//! - [`socket`]: the socket's limits and buffers; writing messages, fragments and close
+//!   frames within a deadline.
+//! - `reader`: the client's frames into the room, under the update rate limit.
+//! - `writer`: the outbox onto the socket, keepalives, and the slow-client cut and resync.
+//! - this file: the endpoint, and each connection's task, which runs the other two.
+//!
+//! Every y-sync message goes out as its own binary WebSocket message, because the
+//! y-websocket client reads exactly one y-sync message per WebSocket message; one longer than
+//! [`socket::FRAGMENT_BYTES`] is sent in several frames that the client reassembles, so that
+//! an idle connection does not keep a write buffer as large as the document it was sent.
+//!
+//! Close codes sent by the server:
+//!
+//! | code | when                                                         |
+//! |------|--------------------------------------------------------------|
+//! | 4400 | the `{id}` segment is not a UUID                             |
+//! | 4401 | no token was presented (`?token=` or `Authorization: Bearer`) |
+//! | 4403 | the token is unknown, of another workshop, or revoked (also when it is revoked while connected) |
+//! | 4404 | no workshop has this id                                      |
+//! | 1001 | server shutting down, or the connection was silent too long  |
+//! | 1002 | the WebSocket framing itself was broken                      |
+//! | 1003 | a text frame arrived                                         |
+//! | 1007 | a frame held a malformed or unsupported y-sync message       |
+//! | 1009 | a message larger than `--max-frame-bytes`                    |
+//! | 1011 | storage failed                                               |
+//! | 1013 | the client stayed too far behind for `--slow-client-timeout-secs` |
+//! | 4409 | the workshop has `--max-connections-per-workshop` connections |
+//! | 4429 | more document messages than `--max-updates-per-sec` allows   |
+//! | 4503 | the server has `--max-connections` connections               |
+//!
+//! A client that cannot take frames as fast as its room produces them is not dropped: when
+//! its queue is full or holds `--max-pending-bytes`, the room stops relaying to it; once its
+//! writer has written what was queued, the room resyncs it ([`Room::resync`]) and relays to
+//! it again. Only a client that stays behind (or cannot take one frame) for the slow-client
+//! timeout is closed, with 1013.
+//!
+//! [`Room::resync`]: crate::rooms::Room::resync
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use axum::extract::rejection::PathRejection;
+use axum::extract::ws::close_code;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::task_tracker::TaskTrackerToken;
+use tracing::{Instrument, Span};
+
+use crate::auth::Presented;
+use crate::limits::CLOSE_RATE_LIMITED;
+use crate::rooms::{Backlog, Outgoing, Peer, RoomError};
+use crate::state::AppState;
+
+mod admit;
+pub mod handshake;
+mod reader;
+pub mod socket;
+mod writer;
+
+pub use handshake::{Handshake, HandshakeError, Upgrading};
+pub use socket::truncate_reason;
+
+use admit::Admitted;
+use socket::{reject, SocketSink, SocketStream};
+
+/// Close code for a `{id}` that is not a UUID.
+pub const CLOSE_MALFORMED_ID: u16 = 4400;
+/// Close code for a well-formed id that names no workshop.
+pub const CLOSE_UNKNOWN_WORKSHOP: u16 = 4404;
+/// Close code for a join that presents no token.
+pub const CLOSE_TOKEN_REQUIRED: u16 = 4401;
+/// Close code for a token that grants nothing on this workshop, or was revoked.
+pub const CLOSE_FORBIDDEN: u16 = 4403;
+/// Frames queued for one connection before it is cut from the relay until it catches up.
+pub const OUTBOX_CAPACITY: usize = 1024;
+/// How often the server pings and sends an empty awareness message to each client.
+///
+/// Browsers answer pings without telling the page, and the y-websocket client reconnects
+/// after 30 s without a *message*, so a lone client also gets a no-op awareness message.
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
+/// A connection that sends nothing (not even a pong) for this long is closed.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long the server waits to queue or write a close frame.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long to wait for the client's close frame after ours.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(2);
+/// At most this many frames that arrived together are handled as one batch.
+pub const MAX_BATCH_FRAMES: usize = 64;
+/// The WebSocket protocol's limit on a close reason, in bytes.
+pub const MAX_CLOSE_REASON_BYTES: usize = 123;
+
+/// `GET /ws/{id}`: upgrades, then serves the y-sync protocol for the workshop.
+///
+/// The token comes as `?token=...` (y-websocket's `params` option) or as a bearer header. A
+/// bad id, a missing or refused token and an unknown workshop are all reported with a close
+/// code after the upgrade, because browsers cannot read the HTTP status of a refused upgrade.
+/// A request that is no WebSocket upgrade is answered 400 ([`HandshakeError`]).
+pub async fn upgrade(
+    State(state): State<AppState>,
+    id: Result<Path<String>, PathRejection>,
+    presented: Presented,
+    handshake: Handshake,
+) -> Response {
+    let raw_id = id.map(|Path(raw)| raw).unwrap_or_default();
+    let config = socket::config(state.settings.max_frame_bytes);
+    handshake.accept(config, move |upgrading| {
+        serve(Box::pin(open(upgrading, raw_id, presented, state)))
+    })
+}
+
+/// The task of one connection: opens it, then serves it until either side ends it.
+///
+/// The task lives as long as the connection, and its size is a good part of what an idle
+/// connection costs. Opening, which needs the request and the whole `AppState`, runs in its
+/// own boxed future, freed once the connection is open; the task keeps only the
+/// [`Connection`].
+async fn serve(opening: Pin<Box<impl Future<Output = Option<Connection>> + Send>>) {
+    let Some(mut connection) = opening.await else {
+        return;
+    };
+    let span = connection.span.clone();
+    connection.run().instrument(span).await;
+}
+
+/// An open connection: its socket, and what it was admitted with.
+struct Connection {
+    sink: SocketSink,
+    stream: SocketStream,
+    admitted: Admitted,
+    /// The connection's tracing span (its workshop and connection id).
+    span: Span,
+    /// Shutdown waits for the connection to end.
+    _task: TaskTrackerToken,
+}
+
+/// Waits for the upgrade and admits the connection; refuses it (and returns `None`) if it
+/// may not join.
+async fn open(
+    upgrading: Upgrading,
+    raw_id: String,
+    presented: Presented,
+    state: AppState,
+) -> Option<Connection> {
+    let socket = upgrading.socket().await?;
+    // From the upgrade on, as when axum's upgrade callback was tracked.
+    let task = state.tasks.token();
+    let conn = state.next_conn_id();
+    let shown_id: String = raw_id.chars().take(64).collect();
+    let span = tracing::info_span!("ws", workshop = %shown_id, conn);
+    let (mut sink, mut stream) = socket.split();
+    let admitted = admit::admit(&raw_id, &presented, &state, conn)
+        .instrument(span.clone())
+        .await;
+    match admitted {
+        Ok(admitted) => Some(Connection {
+            sink,
+            stream,
+            admitted,
+            span,
+            _task: task,
+        }),
+        Err((code, reason)) => {
+            reject(&mut sink, &mut stream, code, &reason)
+                .instrument(span)
+                .await;
+            None
+        }
+    }
+}
+
+impl Connection {
+    /// Runs the connection until either side ends it.
+    async fn run(&mut self) {
+        let _open = crate::metrics::connection_opened();
+        let Connection {
+            sink,
+            stream,
+            admitted,
+            ..
+        } = self;
+        let admitted = &*admitted;
+        let (room, conn) = (&admitted.room, admitted.conn);
+        let (outbox, inbox) = mpsc::channel(OUTBOX_CAPACITY);
+        let backlog = Backlog::new(admitted.limits.max_pending_bytes);
+        let writer_done = CancellationToken::new();
+        room.join(conn, Peer::new(outbox.clone(), backlog.clone()));
+
+        let reader = async {
+            let close = reader::read_frames(stream, admitted, &writer_done).await;
+            room.leave(conn);
+            if let Some((code, reason)) = close {
+                tracing::info!(code, %reason, "closing connection");
+                if let Some(refusal) = refusal_for(code) {
+                    crate::metrics::refused(refusal);
+                }
+                let _ = timeout(SEND_TIMEOUT, outbox.send(Outgoing::Close { code, reason })).await;
+            }
+            // Dropping the last sender (the room dropped its copy in `leave`) ends the writer.
+            drop(outbox);
+        };
+        let writer = writer::Writer {
+            admitted,
+            backlog: &backlog,
+            done: &writer_done,
+        }
+        .run(sink, inbox);
+        tokio::join!(reader, writer);
+        // Read on until the client's close frame (or the end), so the close handshake
+        // completes and tungstenite gets to send its automatic reply if the client closed
+        // first.
+        let _ = timeout(CLOSE_GRACE, async {
+            while let Some(Ok(_)) = stream.next().await {}
+        })
+        .await;
+        tracing::info!("disconnected");
+    }
+}
+
+/// The close code and reason for a failed frame.
+fn close_for(error: &RoomError) -> (u16, String) {
+    match error {
+        RoomError::Sync(error) => (close_code::INVALID, error.to_string()),
+        RoomError::Store(error) => {
+            tracing::error!(%error, "storage failed while handling a frame");
+            (close_code::ERROR, "storage failure".into())
+        }
+        RoomError::NotFound | RoomError::Unloaded => {
+            (close_code::ERROR, "workshop is not available".into())
+        }
+    }
+}
+
+/// The `workshop_refused_writes_total` reason of a close the client's input caused, if any.
+fn refusal_for(code: u16) -> Option<&'static str> {
+    match code {
+        close_code::INVALID | close_code::UNSUPPORTED | close_code::PROTOCOL => Some("malformed"),
+        close_code::SIZE => Some("size"),
+        CLOSE_RATE_LIMITED => Some("rate_limit"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,256 @@
+//! The upgraded socket: its configuration, and writing to it within a deadline — binary
+//! messages (a large one as a fragmented message), control frames, close frames.
+//!
+//! tungstenite copies every frame it is given into one write buffer, whose capacity it keeps
+//! for the connection's lifetime. A sync step 2 holds the whole document (14 KB for a new
+//! workshop, far more for an old one), so sending it as one frame would leave every idle
+//! connection holding a buffer that large. A message longer than [`FRAGMENT_BYTES`] is sent
+//! instead as a fragmented message (RFC 6455, section 5.4): a binary frame that is not final,
+//! continuation frames, and a final one, each written out before the next, so the buffer
+//! never grows past one fragment. Every client (browsers, the `ws` package under
+//! y-websocket in Node, tungstenite) hands the reassembled message to its reader, so each
+//! y-sync message still arrives as exactly one WebSocket message.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use futures_util::stream::{SplitSink, SplitStream};
+use futures_util::{Sink, SinkExt, StreamExt};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::error::Error as WsError;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::WebSocketStream;
+
+use super::{CLOSE_GRACE, SEND_TIMEOUT};
+
+/// A WebSocket over a connection hyper has handed over after the `101`.
+pub type Socket = WebSocketStream<TokioIo<Upgraded>>;
+/// The writing half of a [`Socket`].
+pub type SocketSink = SplitSink<Socket, Message>;
+/// The reading half of a [`Socket`].
+pub type SocketStream = SplitStream<Socket>;
+
+/// Bytes read from a socket at a time (tungstenite's default is 128 KiB per connection).
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Bytes gathered before a write reaches the socket; the writer flushes every batch anyway.
+const WRITE_BUFFER_BYTES: usize = 8 * 1024;
+/// Payload bytes in each frame of a fragmented message, and the longest message sent as a
+/// single frame. With the 4-byte header of a frame this size, a fragment takes exactly
+/// 4 KiB of the write buffer (and of the allocator's size classes).
+pub const FRAGMENT_BYTES: usize = 4 * 1024 - 4;
+
+/// The socket's limits: messages and frames up to `max_frame_bytes` (anything larger is
+/// refused with 1009), and small read and write buffers.
+///
+/// tungstenite's default 128 KiB read buffer, allocated for every connection, would be most
+/// of an idle connection's memory; y-sync messages are small, and a large one is read in
+/// several steps.
+pub fn config(max_frame_bytes: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .max_message_size(Some(max_frame_bytes))
+        .max_frame_size(Some(max_frame_bytes))
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
+}
+
+/// Writes one binary message, within `within`. With `flush`, the socket is flushed after it;
+/// without, a message that fits one frame may wait in the write buffer for the next flush
+/// (a fragmented one is written out but for its last frame). Returns whether it was written.
+pub async fn write_binary<S>(sink: &mut S, payload: Bytes, flush: bool, within: Duration) -> bool
+where
+    S: Sink<Message, Error = WsError> + Unpin,
+{
+    if payload.len() <= FRAGMENT_BYTES {
+        let message = Message::Binary(payload);
+        let written = if flush {
+            timeout(within, sink.send(message)).await
+        } else {
+            timeout(within, sink.feed(message)).await
+        };
+        return matches!(written, Ok(Ok(())));
+    }
+    // Boxed: a large message is rare, and its state would otherwise make every connection's
+    // task larger for good.
+    let fragments = Box::pin(write_fragments(sink, payload, flush));
+    matches!(timeout(within, fragments).await, Ok(Ok(())))
+}
+
+/// Writes `payload` as a fragmented binary message, each frame written out before the next
+/// is buffered.
+async fn write_fragments<S>(sink: &mut S, mut payload: Bytes, flush: bool) -> Result<(), WsError>
+where
+    S: Sink<Message, Error = WsError> + Unpin,
+{
+    // Smaller messages fed before this one go out first, so the write buffer never holds
+    // them and a fragment together.
+    sink.flush().await?;
+    let mut opcode = OpCode::Data(Data::Binary);
+    while !payload.is_empty() {
+        let fragment = payload.split_to(payload.len().min(FRAGMENT_BYTES));
+        let last = payload.is_empty();
+        sink.feed(Message::Frame(Frame::message(fragment, opcode, last)))
+            .await?;
+        if !last || flush {
+            sink.flush().await?;
+        }
+        opcode = OpCode::Data(Data::Continue);
+    }
+    Ok(())
+}
+
+/// Writes `message` (a control or close frame) and flushes the socket, within `within`.
+pub async fn send<S>(sink: &mut S, message: Message, within: Duration) -> bool
+where
+    S: Sink<Message, Error = WsError> + Unpin,
+{
+    matches!(timeout(within, sink.send(message)).await, Ok(Ok(())))
+}
+
+/// Closes a connection that never joined a room: the close frame, then whatever the client
+/// still sends until its own close frame.
+pub async fn reject(sink: &mut SocketSink, stream: &mut SocketStream, code: u16, reason: &str) {
+    if send(sink, close_message(code, reason), SEND_TIMEOUT).await {
+        let _ = timeout(CLOSE_GRACE, async {
+            while let Some(Ok(_)) = stream.next().await {}
+        })
+        .await;
+    }
+}
+
+/// A close frame with `code` and `reason` (cut to the protocol's limit).
+pub fn close_message(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame {
+        code: CloseCode::from(code),
+        reason: truncate_reason(reason).into(),
+    }))
+}
+
+/// Whether a read error is tungstenite refusing an oversized message or frame.
+pub fn is_too_large(error: &WsError) -> bool {
+    matches!(error, WsError::Capacity(_))
+}
+
+/// Cuts a close reason to the protocol's 123 bytes without splitting a character.
+pub fn truncate_reason(reason: &str) -> &str {
+    if reason.len() <= super::MAX_CLOSE_REASON_BYTES {
+        return reason;
+    }
+    let mut end = super::MAX_CLOSE_REASON_BYTES;
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    &reason[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::io::Cursor;
+
+    use tokio::io::{AsyncReadExt, DuplexStream};
+    use tokio_tungstenite::tungstenite::protocol::frame::FrameHeader;
+    use tokio_tungstenite::tungstenite::protocol::Role;
+
+    use super::*;
+
+    const WAIT: Duration = Duration::from_secs(10);
+
+    async fn server_over(io: DuplexStream) -> WebSocketStream<DuplexStream> {
+        WebSocketStream::from_raw_socket(io, Role::Server, Some(config(1 << 20))).await
+    }
+
+    /// The headers of the frames in `wire`, each with its payload length.
+    fn frame_headers(wire: &[u8]) -> Vec<(FrameHeader, usize)> {
+        let mut cursor = Cursor::new(wire);
+        let mut headers = Vec::new();
+        while (cursor.position() as usize) < wire.len() {
+            let (header, len) = FrameHeader::parse(&mut cursor).unwrap().unwrap();
+            cursor.set_position(cursor.position() + len);
+            headers.push((header, len as usize));
+        }
+        headers
+    }
+
+    fn payload(len: usize) -> Bytes {
+        (0..len)
+            .map(|i| (i % 251) as u8)
+            .collect::<Vec<u8>>()
+            .into()
+    }
+
+    #[tokio::test]
+    async fn a_large_message_goes_out_in_fragments_that_never_exceed_the_fragment_size() {
+        let (server_io, mut client_io) = tokio::io::duplex(1 << 20);
+        let mut server = server_over(server_io).await;
+        let message = payload(10 * FRAGMENT_BYTES + 7);
+        assert!(write_binary(&mut server, message.clone(), true, WAIT).await);
+        drop(server);
+        let mut wire = Vec::new();
+        client_io.read_to_end(&mut wire).await.unwrap();
+
+        let frames = frame_headers(&wire);
+        assert_eq!(frames.len(), 11);
+        for (i, (header, len)) in frames.iter().enumerate() {
+            let expected = if i == 0 { Data::Binary } else { Data::Continue };
+            assert_eq!(header.opcode, OpCode::Data(expected), "frame {i}");
+            assert_eq!(header.is_final, i == frames.len() - 1, "frame {i}");
+            assert!(*len <= FRAGMENT_BYTES, "frame {i}: {len} bytes");
+        }
+        assert_eq!(
+            frames.iter().map(|(_, len)| len).sum::<usize>(),
+            message.len()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_client_reassembles_the_fragments_into_one_message() {
+        let (server_io, client_io) = tokio::io::duplex(1 << 20);
+        let mut server = server_over(server_io).await;
+        let mut client = WebSocketStream::from_raw_socket(client_io, Role::Client, None).await;
+        let (large, small) = (payload(100 * 1024), payload(10));
+        // Unflushed: the small one waits in the buffer and the large one's fragments follow
+        // it; the final flush writes the large one's last frame.
+        assert!(write_binary(&mut server, small.clone(), false, WAIT).await);
+        assert!(write_binary(&mut server, large.clone(), false, WAIT).await);
+        assert!(send(&mut server, close_message(1000, "done"), WAIT).await);
+        drop(server);
+        let mut received = Vec::new();
+        while let Some(Ok(message)) = client.next().await {
+            received.push(message);
+        }
+        assert_eq!(received.len(), 3, "{:?}", received.last());
+        assert_eq!(received[0], Message::Binary(small));
+        assert_eq!(received[1], Message::Binary(large));
+        assert!(matches!(received[2], Message::Close(Some(_))));
+    }
+
+    #[tokio::test]
+    async fn a_message_of_the_fragment_size_goes_out_as_one_frame() {
+        let (server_io, mut client_io) = tokio::io::duplex(1 << 20);
+        let mut server = server_over(server_io).await;
+        assert!(write_binary(&mut server, payload(FRAGMENT_BYTES), true, WAIT).await);
+        drop(server);
+        let mut wire = Vec::new();
+        client_io.read_to_end(&mut wire).await.unwrap();
+        let frames = frame_headers(&wire);
+        assert_eq!(frames.len(), 1);
+        assert!(frames[0].0.is_final);
+        // A fragment with its header is exactly 4 KiB.
+        assert_eq!(wire.len(), 4 * 1024);
+    }
+
+    #[test]
+    fn close_reasons_are_cut_at_a_character_boundary() {
+        let reason = "é".repeat(100);
+        let cut = truncate_reason(&reason);
+        assert!(cut.len() <= super::super::MAX_CLOSE_REASON_BYTES);
+        assert_eq!(cut.len(), 122);
+        assert_eq!(truncate_reason("short"), "short");
+    }
+}
