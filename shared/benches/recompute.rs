@@ -1,6 +1,7 @@
 //! One recompute of the full default workshop with 50 participants' votes (score and weight)
-//! on every factor: read the document, run the engine, write what changed; and each of the
-//! three steps on its own.
+//! on every factor: read the document, run the engine, write what changed; each of the three
+//! steps on its own; and the incremental recompute of a [`Recomputer`] after one participant
+//! changed one score, as the server runs it after each client update.
 //!
 //! Run with `cargo bench -p workshop-shared --bench recompute`.
 
@@ -10,9 +11,9 @@ use workshop_shared::model::Workshop;
 use workshop_shared::results::write;
 use workshop_shared::schema::{self, key};
 use workshop_shared::template::{self, WorkshopMeta, ASPECTS};
-use workshop_shared::{compute, recompute};
+use workshop_shared::{compute, recompute, Recomputer};
 use yrs::any::Number;
-use yrs::{Any, Doc, Map, MapPrelim, Out, ReadTxn, Transact, WriteTxn};
+use yrs::{Any, Doc, Map, MapPrelim, MapRef, Out, ReadTxn, Transact, WriteTxn};
 
 const PARTICIPANTS: usize = 50;
 const WORLDS: [&str; 4] = ["customer", "service", "management", "political"];
@@ -94,6 +95,45 @@ fn iterate_votes(doc: &Doc) -> i64 {
     sum
 }
 
+/// Every factor's score vote map, in template order.
+fn score_maps(doc: &Doc) -> Vec<MapRef> {
+    let txn = doc.transact();
+    let maps = |out: Option<Out>| match out {
+        Some(Out::YMap(map)) => Some(map),
+        _ => None,
+    };
+    let Some(aspects) = txn.get_map(schema::ASPECTS) else {
+        return Vec::new();
+    };
+    let mut scores = Vec::new();
+    for aspect in ASPECTS.iter() {
+        let Some(factors) =
+            maps(aspects.get(&txn, aspect.id)).and_then(|a| maps(a.get(&txn, key::FACTORS)))
+        else {
+            continue;
+        };
+        for (factor, _) in aspect.factors {
+            let factor = maps(factors.get(&txn, factor));
+            scores.extend(factor.and_then(|f| maps(f.get(&txn, key::SCORES))));
+        }
+    }
+    scores
+}
+
+/// One participant changes one score, in a transaction of its own (as a client update
+/// applied by the server is): the `n`th such change cycles through participants and factors,
+/// and always sets a value other than the one there.
+fn change_one_score(doc: &Doc, scores: &[MapRef], n: usize) {
+    let mut txn = doc.transact_mut();
+    let participant = format!("participant-{:02}", n % PARTICIPANTS);
+    let map = &scores[n % scores.len()];
+    let old = match map.get(&txn, &participant) {
+        Some(Out::Any(Any::Number(Number::Int(old)))) => old,
+        _ => 0,
+    };
+    map.insert(&mut txn, participant, Any::from(old % 5 + 1));
+}
+
 fn bench(c: &mut Criterion) {
     let doc = full_workshop();
     let today = date!(2026 - 11 - 23);
@@ -117,6 +157,24 @@ fn bench(c: &mut Criterion) {
             |mut results| write(&mut doc.transact_mut(), &mut results),
             BatchSize::SmallInput,
         )
+    });
+
+    // A recomputer warmed up on the document (its first recompute reads everything), then
+    // per iteration: one changed score, committed, and the incremental recompute after it.
+    let Ok(mut recomputer) = Recomputer::attach(&doc) else {
+        panic!("no transaction is open on the benchmark document");
+    };
+    recomputer.recompute(&mut doc.transact_mut(), today);
+    let scores = score_maps(&doc);
+    let factors: usize = ASPECTS.iter().map(|aspect| aspect.factors.len()).sum();
+    assert_eq!(scores.len(), factors, "every factor of the template");
+    let mut n = 0;
+    c.bench_function("incremental after one vote", |b| {
+        b.iter(|| {
+            n += 1;
+            change_one_score(&doc, &scores, n);
+            recomputer.recompute(&mut doc.transact_mut(), today)
+        })
     });
 }
 

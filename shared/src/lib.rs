@@ -8,7 +8,8 @@
 //! - [`template`] fills a fresh document with the built-in aspects, factors and approaches.
 //! - [`model`] reads a document tolerantly into a typed [`Workshop`], collecting warnings.
 //! - [`engine`] computes the figures of the method into [`Results`].
-//! - [`results`] holds the results shape and writes only what changed into the document.
+//! - [`results`] holds the results shape and writes only what changed into the document; its
+//!   [`Recomputer`] keeps the model of an open document and re-reads only what changed.
 //! - [`export`] turns a workshop into JSON, an Excel workbook, a Markdown report and a votes CSV.
 //! - [`access`] holds every write rule: who may change which paths of the document.
 //!
@@ -39,5 +40,5 @@ mod value;
 
 pub use engine::compute;
 pub use model::Workshop;
-pub use results::{recompute, Recomputed, Results, Warning};
+pub use results::{recompute, Recomputed, Recomputer, Results, Warning};
 pub use yrs::{Doc, ReadTxn, Transact, TransactionMut};

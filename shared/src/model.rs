@@ -3,6 +3,11 @@
 //! [`Workshop::read`] never fails and never panics: whatever a client wrote, a value that is
 //! not valid (DOMAIN.md sections 2 and 5.1) is left out and reported as an `invalid_value`
 //! [`Warning`] naming its path. Entities come out sorted in entity order (5.1 rule 1).
+//!
+//! The reader reads entity by entity, so that a model can also be kept between reads of a
+//! document that stays open: `changes` records which parts of the document changed (from Yrs
+//! events), `section` and `cache` re-read only those, with the same functions and the same
+//! result as a full read.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -15,9 +20,12 @@ use crate::results::{Warning, WarningKind};
 use crate::schema::{self, key, ActionStatus, Control, ItemKind, World};
 use crate::value::{self, Read};
 
+pub(crate) mod cache;
+pub(crate) mod changes;
 mod id_index;
 mod participants;
 mod path;
+mod section;
 mod votes;
 
 pub use participants::Participants;
@@ -174,11 +182,7 @@ pub fn read_meta_summary<T: ReadTxn>(txn: &T) -> MetaSummary {
 impl Workshop {
     /// Reads a workshop from a document. Never fails: invalid values become warnings.
     pub fn read<T: ReadTxn>(txn: &T) -> Workshop {
-        let mut reader = Reader {
-            txn,
-            warnings: Vec::new(),
-            votes: Votes::new(),
-        };
+        let mut reader = Reader::new(txn);
         let aspects = reader.aspects();
         let approaches = reader.approaches();
         let selected_approach = reader.selected_approach(&approaches);
@@ -204,19 +208,19 @@ impl Workshop {
 }
 
 /// Sort key of an entity: `order` ascending (missing or invalid last), then id in byte order.
-fn entity_order(a: &(Option<f64>, String), b: &(Option<f64>, String)) -> Ordering {
+fn entity_order(a: (Option<f64>, &str), b: (Option<f64>, &str)) -> Ordering {
     let by_order = match (a.0, b.0) {
         (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => Ordering::Equal,
     };
-    by_order.then_with(|| a.1.cmp(&b.1))
+    by_order.then_with(|| a.1.cmp(b.1))
 }
 
 /// Sorts `(order, id, entity)` triples into entity order and drops the keys.
 pub(crate) fn in_entity_order<E>(mut entries: Vec<((Option<f64>, String), E)>) -> Vec<E> {
-    entries.sort_by(|a, b| entity_order(&a.0, &b.0));
+    entries.sort_by(|(a, _), (b, _)| entity_order((a.0, &a.1), (b.0, &b.1)));
     entries.into_iter().map(|(_, entity)| entity).collect()
 }
 
@@ -254,7 +258,15 @@ struct Reader<'t, T: ReadTxn> {
     votes: Votes,
 }
 
-impl<T: ReadTxn> Reader<'_, T> {
+impl<'t, T: ReadTxn> Reader<'t, T> {
+    fn new(txn: &'t T) -> Self {
+        Reader {
+            txn,
+            warnings: Vec::new(),
+            votes: Votes::new(),
+        }
+    }
+
     fn invalid(&mut self, path: String, message: String) {
         self.warnings
             .push(Warning::new(WarningKind::InvalidValue, path, message));
@@ -382,58 +394,76 @@ impl<T: ReadTxn> Reader<'_, T> {
         let mut aspects = Vec::new();
         for (id, map) in self.entities(schema::ASPECTS) {
             let path = root.join(&id);
-            let order = self.order(&map, &path);
-            let quick = self.votes(&map, key::QUICK, schema::SCORE_RANGE, &path);
-            let quick_agreed = self.int(&map, key::QUICK_AGREED, schema::SCORE_RANGE, &path);
+            let (order, mut aspect) = self.aspect(&id, &map, &path);
             let factors_path = path.join(key::FACTORS);
-            let factors = match self.map_at(map.get(self.txn, key::FACTORS), &factors_path) {
-                Some(factors) => self.factors(&factors, &factors_path),
-                None => Vec::new(),
-            };
-            let aspect = Aspect {
-                title: self.string(&map, key::TITLE),
-                id: id.clone(),
-                quick,
-                quick_agreed,
-                factors,
-            };
+            if let Some(factors) = self.factors_map(&map, &factors_path) {
+                aspect.factors = self.factors(&factors, &factors_path);
+            }
             aspects.push(((order, id), aspect));
         }
         in_entity_order(aspects)
     }
 
+    /// An aspect's order and own fields, its factors left empty (they are read apart).
+    fn aspect(&mut self, id: &str, map: &MapRef, path: &Path<'_>) -> (Option<f64>, Aspect) {
+        let order = self.order(map, path);
+        let quick = self.votes(map, key::QUICK, schema::SCORE_RANGE, path);
+        let quick_agreed = self.int(map, key::QUICK_AGREED, schema::SCORE_RANGE, path);
+        let aspect = Aspect {
+            title: self.string(map, key::TITLE),
+            id: id.to_owned(),
+            quick,
+            quick_agreed,
+            factors: Vec::new(),
+        };
+        (order, aspect)
+    }
+
+    /// An aspect's map of factors: `None` when unset, or not a map (a warning at `path`).
+    fn factors_map(&mut self, aspect: &MapRef, path: &Path<'_>) -> Option<MapRef> {
+        self.map_at(aspect.get(self.txn, key::FACTORS), path)
+    }
+
     fn factors(&mut self, map: &MapRef, path: &Path<'_>) -> Vec<Factor> {
         let mut factors = Vec::new();
         for (id, factor) in self.entries_of(map, path) {
-            let path = path.join(&id);
-            let order = self.order(&factor, &path);
-            let factor = Factor {
-                scores: self.votes(&factor, key::SCORES, schema::SCORE_RANGE, &path),
-                weights: self.votes(&factor, key::WEIGHTS, schema::WEIGHT_RANGE, &path),
-                agreed_score: self.int(&factor, key::AGREED_SCORE, schema::SCORE_RANGE, &path),
-                agreed_weight: self.int(&factor, key::AGREED_WEIGHT, schema::WEIGHT_RANGE, &path),
-                id: id.clone(),
-            };
+            let (order, factor) = self.factor(&id, &factor, &path.join(&id));
             factors.push(((order, id), factor));
         }
         in_entity_order(factors)
+    }
+
+    fn factor(&mut self, id: &str, map: &MapRef, path: &Path<'_>) -> (Option<f64>, Factor) {
+        let order = self.order(map, path);
+        let factor = Factor {
+            scores: self.votes(map, key::SCORES, schema::SCORE_RANGE, path),
+            weights: self.votes(map, key::WEIGHTS, schema::WEIGHT_RANGE, path),
+            agreed_score: self.int(map, key::AGREED_SCORE, schema::SCORE_RANGE, path),
+            agreed_weight: self.int(map, key::AGREED_WEIGHT, schema::WEIGHT_RANGE, path),
+            id: id.to_owned(),
+        };
+        (order, factor)
     }
 
     fn approaches(&mut self) -> Vec<Approach> {
         let root = Path::root(schema::APPROACHES);
         let mut approaches = Vec::new();
         for (id, map) in self.entities(schema::APPROACHES) {
-            let path = root.join(&id);
-            let order = self.order(&map, &path);
-            let relevance = self.votes(&map, key::RELEVANCE, schema::WEIGHT_RANGE, &path);
-            let approach = Approach {
-                title: self.string(&map, key::TITLE),
-                id: id.clone(),
-                relevance: relevance.by_id(),
-            };
+            let (order, approach) = self.approach(&id, &map, &root.join(&id));
             approaches.push(((order, id), approach));
         }
         in_entity_order(approaches)
+    }
+
+    fn approach(&mut self, id: &str, map: &MapRef, path: &Path<'_>) -> (Option<f64>, Approach) {
+        let order = self.order(map, path);
+        let relevance = self.votes(map, key::RELEVANCE, schema::WEIGHT_RANGE, path);
+        let approach = Approach {
+            title: self.string(map, key::TITLE),
+            id: id.to_owned(),
+            relevance: relevance.by_id(),
+        };
+        (order, approach)
     }
 
     fn selected_approach(&mut self, approaches: &[Approach]) -> Option<String> {
@@ -460,135 +490,152 @@ impl<T: ReadTxn> Reader<'_, T> {
         let root = Path::root(schema::PARTICIPANTS);
         let mut participants = Vec::new();
         for (id, map) in self.entities(schema::PARTICIPANTS) {
-            let world = match value::string(map.get(self.txn, key::WORLD).as_ref()) {
-                Read::Unset => None,
-                Read::Valid(text) => World::parse(&text).or_else(|| {
-                    self.invalid(
-                        root.join(&id).join(key::WORLD).to_string(),
-                        format!("\"{text}\" is not one of the four worlds"),
-                    );
-                    None
-                }),
-                Read::Invalid => {
-                    self.invalid(
-                        root.join(&id).join(key::WORLD).to_string(),
-                        "world should be a string".into(),
-                    );
-                    None
-                }
-            };
-            participants.push((id, Participant { world }));
+            let participant = self.participant(&map, &root.join(&id));
+            participants.push((id, participant));
         }
         // The keys of one map: distinct.
         Participants::from_distinct(participants)
+    }
+
+    fn participant(&mut self, map: &MapRef, path: &Path<'_>) -> Participant {
+        let world = match value::string(map.get(self.txn, key::WORLD).as_ref()) {
+            Read::Unset => None,
+            Read::Valid(text) => World::parse(&text).or_else(|| {
+                self.invalid(
+                    path.join(key::WORLD).to_string(),
+                    format!("\"{text}\" is not one of the four worlds"),
+                );
+                None
+            }),
+            Read::Invalid => {
+                self.invalid(
+                    path.join(key::WORLD).to_string(),
+                    "world should be a string".into(),
+                );
+                None
+            }
+        };
+        Participant { world }
     }
 
     fn groups(&mut self) -> Vec<Group> {
         let root = Path::root(schema::GROUPS);
         let mut groups = Vec::new();
         for (id, map) in self.entities(schema::GROUPS) {
-            let path = root.join(&id);
-            let order = self.order(&map, &path);
-            let aspects = match self.string_array(map.get(self.txn, key::ASPECTS)) {
-                Ok(aspects) => aspects,
-                Err(()) => {
-                    self.invalid(
-                        path.join(key::ASPECTS).to_string(),
-                        "a group's aspects should be an array of aspect ids".into(),
-                    );
-                    Vec::new()
-                }
-            };
-            let group = Group {
-                name: self.string(&map, key::NAME),
-                id: id.clone(),
-                aspects,
-            };
+            let (order, group) = self.group(&id, &map, &root.join(&id));
             groups.push(((order, id), group));
         }
         in_entity_order(groups)
+    }
+
+    fn group(&mut self, id: &str, map: &MapRef, path: &Path<'_>) -> (Option<f64>, Group) {
+        let order = self.order(map, path);
+        let aspects = match self.string_array(map.get(self.txn, key::ASPECTS)) {
+            Ok(aspects) => aspects,
+            Err(()) => {
+                self.invalid(
+                    path.join(key::ASPECTS).to_string(),
+                    "a group's aspects should be an array of aspect ids".into(),
+                );
+                Vec::new()
+            }
+        };
+        let group = Group {
+            name: self.string(map, key::NAME),
+            id: id.to_owned(),
+            aspects,
+        };
+        (order, group)
     }
 
     fn items(&mut self) -> Vec<Item> {
         let root = Path::root(schema::ITEMS);
         let mut items = Vec::new();
         for (id, map) in self.entities(schema::ITEMS) {
-            let path = root.join(&id);
-            let Some(kind) = self
-                .string(&map, key::KIND)
-                .and_then(|k| ItemKind::parse(&k))
-            else {
-                self.invalid(
-                    path.join(key::KIND).to_string(),
-                    "an item's kind should be \"constraint\" or \"enabler\"; it is left out".into(),
-                );
-                continue;
-            };
-            let control = match value::string(map.get(self.txn, key::CONTROL).as_ref()) {
-                Read::Unset => None,
-                read => {
-                    let parsed = read.valid().and_then(|c| Control::parse(&c));
-                    if parsed.is_none() {
-                        self.invalid(
-                            path.join(key::CONTROL).to_string(),
-                            "control should be in_control, can_influence or outside_control".into(),
-                        );
-                    }
-                    parsed
-                }
-            };
-            let item = Item {
-                kind,
-                aspect: self.string(&map, key::ASPECT),
-                title: self.string(&map, key::TITLE).unwrap_or_default(),
-                control,
-                response: self.string(&map, key::RESPONSE).filter(|r| !r.is_empty()),
-                impact: self.votes(&map, key::IMPACT, schema::SCORE_RANGE, &path),
-                agreed_impact: self.int(&map, key::AGREED_IMPACT, schema::SCORE_RANGE, &path),
-                dots: self.votes(&map, key::DOTS, schema::DOTS_RANGE, &path),
-                created_at: self
-                    .string(&map, key::CREATED_AT)
-                    .and_then(|t| parse_instant(&t)),
-                id: id.clone(),
-            };
-            items.push(item);
+            items.extend(self.item(&id, &map, &root.join(&id)));
         }
         items.sort_by(|a, b| a.id.cmp(&b.id));
         items
+    }
+
+    /// A constraint or enabler; `None` (with a warning) when its kind is not valid.
+    fn item(&mut self, id: &str, map: &MapRef, path: &Path<'_>) -> Option<Item> {
+        let Some(kind) = self
+            .string(map, key::KIND)
+            .and_then(|k| ItemKind::parse(&k))
+        else {
+            self.invalid(
+                path.join(key::KIND).to_string(),
+                "an item's kind should be \"constraint\" or \"enabler\"; it is left out".into(),
+            );
+            return None;
+        };
+        let control = match value::string(map.get(self.txn, key::CONTROL).as_ref()) {
+            Read::Unset => None,
+            read => {
+                let parsed = read.valid().and_then(|c| Control::parse(&c));
+                if parsed.is_none() {
+                    self.invalid(
+                        path.join(key::CONTROL).to_string(),
+                        "control should be in_control, can_influence or outside_control".into(),
+                    );
+                }
+                parsed
+            }
+        };
+        Some(Item {
+            kind,
+            aspect: self.string(map, key::ASPECT),
+            title: self.string(map, key::TITLE).unwrap_or_default(),
+            control,
+            response: self.string(map, key::RESPONSE).filter(|r| !r.is_empty()),
+            impact: self.votes(map, key::IMPACT, schema::SCORE_RANGE, path),
+            agreed_impact: self.int(map, key::AGREED_IMPACT, schema::SCORE_RANGE, path),
+            dots: self.votes(map, key::DOTS, schema::DOTS_RANGE, path),
+            created_at: self
+                .string(map, key::CREATED_AT)
+                .and_then(|t| parse_instant(&t)),
+            id: id.to_owned(),
+        })
     }
 
     fn actions(&mut self) -> Vec<Action> {
         let root = Path::root(schema::ACTIONS);
         let mut actions = Vec::new();
         for (id, map) in self.entities(schema::ACTIONS) {
-            let due = match value::string(map.get(self.txn, key::DUE).as_ref()) {
-                Read::Unset => None,
-                read => {
-                    let parsed = read.valid().and_then(|d| parse_date(&d));
-                    if parsed.is_none() {
-                        self.invalid(
-                            root.join(&id).join(key::DUE).to_string(),
-                            "due should be a date written YYYY-MM-DD".into(),
-                        );
-                    }
-                    parsed
-                }
-            };
-            let items = self
-                .string_array(map.get(self.txn, key::ITEMS))
-                .unwrap_or_default();
-            let status = self
-                .string(&map, key::STATUS)
-                .and_then(|s| ActionStatus::parse(&s));
-            actions.push(Action {
-                id,
-                items,
-                due,
-                status,
-            });
+            let action = self.action(&id, &map, &root.join(&id));
+            actions.push(action);
         }
         actions.sort_by(|a, b| a.id.cmp(&b.id));
         actions
+    }
+
+    fn action(&mut self, id: &str, map: &MapRef, path: &Path<'_>) -> Action {
+        let due = match value::string(map.get(self.txn, key::DUE).as_ref()) {
+            Read::Unset => None,
+            read => {
+                let parsed = read.valid().and_then(|d| parse_date(&d));
+                if parsed.is_none() {
+                    self.invalid(
+                        path.join(key::DUE).to_string(),
+                        "due should be a date written YYYY-MM-DD".into(),
+                    );
+                }
+                parsed
+            }
+        };
+        let items = self
+            .string_array(map.get(self.txn, key::ITEMS))
+            .unwrap_or_default();
+        let status = self
+            .string(map, key::STATUS)
+            .and_then(|s| ActionStatus::parse(&s));
+        Action {
+            id: id.to_owned(),
+            items,
+            due,
+            status,
+        }
     }
 
     /// Counts the entries of a root map whose entities carry an `order`, checking each order.

@@ -5,6 +5,9 @@
 //! all. Keys that are not part of the shape (a client's stray write) are removed. Whether a
 //! field changed is found by walking the typed field against the stored value (`same`); a
 //! field's JSON is built only when it is written.
+//!
+//! [`recompute`] reads the whole document every time; a [`Recomputer`] attached to a document
+//! that stays open reads again only what changed, with the same results.
 
 use serde::{Deserialize, Serialize};
 use yrs::{Any, Map, MapRef, Out, ReadTxn, TransactionMut, WriteTxn};
@@ -13,8 +16,10 @@ use crate::engine::compute;
 use crate::model::Workshop;
 use crate::schema::{self, Control};
 
+mod incremental;
 mod same;
 
+pub use incremental::{AttachError, Recomputer};
 use same::same;
 
 /// The engine's output. Serialises to the exact JSON of section 7, fields in that order.

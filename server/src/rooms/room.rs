@@ -243,6 +243,9 @@ struct RoomState {
     unloaded: bool,
     /// Decides which client updates may be applied (the shadow document and the rules).
     guard: Guard,
+    /// The figures' model kept between recomputes and updated from what each transaction
+    /// changed; `None` if it could not attach, and then every recompute reads everything.
+    recomputer: Option<workshop_shared::Recomputer>,
 }
 
 impl RoomState {
@@ -303,6 +306,13 @@ impl Room {
             ctx.tasks.spawn(async move { flusher.flush().await });
         }
         let guard = Guard::new(&restored.doc);
+        let recomputer = match workshop_shared::Recomputer::attach(&restored.doc) {
+            Ok(recomputer) => Some(recomputer),
+            Err(error) => {
+                tracing::warn!(%error, "recomputes will read the whole document");
+                None
+            }
+        };
         let state = RoomState {
             awareness: Awareness::new(restored.doc),
             peers: HashMap::new(),
@@ -315,6 +325,7 @@ impl Room {
             record_stale: false,
             unloaded: false,
             guard,
+            recomputer,
         };
         Ok(Room {
             id,
@@ -565,12 +576,19 @@ impl Room {
             if state.unloaded {
                 return Err(RoomError::Unloaded);
             }
-            let (recomputed, update, compact) = self.write_locked(&mut state, |txn| {
+            // Taken out while the transaction borrows the state; put back whatever happens.
+            let mut recomputer = state.recomputer.take();
+            let written = self.write_locked(&mut state, |txn| {
                 let started = std::time::Instant::now();
-                let recomputed = workshop_shared::recompute(txn, today);
+                let recomputed = match recomputer.as_mut() {
+                    Some(recomputer) => recomputer.recompute(txn, today),
+                    None => workshop_shared::recompute(txn, today),
+                };
                 crate::metrics::recomputed(started.elapsed());
                 recomputed
-            })?;
+            });
+            state.recomputer = recomputer;
+            let (recomputed, update, compact) = written?;
             if update.is_some() || state.record_stale {
                 self.refresh_record_locked(&mut state)?;
             }

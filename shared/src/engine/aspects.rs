@@ -184,7 +184,8 @@ pub fn figures(workshop: &Workshop) -> Vec<AspectFigures> {
         .collect()
 }
 
-fn aspect_figures(workshop: &Workshop, aspect: &Aspect) -> AspectFigures {
+/// Figures of one aspect: they depend on the aspect and on the participants' worlds only.
+pub(crate) fn aspect_figures(workshop: &Workshop, aspect: &Aspect) -> AspectFigures {
     let factors: Vec<FactorFigures> = aspect.factors.iter().map(factor_figures).collect();
     let (score, confidence) = weighted_score(factors.iter().map(|f| (f.score, f.weight)));
     let quick = aspect

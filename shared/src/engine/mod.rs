@@ -4,6 +4,7 @@
 //! - [`approaches`]: fit, coverage, limiting and strongest aspects, ranking, recommendation.
 //! - [`items`]: constraint and enabler priorities and suggested responses.
 //! - [`warnings`]: the warnings that are not invalid values, and their order.
+//! - `kept`: the figures of each aspect, kept between computes for the incremental recompute.
 //!
 //! Pure and deterministic: the same [`Workshop`] and `today` give identical [`Results`].
 
@@ -12,6 +13,7 @@ pub mod aspects;
 #[cfg(test)]
 mod fixtures;
 pub mod items;
+pub(crate) mod kept;
 pub(crate) mod stats;
 pub mod warnings;
 
@@ -22,7 +24,15 @@ use crate::results::Results;
 
 /// Computes the results of a workshop as of `today` (the revision is left at 0 for the writer).
 pub fn compute(workshop: &Workshop, today: Date) -> Results {
-    let aspects = aspects::figures(workshop);
+    compute_from(workshop, aspects::figures(workshop), today)
+}
+
+/// [`compute`], given the figures of every aspect of the workshop (in aspect order).
+pub(crate) fn compute_from(
+    workshop: &Workshop,
+    aspects: Vec<aspects::AspectFigures>,
+    today: Date,
+) -> Results {
     let ranking = approaches::rank(workshop, &aspects);
     let selected = workshop
         .selected_approach

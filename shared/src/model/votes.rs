@@ -61,6 +61,39 @@ impl Votes {
         self.push(id, value);
     }
 
+    /// Sets a participant's vote as [`Votes::insert`] does; returns whether it differs from
+    /// the vote they had.
+    pub(crate) fn set(&mut self, id: &str, value: u8) -> bool {
+        let changed = self.get(id) != Some(&value);
+        if changed {
+            self.insert(id, value);
+        }
+        changed
+    }
+
+    /// Removes a participant's vote; returns whether they had one.
+    pub(crate) fn remove(&mut self, id: &str) -> bool {
+        let mut start = 0;
+        let Some(at) = self.entries.iter().position(|(end, _)| {
+            let found = self.ids.get(start..*end as usize) == Some(id);
+            start = *end as usize;
+            found
+        }) else {
+            return false;
+        };
+        let end = self.entries[at].0 as usize;
+        let begin = at
+            .checked_sub(1)
+            .map_or(0, |before| self.entries[before].0 as usize);
+        self.ids.replace_range(begin..end, "");
+        self.entries.remove(at);
+        let removed = u32::try_from(end - begin).unwrap_or(u32::MAX);
+        for (later, _) in &mut self.entries[at..] {
+            *later -= removed;
+        }
+        true
+    }
+
     /// The vote of a participant (a reference, as a map's `get` gives).
     pub fn get(&self, id: &str) -> Option<&u8> {
         let mut start = 0;
@@ -172,7 +205,21 @@ impl<S: AsRef<str>, const N: usize> From<[(S, u8); N]> for Votes {
 
 impl PartialEq for Votes {
     fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.sorted() == other.sorted()
+        if self.len() != other.len() {
+            return false;
+        }
+        // The same ids in the same order (a vote map read again, as a rule): the ids of one
+        // `Votes` are distinct, so comparing the values in place decides, without sorting.
+        if self.ids == other.ids
+            && self
+                .entries
+                .iter()
+                .map(|e| e.0)
+                .eq(other.entries.iter().map(|e| e.0))
+        {
+            return self.values().eq(other.values());
+        }
+        self.sorted() == other.sorted()
     }
 }
 
@@ -236,6 +283,45 @@ mod tests {
             let mut keys: Vec<_> = votes.keys().collect();
             keys.sort_unstable();
             prop_assert_eq!(keys, map.keys().map(String::as_str).collect::<Vec<_>>());
+        }
+
+        #[test]
+        fn sets_and_removes_like_a_map(
+            pairs in prop::collection::vec(("[a-c]{0,3}", 0..6u8), 0..20),
+            edits in prop::collection::vec(("[a-c]{0,3}", prop::option::of(0..6u8)), 0..20),
+        ) {
+            let mut votes: Votes = pairs.iter().map(|(id, v)| (id.as_str(), *v)).collect();
+            let mut map: BTreeMap<String, u8> = pairs.iter().cloned().collect();
+            for (id, value) in edits {
+                match value {
+                    Some(value) => {
+                        prop_assert_eq!(votes.set(&id, value), map.insert(id.clone(), value) != Some(value));
+                    }
+                    None => prop_assert_eq!(votes.remove(&id), map.remove(&id).is_some()),
+                }
+                prop_assert_eq!(votes.by_id(), map.clone());
+                prop_assert_eq!(votes.len(), map.len());
+            }
+        }
+
+        #[test]
+        fn equal_exactly_when_equal_as_maps(
+            pairs in prop::collection::vec(("[a-c]{0,2}", 0..4u8), 0..12),
+            other in prop::collection::vec(0..4u8, 12),
+            reversed: bool,
+        ) {
+            let votes: Votes = pairs.iter().map(|(id, v)| (id.as_str(), *v)).collect();
+            // The same ids, in the same order or reversed, with some values changed.
+            let mut entries: Vec<(&str, u8)> = votes.iter().collect();
+            for ((_, value), new) in entries.iter_mut().zip(&other).step_by(3) {
+                *value = *new;
+            }
+            if reversed {
+                entries.reverse();
+            }
+            let changed: Votes = entries.iter().copied().collect();
+            prop_assert_eq!(votes == changed, votes.by_id() == changed.by_id());
+            prop_assert_eq!(changed == votes, votes == changed);
         }
     }
 }
