@@ -355,8 +355,10 @@ async fn write_loop(
         return;
     };
     let bench = doc.get_or_insert_map("bench");
-    // Spread the participants' edits over the interval.
-    let offset = interval.mul_f64(f64::from(index % 997) / 997.0);
+    // Spread the participants' edits evenly over the interval, within each workshop (whose
+    // participants have consecutive indices) as well as across them: the golden-ratio
+    // sequence puts any run of consecutive indices far apart.
+    let offset = interval.mul_f64((f64::from(index) * 0.618_033_988_749_895).fract());
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + offset, interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut sequence: u64 = 0;
