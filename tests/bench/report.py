@@ -159,85 +159,121 @@ def live_table(results, scenario):
     return head + "\n".join(rows)
 
 
-def sweep_steps(results, server):
-    """The sweep's steps for one server, by rate: {rate: report}."""
+# The two sweeps of run.sh: the hot plenary at rising rates (scenario 2) and many workshops at
+# rising counts (scenario 1). Each: the prefix of its reports, its p99 limit in ms, what a
+# step varies, and how many edits/s a step sends at a given step value.
+SWEEPS = {
+    "2": {
+        "prefix": "2-sweep-",
+        "limit_ms": 50,
+        "step": "edits/s",
+        "best": "highest edits/s with p99 ≤ 50 ms",
+        "rate": lambda value, participants: value,
+        "describe": lambda participants: (
+            f"The same plenary ({participants} participants, vote edits) at rising total rates, "
+            "each step on a fresh server (warm-up, then measured), until a step's p99 passes "
+            "50 ms, it cannot send at its rate, or it has errors or disconnects."
+        ),
+    },
+    "1": {
+        "prefix": "1-sweep-",
+        "limit_ms": 25,
+        "step": "workshops",
+        "best": "most workshops with p99 ≤ 25 ms",
+        "rate": lambda value, participants: value * participants,
+        "describe": lambda participants: (
+            f"Scenario 1 at rising numbers of workshops ({participants} participants each, one "
+            "vote edit a second each), each step on a fresh server (warm-up, then measured), "
+            "until a step's p99 passes 25 ms, it cannot send at its rate, or it has errors or "
+            "disconnects: how many workshops each server holds within the target on this "
+            "machine."
+        ),
+    },
+}
+
+
+def sweep_steps(results, server, prefix):
+    """A sweep's steps for one server, by step value: {value: report}."""
     steps = {}
-    prefix, suffix = "2-sweep-", f"--{server}.json"
+    suffix = f"--{server}.json"
     for name in os.listdir(results):
         if name.startswith(prefix) and name.endswith(suffix):
-            rate = name[len(prefix):-len(suffix)]
-            if rate.isdigit():
-                steps[int(rate)] = load(results, f"2-sweep-{rate}", server)
+            value = name[len(prefix):-len(suffix)]
+            if value.isdigit():
+                steps[int(value)] = load(results, f"{prefix}{value}", server)
     return dict(sorted(steps.items()))
 
 
-def passed(report, rate):
-    """Whether a sweep step held its rate within the target (the rule of run.sh's sweep)."""
+def passed(report, rate, limit_ms):
+    """Whether a sweep step held its rate within the limit (the rule of run.sh's sweeps)."""
     return (
         "latency" in report
-        and report["latency"]["p99_ms"] <= 50
+        and report["latency"]["p99_ms"] <= limit_ms
         and report["errors"] == 0
         and report["disconnects"] == 0
         and report["sent_per_sec"] >= 0.9 * rate
     )
 
 
-def sweep_table(results):
-    steps = {key: sweep_steps(results, key) for key, _ in SERVERS}
-    best = {
-        key: max((rate for rate, r in s.items() if passed(r, rate)), default=None)
-        for key, s in steps.items()
-    }
+def sweep_table(results, which):
+    sweep = SWEEPS[which]
+    steps = {key: sweep_steps(results, key, sweep["prefix"]) for key, _ in SERVERS}
     participants = next(
         (r["participants"] for s in steps.values() for r in s.values() if "participants" in r),
         None,
     )
     if participants is None:
         return "No sweep was run."
+
+    def held(value, report):
+        return passed(report, sweep["rate"](value, participants), sweep["limit_ms"])
+
+    best = {
+        key: max((value for value, r in s.items() if held(value, r)), default=None)
+        for key, s in steps.items()
+    }
     rows = [
-        f"The same plenary ({participants} participants, vote edits) at rising total rates, each "
-        "step on a fresh server (warm-up, then measured), until a step's p99 passes 50 ms, it "
-        "cannot send at its rate, or it has errors or disconnects.",
+        sweep["describe"](participants),
         "",
-        "| server | highest edits/s with p99 ≤ 50 ms | p99 there, ms | delivered/s there | next step: edits/s, p99 ms | this server ÷ this row |",
+        f"| server | {sweep['best']} | p99 there, ms | delivered/s there | next step: {sweep['step']}, p99 ms | this server ÷ this row |",
         "|---|---|---|---|---|---|",
     ]
     for key, name in SERVERS:
-        rate = best[key]
+        value = best[key]
         s = steps[key]
-        higher = [r for r in s if rate is None or r > rate]
+        higher = [v for v in s if value is None or v > value]
         nxt = "—"
         if higher:
             failed = s[higher[0]]
             nxt = f"{higher[0]:,}: " + (
                 fmt(failed["latency"]["p99_ms"], 1) if "latency" in failed else str(failed.get("failed"))
             )
-        at = s.get(rate, {})
+        at = s.get(value, {})
         rows.append(
             "| {} | {} | {} | {} | {} | {} |".format(
                 name,
-                f"{rate:,}" if rate else "none",
+                f"{value:,}" if value else "none",
                 fmt(at.get("latency", {}).get("p99_ms"), 1),
                 fmt(at.get("delivered_per_sec"), 0),
                 nxt,
-                ratio(best["ours"], rate),
+                ratio(best["ours"], value),
             )
         )
-    rates = sorted({rate for s in steps.values() for rate in s})
+    values = sorted({value for s in steps.values() for value in s})
     rows += ["", "p99 in ms at every step:", ""]
-    rows.append("| edits/s | " + " | ".join(name for _, name in SERVERS) + " |")
+    rows.append(f"| {sweep['step']} | " + " | ".join(name for _, name in SERVERS) + " |")
     rows.append("|---|" + "---|" * len(SERVERS))
-    for rate in rates:
+    for value in values:
         cells = []
         for key, _ in SERVERS:
-            r = steps[key].get(rate)
+            r = steps[key].get(value)
             if r is None:
                 cells.append("")
             elif "latency" in r:
                 cells.append(fmt(r["latency"]["p99_ms"], 1))
             else:
                 cells.append("failed")
-        rows.append(f"| {rate:,} | " + " | ".join(cells) + " |")
+        rows.append(f"| {value:,} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
@@ -308,10 +344,10 @@ def main():
         }.get(key[0], live_table)
         out.append(table(results, key))
         out.append("")
-        if key.startswith("2"):
-            out.append("### Sustained rate")
+        if key[0] in SWEEPS:
+            out.append("### Sustained rate" if key[0] == "2" else "### Capacity")
             out.append("")
-            out.append(sweep_table(results))
+            out.append(sweep_table(results, key[0]))
             out.append("")
     out.append("## Recompute")
     out.append("")

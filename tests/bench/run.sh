@@ -179,29 +179,44 @@ json.dump(report, open(path, "w"))
 PY
 }
 
-# sweep SERVER: scenario 2 at rising rates (edits/s over the whole plenary), each step on a
-# fresh server, until p99 passes 50 ms, a step cannot send at its rate, or a step fails. Every
-# step's report lands in $results as 2-sweep-RATE--SERVER.json.
-sweep() {
-  local server=$1 rate
-  for rate in "${sweep_rates[@]}"; do
-    run "2-sweep-$rate" "$server" live --workshops 1 --participants "$sweep_participants" \
-      --interval-ms $((sweep_participants * 1000 / rate)) "${sweep_timing[@]}"
-    if ! python3 - "$results/2-sweep-$rate--$server.json" "$rate" <<'PY'
+# held REPORT LIMIT_MS RATE: whether a sweep step held: p99 within LIMIT_MS, no errors or
+# disconnects, and it sent at (at least 90% of) RATE edits/s.
+held() {
+  python3 - "$1" "$2" "$3" <<'PY'
 import json, sys
-r, rate = json.load(open(sys.argv[1])), float(sys.argv[2])
+r, limit, rate = json.load(open(sys.argv[1])), float(sys.argv[2]), float(sys.argv[3])
 ok = (
     "latency" in r
-    and r["latency"]["p99_ms"] <= 50
+    and r["latency"]["p99_ms"] <= limit
     and r["errors"] == 0
     and r["disconnects"] == 0
     and r["sent_per_sec"] >= 0.9 * rate
 )
 sys.exit(0 if ok else 1)
 PY
-    then
-      break
-    fi
+}
+
+# sweep_rate SERVER: scenario 2 at rising rates (edits/s over the whole plenary), each step on
+# a fresh server, until p99 passes 50 ms, a step cannot send at its rate, or a step fails.
+# Every step's report lands in $results as 2-sweep-RATE--SERVER.json.
+sweep_rate() {
+  local server=$1 rate
+  for rate in "${sweep_rates[@]}"; do
+    run "2-sweep-$rate" "$server" live --workshops 1 --participants "$sweep_participants" \
+      --interval-ms $((sweep_participants * 1000 / rate)) "${sweep_timing[@]}"
+    held "$results/2-sweep-$rate--$server.json" 50 "$rate" || break
+  done
+}
+
+# sweep_size SERVER: scenario 1 at rising numbers of workshops (20 participants, one edit a
+# second each), each step on a fresh server, until p99 passes 25 ms, a step cannot send at its
+# rate, or a step fails. Every step's report lands in $results as 1-sweep-W--SERVER.json.
+sweep_size() {
+  local server=$1 workshops
+  for workshops in "${size_steps[@]}"; do
+    run "1-sweep-$workshops" "$server" live --workshops "$workshops" --participants 20 \
+      --interval-ms 1000 "${sweep_timing[@]}"
+    held "$results/1-sweep-$workshops--$server.json" 25 $((workshops * 20)) || break
   done
 }
 
@@ -215,6 +230,7 @@ if [ "$scale" = quick ]; then
   s5=(--updates 10000)
   sweep_participants=50
   sweep_rates=(25 50 100 200 400 800 1600)
+  size_steps=(5 10 25 50)
   sweep_timing=(--warmup-secs 1 --duration-secs 4)
 else
   s1=(--workshops 500 --participants 20 --interval-ms 1000 --warmup-secs 5 --duration-secs 30)
@@ -224,14 +240,16 @@ else
   s4=100000
   s5=(--updates 10000)
   sweep_participants=200
-  sweep_rates=(25 35 50 70 100 140 200 280 400 560 800 1120 1600)
+  sweep_rates=(50 70 100 140 200 280 400 560 800 1120 1600 2240)
+  size_steps=(10 25 50 75 100 150 200 300 500)
   sweep_timing=(--warmup-secs 2 --duration-secs 8)
 fi
 
 for server in "${servers[@]}"; do
   run 1-many-workshops "$server" live "${s1[@]}"
+  sweep_size "$server"
   run 2-hot-plenary "$server" live "${s2[@]}"
-  sweep "$server"
+  sweep_rate "$server"
   run 3-durable-burst "$server" live "${s3[@]}"
   run 5-offline-return "$server" return "${s5[@]}"
   run 6-idle-connections "$server" idle "${s6[@]}"

@@ -15,6 +15,7 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use workshop_shared::schema;
@@ -85,14 +86,26 @@ pub struct Joined {
 /// How long the handshake may take.
 const HANDSHAKE: Duration = Duration::from_secs(60);
 
-/// Opens a socket to `url`, says hello, and applies the server's sync step 2.
-pub async fn join(index: u32, url: &str, framing: Framing, token: &str) -> Result<Joined, String> {
-    // Without TCP_NODELAY, Nagle's algorithm holds small frames back for tens of milliseconds.
-    let connect = tokio_tungstenite::connect_async_with_config(url, None, true);
+/// Bytes each socket reads at once. tungstenite's default read buffer (128 KiB) is allocated
+/// and zeroed afresh as it is used, which with thousands of sockets costs the load generator
+/// more than everything else it does; the messages it reads are small.
+const READ_BUFFER_BYTES: usize = 16 * 1024;
+
+/// Opens a WebSocket to `url`, with TCP_NODELAY (without it, Nagle's algorithm holds small
+/// frames back for tens of milliseconds) and a small read buffer.
+async fn connect(url: &str) -> Result<Socket, String> {
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
+    let connect = tokio_tungstenite::connect_async_with_config(url, Some(config), true);
     let (socket, _) = tokio::time::timeout(HANDSHAKE, connect)
         .await
         .map_err(|_| format!("connecting to {url} timed out"))?
         .map_err(|error| format!("connecting to {url}: {error}"))?;
+    Ok(socket)
+}
+
+/// Opens a socket to `url`, says hello, and applies the server's sync step 2.
+pub async fn join(index: u32, url: &str, framing: Framing, token: &str) -> Result<Joined, String> {
+    let socket = connect(url).await?;
     let mut joined = Joined {
         index,
         framing,
@@ -469,11 +482,7 @@ impl Offline {
             self.id.as_str(),
             framing::marker(self.index, run.now_micros()),
         );
-        let connect = tokio_tungstenite::connect_async_with_config(url, None, true);
-        let (socket, _) = tokio::time::timeout(HANDSHAKE, connect)
-            .await
-            .map_err(|_| format!("connecting to {url} timed out"))?
-            .map_err(|error| format!("connecting to {url}: {error}"))?;
+        let socket = connect(url).await?;
         let mut joined = Joined {
             index: self.index,
             framing: self.framing,
