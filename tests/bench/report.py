@@ -172,7 +172,9 @@ SWEEPS = {
         "describe": lambda participants: (
             f"The same plenary ({participants} participants, vote edits) at rising total rates, "
             "each step on a fresh server (warm-up, then measured), until a step's p99 passes "
-            "50 ms, it cannot send at its rate, or it has errors or disconnects."
+            "50 ms, it cannot send at its rate, or it has errors or disconnects. A step that "
+            "misses is run once more and the second run is the one shown, so the sweep ends "
+            "where a load misses twice."
         ),
     },
     "1": {
@@ -185,8 +187,8 @@ SWEEPS = {
             f"Scenario 1 at rising numbers of workshops ({participants} participants each, one "
             "vote edit a second each), each step on a fresh server (warm-up, then measured), "
             "until a step's p99 passes 25 ms, it cannot send at its rate, or it has errors or "
-            "disconnects: how many workshops each server holds within the target on this "
-            "machine."
+            "disconnects (a step that misses is run once more and the second run is the one "
+            "shown): how many workshops each server holds within the target on this machine."
         ),
     },
 }

@@ -10,14 +10,17 @@
 //!    each edit it measures, from the local write, the time until every observer has (a) the
 //!    vote (relay latency) and (b) the recomputed score of that aspect in its `results` map
 //!    (end-to-end recompute latency). Every sample is one (edit, observer) pair; the next edit
-//!    starts only once all observers have both, so this measures latency, not throughput.
+//!    starts only once all observers have both (and, with `--pause-ms P`, P ms more, as
+//!    people pause between edits: the server recomputes a busy workshop at most every
+//!    `--recompute-interval-ms`, so edits closer together than that wait for it), so this
+//!    measures latency, not throughput.
 //! 2. **Burst** (`--burst B`, default 100): the writer makes B edits, each its own transaction,
 //!    without waiting, then measures the time until every observer's `results` show the final
 //!    state (the score of every aspect as the last edit left it; the last edit's value is chosen
 //!    so that this state differs from every intermediate one).
 //!
 //! ```text
-//! cargo run --release -p workshop-tests --example results_latency -- [--edits N] [--clients C] [--burst B]
+//! cargo run --release -p workshop-tests --example results_latency -- [--edits N] [--clients C] [--burst B] [--pause-ms P]
 //! ```
 //!
 //! The server binary is `WORKSHOP_SERVER_BIN` if set, else built with
@@ -43,24 +46,28 @@ use yrs::Transact;
 type BoxError = Box<dyn Error + Send + Sync>;
 type Result<T, E = BoxError> = std::result::Result<T, E>;
 
-const USAGE: &str = "usage: results_latency [--edits N] [--clients C] [--burst B]
-  --edits N    sequential edits, each waited for (default 200)
-  --clients C  clients: one writer and C-1 observers, C >= 2 (default 2)
-  --burst B    edits of the burst made without waiting (default 100)";
+const USAGE: &str = "usage: results_latency [--edits N] [--clients C] [--burst B] [--pause-ms P]
+  --edits N     sequential edits, each waited for (default 200)
+  --clients C   clients: one writer and C-1 observers, C >= 2 (default 2)
+  --burst B     edits of the burst made without waiting (default 100)
+  --pause-ms P  pause after each sequential edit was seen, in ms (default 0)";
 
 /// The command-line options.
 struct Args {
     edits: usize,
     clients: usize,
     burst: usize,
+    pause_ms: usize,
 }
 
-/// Parses `--edits N`, `--clients C`, `--burst B` (also `--flag=value`); `None` for `--help`.
+/// Parses `--edits N`, `--clients C`, `--burst B`, `--pause-ms P` (also `--flag=value`);
+/// `None` for `--help`.
 fn parse_args(args: &[String]) -> Result<Option<Args>> {
     let mut parsed = Args {
         edits: 200,
         clients: 2,
         burst: 100,
+        pause_ms: 0,
     };
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
@@ -75,6 +82,7 @@ fn parse_args(args: &[String]) -> Result<Option<Args>> {
             "--edits" => &mut parsed.edits,
             "--clients" => &mut parsed.clients,
             "--burst" => &mut parsed.burst,
+            "--pause-ms" => &mut parsed.pause_ms,
             other => return Err(format!("unknown argument `{other}`\n{USAGE}").into()),
         };
         let value = match inline {
@@ -414,6 +422,9 @@ async fn run(server: &TestServer, args: &Args) -> Result<Report> {
             recompute.push(results);
             edit_of_sample.push(index);
         }
+        if args.pause_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(args.pause_ms as u64)).await;
+        }
     }
 
     // Burst: every edit its own transaction, none waited for. The results the server can
@@ -510,9 +521,10 @@ fn print_report(args: &Args, binary: &str, report: &Report) {
     println!("  nproc    {}", nproc());
     println!("  server   {binary}");
     println!(
-        "  setup    1 writer, {} observer(s), {} sequential edits, burst of {}",
+        "  setup    1 writer, {} observer(s), {} sequential edits {} ms apart, burst of {}",
         args.clients - 1,
         args.edits,
+        args.pause_ms,
         args.burst
     );
     println!();
