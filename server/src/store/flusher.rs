@@ -1,59 +1,54 @@
-//! Group commit: one task flushes sled on behalf of every waiting caller.
+//! Group commit: one thread flushes sled on behalf of every waiting caller.
 //!
 //! A flush writes everything inserted before it started, so callers who asked while a flush
 //! was running can all share the next one. Under load this turns N concurrent fsyncs into
-//! about two, which is what keeps "durable before broadcast" cheap.
+//! about two, which is what keeps "durable before broadcast" cheap. The flushes run on a
+//! thread of their own, which waits for requests and answers them directly: an update waits
+//! for the disk and for no hand-off between tasks and thread pools on top.
 
-use tokio::sync::{mpsc, oneshot};
+use std::sync::mpsc;
+
+use tokio::sync::oneshot;
 
 use super::{Store, StoreError};
 
 type Waiter = oneshot::Sender<Result<(), StoreError>>;
 
-/// Handle to the flusher task; cheap to clone. The task ends when every handle is dropped.
+/// Handle to the flusher thread; cheap to clone. The thread ends when every handle is
+/// dropped.
 #[derive(Clone, Debug)]
 pub struct Flusher {
-    requests: mpsc::UnboundedSender<Waiter>,
+    requests: mpsc::Sender<Waiter>,
 }
 
 impl Flusher {
-    /// Starts the flusher task for `store`. Must be called inside a Tokio runtime.
+    /// Starts the flusher thread for `store`. Should the system refuse a thread, the same
+    /// loop runs on Tokio's blocking pool, so this must be called inside a Tokio runtime.
     pub fn spawn(store: Store) -> Flusher {
-        let (requests, mut incoming) = mpsc::unbounded_channel::<Waiter>();
-        tokio::spawn(async move {
-            while let Some(first) = incoming.recv().await {
-                let mut waiters = vec![first];
-                // Everyone already queued was inserted before this point, so one flush
-                // covers them all.
-                while let Ok(waiter) = incoming.try_recv() {
-                    waiters.push(waiter);
-                }
-                let store = store.clone();
-                let started = std::time::Instant::now();
-                let result = match tokio::task::spawn_blocking(move || store.flush()).await {
-                    Ok(result) => result,
-                    Err(join) => Err(StoreError::Task(join.to_string())),
-                };
-                // Measured from the caller's side, queueing on the blocking pool included:
-                // that is what an update waits for before it is relayed.
-                crate::metrics::flushed(started.elapsed());
-                if let Err(error) = &result {
-                    tracing::error!(%error, "flushing storage failed");
-                }
-                for waiter in waiters {
-                    // A waiter that gave up (its connection closed) needs no answer.
-                    let _ = waiter.send(result.clone());
-                }
+        let (requests, incoming) = mpsc::channel::<Waiter>();
+        let shared = std::sync::Arc::new(std::sync::Mutex::new(Some((store, incoming))));
+        let taken = std::sync::Arc::clone(&shared);
+        let work = move || {
+            let parts = taken.lock().ok().and_then(|mut parts| parts.take());
+            if let Some((store, incoming)) = parts {
+                serve(&store, &incoming);
             }
-        });
+        };
+        let thread = std::thread::Builder::new()
+            .name("workshop-flusher".into())
+            .spawn(work.clone());
+        if let Err(error) = thread {
+            tracing::warn!(%error, "no flusher thread; flushing on the blocking pool");
+            tokio::task::spawn_blocking(work);
+        }
         Flusher { requests }
     }
 
     /// A flusher that takes requests and never answers them, as a stuck disk would (tests).
     /// Its requests stay queued, unanswered, while the returned receiver lives.
     #[cfg(test)]
-    pub(crate) fn stalled() -> (Flusher, mpsc::UnboundedReceiver<Waiter>) {
-        let (requests, incoming) = mpsc::unbounded_channel();
+    pub(crate) fn stalled() -> (Flusher, mpsc::Receiver<Waiter>) {
+        let (requests, incoming) = mpsc::channel();
         (Flusher { requests }, incoming)
     }
 
@@ -64,6 +59,26 @@ impl Flusher {
             .send(waiter)
             .map_err(|_| StoreError::FlusherStopped)?;
         done.await.map_err(|_| StoreError::FlusherStopped)?
+    }
+}
+
+/// The flusher's loop: waits for a request, takes every request already queued with it (all
+/// were inserted before this point, so one flush covers them all), flushes and answers them.
+/// Returns once every [`Flusher`] handle is dropped.
+fn serve(store: &Store, incoming: &mpsc::Receiver<Waiter>) {
+    while let Ok(first) = incoming.recv() {
+        let mut waiters = vec![first];
+        waiters.extend(incoming.try_iter());
+        let started = std::time::Instant::now();
+        let result = store.flush();
+        crate::metrics::flushed(started.elapsed());
+        if let Err(error) = &result {
+            tracing::error!(%error, "flushing storage failed");
+        }
+        for waiter in waiters {
+            // A waiter that gave up (its connection closed) needs no answer.
+            let _ = waiter.send(result.clone());
+        }
     }
 }
 
