@@ -2,6 +2,7 @@
 """Writes BENCHMARKS.md (on stdout) from the JSON reports of tests/bench/run.sh.
 
 Usage: report.py RESULTS_DIR SCALE COMMAND
+       report.py held REPORT LIMIT_MS RATE   (exit 0 if that sweep step held, 1 if not)
 """
 import datetime
 import json
@@ -304,6 +305,10 @@ def idle_table(results, scenario):
 
 
 def main():
+    if sys.argv[1] == "held":
+        with open(sys.argv[2]) as file:
+            report = json.load(file)
+        sys.exit(0 if passed(report, float(sys.argv[4]), float(sys.argv[3])) else 1)
     results, scale, command = sys.argv[1], sys.argv[2], sys.argv[3]
     out = []
     out.append("# Benchmarks")

@@ -26,20 +26,23 @@ impl Flusher {
     /// loop runs on Tokio's blocking pool, so this must be called inside a Tokio runtime.
     pub fn spawn(store: Store) -> Flusher {
         let (requests, incoming) = mpsc::channel::<Waiter>();
-        let shared = std::sync::Arc::new(std::sync::Mutex::new(Some((store, incoming))));
-        let taken = std::sync::Arc::clone(&shared);
-        let work = move || {
-            let parts = taken.lock().ok().and_then(|mut parts| parts.take());
-            if let Some((store, incoming)) = parts {
-                serve(&store, &incoming);
-            }
-        };
-        let thread = std::thread::Builder::new()
+        // The store and the queue go to the thread once it exists, and stay here if it cannot.
+        let (hand_over, handed) = mpsc::sync_channel(1);
+        let started = std::thread::Builder::new()
             .name("workshop-flusher".into())
-            .spawn(work.clone());
-        if let Err(error) = thread {
-            tracing::warn!(%error, "no flusher thread; flushing on the blocking pool");
-            tokio::task::spawn_blocking(work);
+            .spawn(move || {
+                if let Ok((store, incoming)) = handed.recv() {
+                    serve(&store, &incoming);
+                }
+            });
+        match started {
+            Ok(_) => {
+                let _ = hand_over.send((store, incoming));
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot start the flusher thread; flushing on the blocking pool");
+                tokio::task::spawn_blocking(move || serve(&store, &incoming));
+            }
         }
         Flusher { requests }
     }
