@@ -18,6 +18,12 @@ pub const CLOSE_WORKSHOP_FULL: u16 = 4409;
 /// Close code for a join refused because the server has its maximum of connections.
 pub const CLOSE_SERVER_FULL: u16 = 4503;
 
+/// Presence (awareness) states one connection may speak for at once. A page has one; a client
+/// that reconnects keeps its id, and a few more leave room for clients that keep several
+/// documents' presence over one socket. Without a cap, one connection could fill every
+/// peer's awareness with made-up participants.
+pub const MAX_PRESENCES_PER_CONNECTION: usize = 8;
+
 /// The limits on what clients may send and hold open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {

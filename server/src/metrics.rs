@@ -42,7 +42,7 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Refusal reasons listed (at 0) even before the first refusal, so dashboards and alerts can
 /// refer to them from the start. Other reasons appear once counted.
-pub const KNOWN_REFUSALS: [&str; 4] = ["malformed", "permission", "rate_limit", "size"];
+pub const KNOWN_REFUSALS: [&str; 5] = ["malformed", "permission", "presence", "rate_limit", "size"];
 
 /// Longest label value kept; callers pass short constant names, this only bounds a mistake.
 const MAX_REASON_CHARS: usize = 40;
@@ -124,7 +124,7 @@ impl Histogram {
 }
 
 /// Counts a client message the server refused, by a short snake_case reason such as
-/// `malformed`, `size`, `rate_limit` or `permission`.
+/// `malformed`, `size`, `rate_limit`, `permission` or `presence`.
 pub fn refused(reason: &str) {
     let reason = label_value(reason);
     let mut refused = REFUSED.lock().unwrap_or_else(PoisonError::into_inner);

@@ -1163,12 +1163,7 @@ mod tests {
     #[tokio::test]
     async fn leaving_removes_the_awareness_states_it_introduced() {
         let rooms = rooms();
-        let id = rooms.create("A".into(), "B".into()).await.unwrap();
-        let room = rooms.lease(id).await.unwrap();
-        let (leaver, _leaver_inbox) = peer();
-        let (stayer, mut stayer_inbox) = peer();
-        room.join(1, leaver);
-        room.join(2, stayer);
+        let (room, _leaver_inbox, mut stayer_inbox) = two_peers(&rooms).await;
 
         let mut presence = yrs::sync::Awareness::new(Doc::new());
         presence
@@ -1181,17 +1176,8 @@ mod tests {
             .unwrap();
         room.leave(1);
 
-        let mut last_state = None;
-        while let Ok(Outgoing::Frame(frame)) = stayer_inbox.try_recv() {
-            for message in sync::decode_frame(&frame).unwrap() {
-                if let sync::Inbound::Awareness(update) = message {
-                    if let Some(entry) = update.clients.get(&client) {
-                        last_state = Some(entry.json.to_string());
-                    }
-                }
-            }
-        }
-        assert_eq!(last_state.as_deref(), Some("null"));
+        let seen = presences_seen(&mut stayer_inbox);
+        assert_eq!(seen.get(&client.get()).map(String::as_str), Some("null"));
         // A newcomer is not greeted with the departed state.
         let (newcomer, mut newcomer_inbox) = peer();
         room.join(3, newcomer);
@@ -1202,6 +1188,109 @@ mod tests {
             assert!(matches!(first.as_slice(), [sync::Inbound::SyncStep1(_)]));
         }
         assert_eq!(frames, 1);
+    }
+
+    /// A new workshop's room with two peers joined, connections 1 and 2, and their inboxes.
+    async fn two_peers(
+        rooms: &Rooms,
+    ) -> (Lease, mpsc::Receiver<Outgoing>, mpsc::Receiver<Outgoing>) {
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let (first, first_inbox) = peer();
+        let (second, second_inbox) = peer();
+        room.join(1, first);
+        room.join(2, second);
+        (room, first_inbox, second_inbox)
+    }
+
+    /// An awareness message giving each of `clients` a state (`"null"` ends it) at `clock`.
+    fn presences(clock: u32, clients: &[(u64, &str)]) -> Vec<u8> {
+        let clients = clients
+            .iter()
+            .map(|(client, json)| {
+                let entry = yrs::sync::awareness::AwarenessUpdateEntry {
+                    clock,
+                    json: (*json).into(),
+                };
+                (yrs::ClientID::new(*client), entry)
+            })
+            .collect();
+        Message::Awareness(yrs::sync::AwarenessUpdate { clients }).encode_v1()
+    }
+
+    /// The presence states the frames queued for a peer mention, with their last state.
+    fn presences_seen(inbox: &mut mpsc::Receiver<Outgoing>) -> HashMap<u64, String> {
+        let mut seen = HashMap::new();
+        while let Ok(Outgoing::Frame(frame)) = inbox.try_recv() {
+            for message in sync::decode_frame(&frame).unwrap() {
+                if let sync::Inbound::Awareness(update) = message {
+                    for (client, entry) in update.clients {
+                        seen.insert(client.get(), entry.json.to_string());
+                    }
+                }
+            }
+        }
+        seen
+    }
+
+    #[tokio::test]
+    async fn a_connection_speaks_for_at_most_eight_presence_states() {
+        let rooms = rooms();
+        let (room, _talker_inbox, mut stayer_inbox) = two_peers(&rooms).await;
+        let max = crate::limits::MAX_PRESENCES_PER_CONNECTION as u64;
+        let state = r#"{"name":"ann"}"#;
+
+        // Up to the cap, and a state that ends makes room for another.
+        let up_to_the_cap: Vec<(u64, &str)> = (1..=max).map(|client| (client, state)).collect();
+        room.receive(1, &Capability::Facilitator, &[presences(1, &up_to_the_cap)])
+            .await
+            .unwrap();
+        room.receive(
+            1,
+            &Capability::Facilitator,
+            &[presences(1, &[(1, "null"), (100, state)])],
+        )
+        .await
+        .unwrap();
+        // Changing a state it already speaks for is not one more.
+        room.receive(
+            1,
+            &Capability::Facilitator,
+            &[presences(2, &[(100, r#"{"name":"bo"}"#)])],
+        )
+        .await
+        .unwrap();
+        let seen = presences_seen(&mut stayer_inbox);
+        assert_eq!(seen.len() as u64, max + 1);
+        assert_eq!(seen[&1], "null");
+        assert_eq!(seen[&100], r#"{"name":"bo"}"#);
+
+        // One more is refused, and nothing of that message is applied or relayed.
+        let error = room
+            .receive(
+                1,
+                &Capability::Facilitator,
+                &[presences(2, &[(2, "null"), (200, state), (201, state)])],
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(error, RoomError::TooManyPresences { max: 8 }),
+            "{error}"
+        );
+        assert!(presences_seen(&mut stayer_inbox).is_empty());
+        let (newcomer, mut newcomer_inbox) = peer();
+        room.join(3, newcomer);
+        let greeted = presences_seen(&mut newcomer_inbox);
+        assert_eq!(greeted.len() as u64, max);
+        assert!(!greeted.contains_key(&200) && !greeted.contains_key(&201));
+        assert_eq!(greeted[&2], state);
+
+        // Another connection has a cap of its own.
+        let own: Vec<(u64, &str)> = (300..300 + max).map(|client| (client, state)).collect();
+        room.receive(2, &Capability::Facilitator, &[presences(1, &own)])
+            .await
+            .unwrap();
     }
 
     #[tokio::test]

@@ -30,11 +30,12 @@ use tracing::Instrument;
 use uuid::Uuid;
 use workshop_shared::access::Capability;
 use workshop_shared::Results;
-use yrs::sync::Awareness;
+use yrs::sync::{Awareness, AwarenessUpdate};
 use yrs::{ClientID, Transact, TransactionMut};
 
 use super::guard::Guard;
 use super::RoomContext;
+use crate::limits::MAX_PRESENCES_PER_CONNECTION;
 use crate::store::{StoreError, StoredDoc};
 use crate::sync::{self, Outcome, SyncError};
 
@@ -218,6 +219,13 @@ pub enum RoomError {
     /// The room was unloaded; the caller should not hold it any more.
     #[error("workshop is no longer loaded")]
     Unloaded,
+    /// An awareness update would have had one connection speak for more presence states
+    /// than [`MAX_PRESENCES_PER_CONNECTION`].
+    #[error("too many presence states: one connection may speak for at most {max}")]
+    TooManyPresences {
+        /// The cap.
+        max: usize,
+    },
 }
 
 /// The mutable part of a room, behind its mutex.
@@ -262,6 +270,27 @@ impl RoomState {
                 self.peers.remove(&conn);
             }
         }
+    }
+
+    /// Whether `conn` would still speak for at most [`MAX_PRESENCES_PER_CONNECTION`] presence
+    /// states once `update` is applied: states it already speaks for may change or end, and
+    /// each other client the update gives a state counts as one more.
+    fn admits_presences(&self, conn: ConnId, update: &AwarenessUpdate) -> bool {
+        let mut speaks_for = self
+            .awareness_owner
+            .values()
+            .filter(|owner| **owner == conn)
+            .count();
+        for (client, entry) in &update.clients {
+            let ends = entry.json.as_ref() == "null";
+            let owned = self.awareness_owner.get(client) == Some(&conn);
+            if owned && ends {
+                speaks_for -= 1;
+            } else if !owned && !ends {
+                speaks_for += 1;
+            }
+        }
+        speaks_for <= MAX_PRESENCES_PER_CONNECTION
     }
 }
 
@@ -471,6 +500,14 @@ impl Room {
                     }
                 };
                 for message in messages {
+                    if let sync::Inbound::Awareness(update) = &message {
+                        if !state.admits_presences(conn, update) {
+                            failure = Some(RoomError::TooManyPresences {
+                                max: MAX_PRESENCES_PER_CONNECTION,
+                            });
+                            break 'frames;
+                        }
+                    }
                     if let sync::Inbound::Update { bytes, .. } = &message {
                         match state.guard.check(writer, bytes, state.awareness.doc()) {
                             Ok(None) => {}

@@ -28,6 +28,7 @@
 //! | 1002 | the WebSocket framing itself was broken                      |
 //! | 1003 | a text frame arrived                                         |
 //! | 1007 | a frame held a malformed or unsupported y-sync message       |
+//! | 1008 | an awareness message would have the connection speak for more than [`MAX_PRESENCES_PER_CONNECTION`] presence states |
 //! | 1009 | a message larger than `--max-frame-bytes`                    |
 //! | 1011 | storage failed                                               |
 //! | 1013 | the client stayed too far behind for `--slow-client-timeout-secs` |
@@ -42,6 +43,7 @@
 //! timeout is closed, with 1013.
 //!
 //! [`Room::resync`]: crate::rooms::Room::resync
+//! [`MAX_PRESENCES_PER_CONNECTION`]: crate::limits::MAX_PRESENCES_PER_CONNECTION
 
 use std::future::Future;
 use std::pin::Pin;
@@ -239,6 +241,7 @@ fn close_for(error: &RoomError) -> (u16, String) {
         RoomError::NotFound | RoomError::Unloaded => {
             (close_code::ERROR, "workshop is not available".into())
         }
+        RoomError::TooManyPresences { .. } => (close_code::POLICY, error.to_string()),
     }
 }
 
@@ -248,6 +251,7 @@ fn refusal_for(code: u16) -> Option<&'static str> {
         close_code::INVALID | close_code::UNSUPPORTED | close_code::PROTOCOL => Some("malformed"),
         close_code::SIZE => Some("size"),
         CLOSE_RATE_LIMITED => Some("rate_limit"),
+        close_code::POLICY => Some("presence"),
         _ => None,
     }
 }

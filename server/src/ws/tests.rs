@@ -242,16 +242,43 @@ async fn clients_sync_the_template_and_see_each_others_updates() {
     assert_eq!(scratch.get_string(&bob_doc.transact()), "hi bob");
 }
 
+/// Two joined clients of a workshop, who must not notice what happens to a third connection.
+struct Bystanders {
+    alice: Client,
+    alice_doc: Doc,
+    bob: Client,
+}
+
+impl Bystanders {
+    /// Connects `mallory` (not joined) to a new workshop, then the two bystanders.
+    async fn with_mallory(server: &Server) -> (Client, Bystanders) {
+        let id = workshop(server).await.to_string();
+        let mallory = connect(server, &id).await;
+        let (alice_doc, bob_doc) = (Doc::new(), Doc::new());
+        let mut alice = connect(server, &id).await;
+        join(&mut alice, &alice_doc).await;
+        let mut bob = connect(server, &id).await;
+        join(&mut bob, &bob_doc).await;
+        let bystanders = Bystanders {
+            alice,
+            alice_doc,
+            bob,
+        };
+        (mallory, bystanders)
+    }
+
+    /// Checks that an update of Alice's still reaches Bob.
+    async fn still_relay(&mut self) {
+        let update = scratch_update(&self.alice_doc, "still here");
+        send_update(&mut self.alice, &update).await;
+        wait_for_update(&mut self.bob, &update).await;
+    }
+}
+
 #[tokio::test]
 async fn a_garbage_frame_closes_only_that_connection_with_1007() {
     let server = start(Settings::default()).await;
-    let id = workshop(&server).await.to_string();
-    let mut mallory = connect(&server, &id).await;
-    let (alice_doc, bob_doc) = (Doc::new(), Doc::new());
-    let mut alice = connect(&server, &id).await;
-    join(&mut alice, &alice_doc).await;
-    let mut bob = connect(&server, &id).await;
-    join(&mut bob, &bob_doc).await;
+    let (mut mallory, mut bystanders) = Bystanders::with_mallory(&server).await;
 
     mallory
         .send(WsMessage::Binary(b"\x00\x07garbage".to_vec().into()))
@@ -260,10 +287,30 @@ async fn a_garbage_frame_closes_only_that_connection_with_1007() {
     let (code, reason) = closed_with(&mut mallory).await;
     assert_eq!(code, 1007);
     assert!(reason.contains("unsupported sync message"), "{reason}");
+    bystanders.still_relay().await;
+}
 
-    let update = scratch_update(&alice_doc, "still here");
-    send_update(&mut alice, &update).await;
-    wait_for_update(&mut bob, &update).await;
+#[tokio::test]
+async fn too_many_presence_states_close_only_that_connection_with_1008() {
+    let server = start(Settings::default()).await;
+    let (mut mallory, mut bystanders) = Bystanders::with_mallory(&server).await;
+
+    let clients = (1..=9)
+        .map(|client| {
+            let entry = yrs::sync::awareness::AwarenessUpdateEntry {
+                clock: 1,
+                json: r#"{"name":"nobody"}"#.into(),
+            };
+            (yrs::ClientID::new(client), entry)
+        })
+        .collect();
+    let flood = SyncMsg::Awareness(yrs::sync::AwarenessUpdate { clients }).encode_v1();
+    mallory.send(WsMessage::Binary(flood.into())).await.unwrap();
+    let (code, reason) = closed_with(&mut mallory).await;
+    assert_eq!(code, 1008);
+    assert!(reason.contains("at most 8"), "{reason}");
+    assert!(crate::metrics::refused_count("presence") >= 1);
+    bystanders.still_relay().await;
 }
 
 #[tokio::test]
