@@ -35,8 +35,11 @@ pub type SocketSink = SplitSink<Socket, Message>;
 /// The reading half of a [`Socket`].
 pub type SocketStream = SplitStream<Socket>;
 
-/// Bytes read from a socket at a time (tungstenite's default is 128 KiB per connection).
-const READ_BUFFER_BYTES: usize = 4 * 1024;
+/// Bytes read from a socket at a time, and what every connection's read buffer holds while
+/// idle (tungstenite's default is 128 KiB). A client's edits and presence messages are a few
+/// hundred bytes; a larger message (a join's sync step 2, an offline client's backlog) takes
+/// one more read per KiB. 4 KiB here cost 2.5 KiB more per idle connection (scenario 6).
+const READ_BUFFER_BYTES: usize = 1024;
 /// Bytes gathered before a write reaches the socket; the writer flushes every batch anyway.
 const WRITE_BUFFER_BYTES: usize = 8 * 1024;
 /// Payload bytes in each frame of a fragmented message, and the longest message sent as a
