@@ -103,17 +103,25 @@ def load(results, scenario, server):
         return {"failed": "no report"}
 
 
-# Scenarios that run.sh runs more than once per server (as SCENARIO@1, SCENARIO@2, ...): their
-# table shows the median run by p99, and every run's p99 beside it.
-REPEATED = {"3-durable-burst": 3}
+def repeats(results, scenario):
+    """How many times run.sh ran a scenario per server: N when its reports are
+    SCENARIO@1 ... SCENARIO@N (a table then shows the median run by p99, and every run's p99
+    beside it), 0 when it ran once as SCENARIO."""
+    count = 0
+    while any(
+        os.path.exists(os.path.join(results, f"{scenario}@{count + 1}--{key}.json"))
+        for key, _ in SERVERS
+    ):
+        count += 1
+    return count
 
 
 def runs(results, scenario, server):
     """Every run of a scenario on one server: one report, or each repeat's."""
-    repeats = REPEATED.get(scenario)
-    if repeats is None:
+    count = repeats(results, scenario)
+    if count == 0:
         return [load(results, scenario, server)]
-    return [load(results, f"{scenario}@{n}", server) for n in range(1, repeats + 1)]
+    return [load(results, f"{scenario}@{n}", server) for n in range(1, count + 1)]
 
 
 def median_run(reports):
@@ -139,7 +147,7 @@ def ratio(ours, theirs):
 
 
 def live_table(results, scenario):
-    repeated = scenario in REPEATED
+    repeated = repeats(results, scenario)
     every = {key: runs(results, scenario, key) for key, _ in SERVERS}
     chosen = {key: median_run(reports) for key, reports in every.items()}
     base = chosen["ours"]
@@ -193,7 +201,7 @@ def live_table(results, scenario):
     if repeated:
         head += (
             f"A tail figure on a shared machine moves by milliseconds from one run to the next, "
-            f"so every server runs this scenario {REPEATED[scenario]} times, each on a fresh "
+            f"so every server runs this scenario {repeated} times, each on a fresh "
             f"server: each row is its median run by p99, and the last column gives every "
             f"run's p99.\n\n"
         )
@@ -389,11 +397,11 @@ def targets_table(results):
     else:
         figure, ok = "a sweep without a held step", None
     rows.append(f"| Sustained edits/s at p99 ≤ 50 ms: 3× each peer | {figure} | {verdict(ok)} |")
-    burst = median_run(runs(results, "3-durable-burst", "ours"))
-    p99 = burst.get("latency", {}).get("p99_ms")
+    bursts = runs(results, "3-durable-burst", "ours")
+    p99 = median_run(bursts).get("latency", {}).get("p99_ms")
     rows.append(
         "| Scenario 3: durable-before-relay p99 ≤ 10 ms | "
-        + (f"{fmt(p99, 2)} ms (median of {REPEATED['3-durable-burst']} runs)" if p99 is not None else "failed")
+        + (f"{fmt(p99, 2)} ms (median of {len(bursts)} runs)" if p99 is not None else "failed")
         + f" | {verdict(None if p99 is None else p99 <= 10)} |"
     )
     cold = load(results, "4-cold-load", "ours")
