@@ -1,10 +1,10 @@
 //! The y-sync protocol for one connection: bytes in, messages out, no sockets.
 //!
 //! [`decode_frame`] turns one WebSocket frame into every message it holds, failing on any
-//! malformed or unsupported one before anything is applied. [`apply`] applies one message to
-//! a room's [`Awareness`] (which owns the document) and says what should happen next: a reply
-//! to the sender, a document update to persist and relay, or an awareness change to relay.
-//! The room decides who receives what and when; this module only speaks the protocol.
+//! malformed or unsupported one before anything is applied. The rest encodes what the server
+//! sends (greeting, answers, resync, relays) and applies presence to a room's [`Awareness`].
+//! Document updates are judged and applied by the room (`crate::rooms`), which decides who
+//! receives what and when; this module only speaks the protocol.
 //!
 //! Outgoing messages are encoded with [`yrs::sync::Message`]. Incoming frames are parsed here
 //! rather than with [`yrs::sync::MessageReader`] because the reader treats a truncated last
@@ -62,13 +62,8 @@ pub enum SyncError {
 pub enum Inbound {
     /// The client's state vector: it wants what it is missing.
     SyncStep1(StateVector),
-    /// Document changes (sent as sync step 2 or as an update; both are applied alike).
-    Update {
-        /// The update exactly as the client sent it, kept for the log and for relaying.
-        bytes: Vec<u8>,
-        /// The same update decoded.
-        update: Update,
-    },
+    /// Document changes (sent as sync step 2 or as an update; both are judged alike).
+    Update(Update),
     /// Presence states of one or more awareness clients.
     Awareness(AwarenessUpdate),
     /// The client asks for every known awareness state.
@@ -77,30 +72,15 @@ pub enum Inbound {
     Auth,
 }
 
-/// What applying one [`Inbound`] message calls for.
+/// What applying an awareness message changed.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Send these encoded message bytes back to the sender only.
-    Reply(Vec<u8>),
-    /// The document took in this update: persist it, then relay it to the other peers.
-    DocUpdate {
-        /// The update as received.
-        update: Vec<u8>,
-        /// Whether the document's content changed (false when the update only waits in the
-        /// document's pending queue for missing predecessors).
-        changed: bool,
-    },
-    /// Awareness states changed: relay `relay` to the other peers.
-    Awareness {
-        /// An encoded awareness message to relay.
-        relay: Vec<u8>,
-        /// Clients whose state this message set (the sender now speaks for them).
-        set: Vec<ClientID>,
-        /// Clients whose state this message removed.
-        removed: Vec<ClientID>,
-    },
-    /// Nothing to do (duplicate update, stale awareness, auth).
-    Nothing,
+pub struct AwarenessChange {
+    /// An encoded awareness message to relay to the other peers.
+    pub relay: Vec<u8>,
+    /// Clients whose state this message set (the sender now speaks for them).
+    pub set: Vec<ClientID>,
+    /// Clients whose state this message removed.
+    pub removed: Vec<ClientID>,
 }
 
 /// Decodes every message of one binary frame.
@@ -136,10 +116,7 @@ fn decode_message(cursor: &mut Cursor<'_>) -> Result<Inbound, SyncError> {
                     if !round_trips(&update) {
                         return Err(SyncError::Unencodable);
                     }
-                    Ok(Inbound::Update {
-                        update,
-                        bytes: payload.to_vec(),
-                    })
+                    Ok(Inbound::Update(update))
                 }
                 other => Err(SyncError::UnsupportedSyncMessage(other)),
             }
@@ -180,65 +157,61 @@ fn plausible(payload: &[u8]) -> Result<&[u8], SyncError> {
     Ok(payload)
 }
 
-/// Applies one message to the room's awareness and document.
-pub fn apply(awareness: &mut Awareness, message: Inbound) -> Result<Outcome, SyncError> {
-    match message {
-        Inbound::SyncStep1(state_vector) => {
-            let diff = awareness
-                .doc()
-                .transact()
-                .encode_state_as_update_v1(&state_vector);
-            Ok(Outcome::Reply(
-                Message::Sync(SyncMessage::SyncStep2(diff)).encode_v1(),
-            ))
+/// The answer to a client's sync step 1: sync step 2 with everything `awareness`'s document
+/// holds that `state_vector` lacks.
+pub fn answer_step1(awareness: &Awareness, state_vector: &StateVector) -> Vec<u8> {
+    let diff = awareness
+        .doc()
+        .transact()
+        .encode_state_as_update_v1(state_vector);
+    Message::Sync(SyncMessage::SyncStep2(diff)).encode_v1()
+}
+
+/// Sync step 1 with the state vector of `awareness`'s document: asks a client for whatever the
+/// server lacks.
+pub fn step1(awareness: &Awareness) -> Vec<u8> {
+    let state_vector = awareness.doc().transact().state_vector();
+    Message::Sync(SyncMessage::SyncStep1(state_vector)).encode_v1()
+}
+
+/// Applies presence states to the room's awareness. `None`: nothing changed (stale states).
+pub fn apply_awareness(
+    awareness: &mut Awareness,
+    update: AwarenessUpdate,
+) -> Result<Option<AwarenessChange>, SyncError> {
+    let relay = Message::Awareness(update.clone()).encode_v1();
+    Ok(awareness.apply_update_summary(update)?.map(|summary| {
+        let mut set = summary.added;
+        set.extend(summary.updated);
+        AwarenessChange {
+            relay,
+            set,
+            removed: summary.removed,
         }
-        Inbound::Update { bytes, update } => {
-            let mut txn = awareness.doc().transact_mut();
-            txn.apply_update(update)?;
-            let changed = !is_empty_update(&txn.encode_update_v1());
-            // An update whose predecessors are missing changes nothing yet, but it must still
-            // be kept: it applies once they arrive, here or after a reload.
-            if changed || txn.has_missing_updates() {
-                Ok(Outcome::DocUpdate {
-                    update: bytes,
-                    changed,
-                })
-            } else {
-                Ok(Outcome::Nothing)
-            }
-        }
-        Inbound::Awareness(update) => {
-            let relay = Message::Awareness(update.clone()).encode_v1();
-            match awareness.apply_update_summary(update)? {
-                None => Ok(Outcome::Nothing),
-                Some(summary) => {
-                    let mut set = summary.added;
-                    set.extend(summary.updated);
-                    Ok(Outcome::Awareness {
-                        relay,
-                        set,
-                        removed: summary.removed,
-                    })
-                }
-            }
-        }
-        Inbound::AwarenessQuery => Ok(Outcome::Reply(
-            Message::Awareness(awareness.update()?).encode_v1(),
-        )),
-        Inbound::Auth => Ok(Outcome::Nothing),
-    }
+    }))
+}
+
+/// Every known presence state, copied (cheap: the states are shared strings), for encoding
+/// with [`encode_awareness`] once the room is unlocked. `None` if there is none.
+pub fn presence_states(awareness: &Awareness) -> Option<AwarenessUpdate> {
+    // `update()` only fails for clients it does not know, and it asks about its own.
+    awareness
+        .update()
+        .ok()
+        .filter(|states| !states.clients.is_empty())
+}
+
+/// Encodes presence states as an awareness message.
+pub fn encode_awareness(states: AwarenessUpdate) -> Vec<u8> {
+    Message::Awareness(states).encode_v1()
 }
 
 /// The messages a joining client gets, each to go in its own frame: sync step 1 with the
 /// server's state vector, then the known awareness states if there are any.
 pub fn greeting(awareness: &Awareness) -> Vec<Vec<u8>> {
-    let state_vector = awareness.doc().transact().state_vector();
-    let mut messages = vec![Message::Sync(SyncMessage::SyncStep1(state_vector)).encode_v1()];
-    // `update()` only fails for clients it does not know, and it asks about its own.
-    if let Ok(states) = awareness.update() {
-        if !states.clients.is_empty() {
-            messages.push(Message::Awareness(states).encode_v1());
-        }
+    let mut messages = vec![step1(awareness)];
+    if let Some(states) = presence_states(awareness) {
+        messages.push(encode_awareness(states));
     }
     messages
 }
@@ -270,14 +243,14 @@ pub fn resync(awareness: &Awareness) -> Vec<Vec<u8>> {
     messages
 }
 
-/// How many document messages (sync step 1, sync step 2, update) a frame holds, counted
-/// without decoding their payloads: the rate limit's measure of a frame.
+/// How many rate-limited messages (sync step 1, sync step 2, update, awareness query) a frame
+/// holds, counted without decoding their payloads: the rate limit's measure of a frame.
 ///
 /// Awareness messages are not counted: y-websocket clients echo every presence change of
 /// every peer back to the server, so their number grows with the room, not with what one
-/// client does. Counting stops at the first malformed message; [`decode_frame`] refuses the
-/// frame anyway.
-pub fn count_document_messages(frame: &[u8]) -> usize {
+/// client does. An awareness query is one byte that asks for every state, so it is counted.
+/// Counting stops at the first malformed message; [`decode_frame`] refuses the frame anyway.
+pub fn count_limited_messages(frame: &[u8]) -> usize {
     let mut cursor = Cursor::new(frame);
     let mut count = 0;
     while cursor.has_content() {
@@ -289,7 +262,7 @@ pub fn count_document_messages(frame: &[u8]) -> usize {
     count
 }
 
-/// Reads past one message. Returns whether it was a document message.
+/// Reads past one message. Returns whether it is rate-limited.
 fn skip_message(cursor: &mut Cursor<'_>) -> Result<bool, read::Error> {
     match cursor.read_var::<u8>()? {
         MSG_SYNC => {
@@ -307,7 +280,7 @@ fn skip_message(cursor: &mut Cursor<'_>) -> Result<bool, read::Error> {
             }
             Ok(false)
         }
-        MSG_QUERY_AWARENESS => Ok(false),
+        MSG_QUERY_AWARENESS => Ok(true),
         // Unknown tag: the rest cannot be delimited; decoding will refuse the frame.
         _ => Err(read::Error::UnexpectedValue),
     }
@@ -394,12 +367,22 @@ mod tests {
         (doc, update)
     }
 
-    fn apply_frame(awareness: &mut Awareness, frame: &[u8]) -> Vec<Outcome> {
-        decode_frame(frame)
-            .unwrap()
-            .into_iter()
-            .map(|m| apply(awareness, m).unwrap())
-            .collect()
+    /// Applies the document updates and presence states of a frame, as the room would once
+    /// its checks pass; returns the presence changes.
+    fn apply_frame(awareness: &mut Awareness, frame: &[u8]) -> Vec<AwarenessChange> {
+        let mut changes = Vec::new();
+        for message in decode_frame(frame).unwrap() {
+            match message {
+                Inbound::Update(update) => {
+                    awareness.doc().transact_mut().apply_update(update).unwrap()
+                }
+                Inbound::Awareness(update) => {
+                    changes.extend(apply_awareness(awareness, update).unwrap())
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        changes
     }
 
     #[test]
@@ -409,12 +392,8 @@ mod tests {
         apply_frame(&mut server, &update_message(&update));
 
         let client = Doc::new();
-        let step1 = Message::Sync(SyncMessage::SyncStep1(client.transact().state_vector()));
-        let outcomes = apply_frame(&mut server, &step1.encode_v1());
-        let [Outcome::Reply(reply)] = outcomes.as_slice() else {
-            panic!("expected one reply, got {outcomes:?}");
-        };
-        let Message::Sync(SyncMessage::SyncStep2(diff)) = decode_one(reply) else {
+        let reply = answer_step1(&server, &client.transact().state_vector());
+        let Message::Sync(SyncMessage::SyncStep2(diff)) = decode_one(&reply) else {
             panic!("expected sync step 2");
         };
         client
@@ -423,70 +402,29 @@ mod tests {
             .unwrap();
         let body = client.get_or_insert_text("body");
         assert_eq!(body.get_string(&client.transact()), "hello");
+        let Message::Sync(SyncMessage::SyncStep1(asked)) = decode_one(&step1(&server)) else {
+            panic!("expected sync step 1");
+        };
+        assert_eq!(asked, server.doc().transact().state_vector());
     }
 
     #[test]
-    fn update_is_applied_and_returned_for_relay() {
-        let mut server = room();
-        let (_, update) = client_update("abc");
-        let outcomes = apply_frame(&mut server, &update_message(&update));
-        assert_eq!(
-            outcomes,
-            vec![Outcome::DocUpdate {
-                update: update.clone(),
-                changed: true
-            }]
-        );
-        let body = server.doc().get_or_insert_text("body");
-        assert_eq!(body.get_string(&server.doc().transact()), "abc");
-
-        // The same update again changes nothing and is neither persisted nor relayed.
-        let again = apply_frame(&mut server, &update_message(&update));
-        assert_eq!(again, vec![Outcome::Nothing]);
-    }
-
-    #[test]
-    fn step2_counts_as_an_update() {
-        let mut server = room();
+    fn step2_and_update_decode_alike() {
         let (_, update) = client_update("x");
-        let frame = Message::Sync(SyncMessage::SyncStep2(update.clone())).encode_v1();
-        assert_eq!(
-            apply_frame(&mut server, &frame),
-            vec![Outcome::DocUpdate {
-                update,
-                changed: true
-            }]
-        );
-    }
-
-    #[test]
-    fn update_with_missing_predecessor_is_kept_but_not_a_change() {
-        let client = Doc::new();
-        let body = client.get_or_insert_text("body");
-        let first = {
-            let mut txn = client.transact_mut();
-            body.push(&mut txn, "a");
-            txn.encode_update_v1()
+        let step2 = Message::Sync(SyncMessage::SyncStep2(update.clone())).encode_v1();
+        let updates = |frame: &[u8]| -> Vec<Update> {
+            decode_frame(frame)
+                .unwrap()
+                .into_iter()
+                .map(|message| match message {
+                    Inbound::Update(update) => update,
+                    other => panic!("expected an update, got {other:?}"),
+                })
+                .collect()
         };
-        let second = {
-            let mut txn = client.transact_mut();
-            body.push(&mut txn, "b");
-            txn.encode_update_v1()
-        };
-        let mut server = room();
-        assert_eq!(
-            apply_frame(&mut server, &update_message(&second)),
-            vec![Outcome::DocUpdate {
-                update: second,
-                changed: false
-            }]
-        );
-        assert!(matches!(
-            apply_frame(&mut server, &update_message(&first)).as_slice(),
-            [Outcome::DocUpdate { changed: true, .. }]
-        ));
-        let text = server.doc().get_or_insert_text("body");
-        assert_eq!(text.get_string(&server.doc().transact()), "ab");
+        let (from_step2, from_update) = (updates(&step2), updates(&update_message(&update)));
+        assert_eq!(from_step2, from_update);
+        assert_eq!(from_update, vec![Update::decode_v1(&update).unwrap()]);
     }
 
     #[test]
@@ -559,20 +497,17 @@ mod tests {
         let peer_id = peer.client_id();
         let frame = Message::Awareness(peer.update().unwrap()).encode_v1();
 
-        let outcomes = apply_frame(&mut server, &frame);
-        let [Outcome::Awareness { set, removed, .. }] = outcomes.as_slice() else {
-            panic!("expected an awareness change, got {outcomes:?}");
+        let changes = apply_frame(&mut server, &frame);
+        let [AwarenessChange { set, removed, .. }] = changes.as_slice() else {
+            panic!("expected an awareness change, got {changes:?}");
         };
         assert_eq!(set, &vec![peer_id]);
         assert!(removed.is_empty());
         // Stale repeat: nothing to relay.
-        assert_eq!(apply_frame(&mut server, &frame), vec![Outcome::Nothing]);
+        assert!(apply_frame(&mut server, &frame).is_empty());
 
-        let query = apply_frame(&mut server, &Message::AwarenessQuery.encode_v1());
-        let [Outcome::Reply(reply)] = query.as_slice() else {
-            panic!("expected a reply");
-        };
-        let Message::Awareness(states) = decode_one(reply) else {
+        let states = presence_states(&server).unwrap();
+        let Message::Awareness(states) = decode_one(&encode_awareness(states)) else {
             panic!("expected awareness");
         };
         assert!(states.clients.contains_key(&peer_id));
@@ -706,32 +641,29 @@ mod tests {
     }
 
     #[test]
-    fn document_messages_are_counted_and_awareness_is_not() {
+    fn document_messages_and_queries_are_counted_and_awareness_is_not() {
         let (_, update) = client_update("x");
         let mut peer = Awareness::new(Doc::new());
         peer.set_local_state(serde_json::json!({"user": "ed"}))
             .unwrap();
         let mut frame = Message::Awareness(peer.update().unwrap()).encode_v1();
-        assert_eq!(count_document_messages(&frame), 0);
+        assert_eq!(count_limited_messages(&frame), 0);
         frame.extend(update_message(&update));
         frame.extend(Message::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1());
         frame.extend(Message::AwarenessQuery.encode_v1());
         frame.extend(Message::Auth(Some("no".into())).encode_v1());
         frame.extend(update_message(&update));
-        assert_eq!(count_document_messages(&frame), 3);
+        assert_eq!(count_limited_messages(&frame), 4);
         // Garbage stops the count without failing.
         frame.extend([0xff, 0xff]);
-        assert_eq!(count_document_messages(&frame), 3);
-        assert_eq!(count_document_messages(&[]), 0);
-        assert_eq!(count_document_messages(&[MSG_SYNC, MSG_SYNC_UPDATE, 80]), 0);
+        assert_eq!(count_limited_messages(&frame), 4);
+        assert_eq!(count_limited_messages(&[]), 0);
+        assert_eq!(count_limited_messages(&[MSG_SYNC, MSG_SYNC_UPDATE, 80]), 0);
     }
 
     #[test]
     fn keepalive_is_a_valid_empty_awareness_message() {
         let mut server = room();
-        assert_eq!(
-            apply_frame(&mut server, &keepalive_message()),
-            vec![Outcome::Nothing]
-        );
+        assert!(apply_frame(&mut server, &keepalive_message()).is_empty());
     }
 }

@@ -11,9 +11,11 @@
 
 use std::path::{Path, PathBuf};
 
-use workshop_server::sync::{self, SyncError};
+use workshop_server::rooms::{Author, Effects, RoomCore, RoomError};
+use workshop_server::sync;
+use workshop_shared::access::Capability;
 use yrs::sync::protocol::{MSG_AUTH, MSG_AWARENESS, MSG_SYNC, MSG_SYNC_STEP_1, MSG_SYNC_UPDATE};
-use yrs::sync::{Awareness, Message, SyncMessage};
+use yrs::sync::{Message, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
 use yrs::{Doc, GetString, ReadTxn, StateVector, Text, Transact, Update};
@@ -23,20 +25,23 @@ fn corpus_dir() -> PathBuf {
 }
 
 /// The template workshop the engine's corpus is made against (`shared/tests/corpus.rs`).
-fn template_room() -> Awareness {
+fn template_room() -> RoomCore {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tests/corpus/template.state");
     let state = std::fs::read(path).unwrap();
     let doc = Doc::with_client_id(2);
     doc.transact_mut()
         .apply_update(Update::decode_v1(&state).unwrap())
         .unwrap();
-    Awareness::new(doc)
+    RoomCore::new(doc, Vec::new()).0
 }
 
-/// Handles one frame as a connection does; returns the error that closes the connection.
-fn handle(awareness: &mut Awareness, frame: &[u8]) -> Result<(), SyncError> {
+/// Handles one frame as a facilitator's connection does; returns the error that closes the
+/// connection.
+fn handle(room: &mut RoomCore, frame: &[u8]) -> Result<(), RoomError> {
+    let mut author = Author::new(Capability::Facilitator, "facilitator");
+    let mut effects = Effects::default();
     for message in sync::decode_frame(frame)? {
-        sync::apply(awareness, message)?;
+        room.handle(1, &mut author, message, &mut effects)?;
     }
     Ok(())
 }
@@ -63,7 +68,7 @@ fn every_corpus_frame_is_refused_cleanly_and_changes_nothing() {
     assert!(corpus.len() >= 10, "the corpus is missing");
     for (name, frame) in corpus {
         // The rate limit's count runs on every frame before decoding.
-        let _ = sync::count_document_messages(&frame);
+        let _ = sync::count_limited_messages(&frame);
         let mut room = template_room();
         let before = room.doc().transact().state_vector();
         // The document is not looked at again after a panic, so unwind safety is moot.

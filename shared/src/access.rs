@@ -17,7 +17,8 @@
 //! | | | a vote of anyone but `P`: a key of `aspects/*/factors/*/scores`, `…/weights`, `aspects/*/quick`, `items/*/impact`, `items/*/dots` other than `P` ([`Reason::OthersVote`]) |
 //! | | | `participants/<other>` or anything in it ([`Reason::OthersParticipant`]) |
 //! | | | a root other than the ten of [`schema::ROOTS`], or a root map edited as a whole rather than by key ([`Reason::OutsideSchema`]) |
-//! | any writer but the facilitator | | an update the server cannot integrate yet because it depends on changes it never received ([`Reason::Unverifiable`]: what it would change cannot be known, so it is not taken) |
+//! | any writer, the facilitator included | | an update the server cannot integrate completely because it depends on changes it never received ([`Reason::Unverifiable`]: what it would change once they arrive cannot be known, so it is not taken) |
+//! | any writer, the facilitator included | | content under a Yjs client id that another token or the server owns ([`Reason::ForeignClient`]), or more new client ids than one connection may bring ([`Reason::TooManyClients`]) |
 //!
 //! A removal counts like a write: removing a vote map, an item or an aspect counts as removing
 //! every vote and agreed value inside it, so the server lists what it held. A vote inside a
@@ -148,6 +149,12 @@ pub enum Reason {
     /// cannot be checked.
     #[error("the update depends on changes the server does not have; reload the workshop")]
     Unverifiable,
+    /// The update writes under a Yjs client id that another writer (or the server) owns.
+    #[error("the update writes under another writer's client id")]
+    ForeignClient,
+    /// The connection has brought more new Yjs client ids than one connection may.
+    #[error("this connection has brought too many new client ids; reconnect")]
+    TooManyClients,
 }
 
 /// A refused update: the first refused path and why.
@@ -178,6 +185,8 @@ impl Refusal {
             Reason::OthersParticipant(_) => "others_participant",
             Reason::OutsideSchema => "outside_schema",
             Reason::Unverifiable => "unverifiable",
+            Reason::ForeignClient => "foreign_client",
+            Reason::TooManyClients => "too_many_clients",
         }
     }
 }

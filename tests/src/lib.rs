@@ -9,6 +9,8 @@
 //!   restart on the same data directory);
 //! - [`api`] calls the HTTP API;
 //! - [`cli`] runs the `workshop` command-line binary as one user with a home of its own;
+//! - [`raw`] is an attacker's raw y-sync connection, and [`crafted`] makes the updates it
+//!   sends by hand;
 //! - [`crash`] runs the crash test (SIGKILL and restart while clients write), short or long;
 //! - [`workshop`] reads and writes the parts of the workshop document the tests use, with the
 //!   names spelled by `workshop_shared::schema`;
@@ -25,8 +27,10 @@ pub mod api;
 pub mod browser;
 pub mod checks;
 pub mod cli;
+pub mod crafted;
 pub mod crash;
 pub mod node;
+pub mod raw;
 pub mod server;
 pub mod workshop;
 

@@ -1,34 +1,41 @@
-//! The write guard of a room: decides whether a client's update may be taken, before any of
-//! it is applied.
+//! The write guard of a room: decides whether a client's update may be taken, and what exactly
+//! is taken, before any of it reaches the room's document.
 //!
-//! The rules are [`workshop_shared::access`]'s; this module finds out what an update would
-//! change. The room's document has a *shadow*: a second [`Doc`] kept in lockstep with it
-//! (every update the real document commits, whoever wrote it, is applied to the shadow by an
-//! update observer). To check an update, the guard applies it to the shadow with deep
-//! observers on every root type and lists each change as a path:
+//! The room's document has a *shadow*: a second [`Doc`] kept in lockstep with it (every update
+//! the real document commits, whoever wrote it, is applied to the shadow by an update
+//! observer). To judge an update, the guard applies it to the shadow, as the real document
+//! would, and looks at what yrs did:
 //!
-//! - a map event gives one change per changed key; a value inserted there that is a nested
-//!   map or array adds the path of everything inside it (an item created with a `dots` map
-//!   already holding votes counts those votes);
-//! - a value removed or replaced that was a nested type adds a removal of everything it held,
-//!   read from the real document, which still has it (removing a vote map removes its votes);
-//! - text and array events give a change at their own path; a root created by the update
-//!   gives a change at its name.
+//! 1. **Nothing pending, for any writer.** If yrs left any of it pending (blocks or deletions
+//!    that wait on changes the server does not hold), the update is refused whole: once its
+//!    missing dependency arrived (from the server's own next write, or anyone's), it would
+//!    integrate unchecked. The room asks the sender for what is missing with sync step 1.
+//! 2. **Client ids belong to their writer** ([`super::writers`]): every client id whose clock
+//!    the update advanced (new content, GC or skipped ranges alike) must be free or owned by
+//!    the sender's token; a token that may not write advances none.
+//! 3. **The rules of [`workshop_shared::access`]** (every writer but the facilitator): deep
+//!    observers on every root type list each change as a path:
+//!    - a map event gives one change per changed key; a value inserted there that is a nested
+//!      map or array adds the path of everything inside it (an item created with a `dots` map
+//!      already holding votes counts those votes);
+//!    - a value removed or replaced that was a nested type adds a removal of everything it
+//!      held, read from the real document, which still has it;
+//!    - text and array events give a change at their own path; a root created by the update
+//!      gives a change at its name.
 //!
-//! If the rules allow it, the caller applies the update to the real document as usual, which
-//! leaves the shadow where it already is. If they refuse it, the shadow is rebuilt from the
-//! real document (refusals are rare), so nothing of the refused update survives anywhere.
-//!
-//! An update that leaves part of itself pending (it depends on blocks the server never
-//! received, typically because an earlier update of the same client was refused) is refused
-//! too: what it would change once the gap closes cannot be checked now. Facilitator updates
-//! skip the checks.
+//! What is accepted is not the client's bytes but the update the shadow's transaction
+//! produced: exactly the blocks and deletions that integrated, so duplicates of what the
+//! server holds (with whatever content a client put in them) are never stored or relayed, and
+//! an update that integrated nothing is dropped. The room applies that update to the real
+//! document ([`Guard::commit`]), logs it and relays it. If the update is refused, the shadow
+//! is rebuilt from the real document (refusals are rare), so nothing of it survives anywhere.
 
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use workshop_shared::access::{self, Capability, Change, Reason, Refusal};
+use workshop_shared::access::{self, Change, Reason, Refusal};
 use workshop_shared::schema;
 use yrs::branch::BranchPtr;
 use yrs::types::{Change as SeqChange, EntryChange, Event, Events, PathSegment};
@@ -38,10 +45,26 @@ use yrs::{
     Update,
 };
 
-use crate::sync::SyncError;
+use super::writers::{Author, Claim, Writers};
+use crate::sync::{self, SyncError};
 
 /// Key of the guard's observers (on the real document, and briefly on the shadow's roots).
 const OBSERVER: &str = "workshop-server-guard";
+
+/// What the guard decided about one update.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// Take this v1 update: exactly what integrated on the shadow. `new_clients` are the
+    /// client ids it brings that nobody owned; the sender's token owns them from now on.
+    Accept {
+        update: Vec<u8>,
+        new_clients: Vec<ClientID>,
+    },
+    /// The update holds nothing the document lacks: nothing to apply, store or relay.
+    Nothing,
+    /// Take nothing of it.
+    Refuse(Refusal),
+}
 
 /// A room's write guard: the shadow document and the checks run on it.
 pub(crate) struct Guard {
@@ -49,6 +72,9 @@ pub(crate) struct Guard {
     /// Whether the update observer on the real document is in place. If it could not be
     /// installed, the shadow is rebuilt before every check instead (slower, still correct).
     following: bool,
+    /// Set while the real document commits an update the shadow already holds (the one just
+    /// accepted), so the follower does not apply it a second time.
+    committing: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for Guard {
@@ -64,8 +90,13 @@ impl Guard {
     /// commits from now on.
     pub(crate) fn new(real: &Doc) -> Guard {
         let shadow = Arc::new(Mutex::new(copy_of(real)));
+        let committing = Arc::new(AtomicBool::new(false));
         let follower = Arc::clone(&shadow);
+        let skip = Arc::clone(&committing);
         let followed = real.observe_update_v1(OBSERVER, move |_, event| {
+            if skip.load(Ordering::SeqCst) {
+                return;
+            }
             let shadow = lock(&follower);
             let applied = Update::decode_v1(&event.update)
                 .map_err(|error| error.to_string())
@@ -85,50 +116,107 @@ impl Guard {
         Guard {
             shadow,
             following: followed.is_ok(),
+            committing,
         }
     }
 
-    /// Decides whether `writer` may apply the v1 update `update` to `real` (the room's
-    /// document, not yet changed). `Ok(None)`: go ahead; `Ok(Some(refusal))`: apply nothing.
+    /// Judges the update `update` from `author` against `real` (the room's document, not yet
+    /// changed) and the owners of its client ids.
     ///
-    /// Must be called with the room locked, so that nothing commits to `real` meanwhile.
+    /// Must be called with the room locked, so that nothing commits to `real` meanwhile; an
+    /// accepted update must then be committed with [`Guard::commit`] before anything else is.
     pub(crate) fn check(
         &self,
-        writer: &Capability,
-        update: &[u8],
+        author: &Author,
+        writers: &Writers,
+        update: Update,
         real: &Doc,
-    ) -> Result<Option<Refusal>, SyncError> {
-        if writer.is_facilitator() {
-            return Ok(None);
-        }
-        let decoded = Update::decode_v1(update)?;
-        let expected = Expected::of(&decoded);
+    ) -> Result<Verdict, SyncError> {
         let mut shadow = lock(&self.shadow);
         if !self.following {
             *shadow = copy_of(real);
         }
+        let before = shadow.transact().state_vector();
+        let observe = !author.capability().is_facilitator();
         // yrs computes events with a few `unwrap`s on block content; a crafted update must
         // not take the connection task down with it.
-        let applied = catch_unwind(AssertUnwindSafe(|| observe_apply(&shadow, decoded)));
+        let applied = catch_unwind(AssertUnwindSafe(|| observe_apply(&shadow, update, observe)));
         let verdict = match applied {
             Err(_) => {
                 tracing::warn!("applying an update to the shadow panicked; refusing it");
-                Some(Refusal::whole(Reason::Unverifiable))
+                Verdict::Refuse(Refusal::whole(Reason::Unverifiable))
             }
             Ok(Err(error)) => {
                 *shadow = copy_of(real);
                 return Err(error.into());
             }
-            Ok(Ok(observed)) if !expected.integrated_in(&shadow) => {
-                drop(observed);
-                Some(Refusal::whole(Reason::Unverifiable))
-            }
-            Ok(Ok(observed)) => access::check(writer, &observed.into_changes(real)).err(),
+            Ok(Ok(applied)) => judge(author, writers, &before, &shadow, applied, real),
         };
-        if verdict.is_some() {
+        if matches!(verdict, Verdict::Refuse(_)) {
             *shadow = copy_of(real);
         }
         Ok(verdict)
+    }
+
+    /// Applies an update [`Guard::check`] accepted to the real document, which the shadow
+    /// already holds. Returns whether it applied (an error here means the two diverged, and
+    /// the shadow is rebuilt).
+    pub(crate) fn commit(&self, real: &Doc, update: &[u8]) -> Result<(), SyncError> {
+        let decoded = Update::decode_v1(update)?;
+        self.committing.store(true, Ordering::SeqCst);
+        let applied = real.transact_mut().apply_update(decoded);
+        self.committing.store(false, Ordering::SeqCst);
+        if applied.is_err() || real.transact().has_missing_updates() {
+            tracing::error!("the document and its shadow diverged; rebuilding the shadow");
+            *lock(&self.shadow) = copy_of(real);
+        }
+        Ok(applied?)
+    }
+}
+
+/// The verdict on an update the shadow has taken in: see the module documentation.
+fn judge(
+    author: &Author,
+    writers: &Writers,
+    before: &StateVector,
+    shadow: &Doc,
+    applied: Applied,
+    real: &Doc,
+) -> Verdict {
+    if applied.missing {
+        return Verdict::Refuse(Refusal::whole(Reason::Unverifiable));
+    }
+    if let Some(observed) = applied.observed {
+        if let Err(refusal) = access::check(author.capability(), &observed.into_changes(real)) {
+            return Verdict::Refuse(refusal);
+        }
+    }
+    let after = shadow.transact().state_vector();
+    let written: Vec<ClientID> = after
+        .iter()
+        .filter(|(client, clock)| before.get(client) < **clock)
+        .map(|(client, _)| *client)
+        .collect();
+    if !written.is_empty() && !author.may_write() {
+        return Verdict::Refuse(Refusal::whole(Reason::ReadOnly));
+    }
+    let mut new_clients = Vec::new();
+    for client in written {
+        match writers.claim(author, client) {
+            Claim::Own => {}
+            Claim::Free => new_clients.push(client),
+            Claim::Taken => return Verdict::Refuse(Refusal::whole(Reason::ForeignClient)),
+        }
+    }
+    if !author.may_bring(new_clients.len()) {
+        return Verdict::Refuse(Refusal::whole(Reason::TooManyClients));
+    }
+    if sync::is_empty_update(&applied.update) {
+        return Verdict::Nothing;
+    }
+    Verdict::Accept {
+        update: applied.update,
+        new_clients,
     }
 }
 
@@ -157,37 +245,6 @@ fn copy_of(real: &Doc) -> Doc {
         copy.get_or_insert_map(root);
     }
     copy
-}
-
-/// What an update must leave integrated: the end of its blocks and of its deletions, per
-/// client.
-struct Expected {
-    ends: Vec<(ClientID, u32)>,
-}
-
-impl Expected {
-    fn of(update: &Update) -> Expected {
-        let mut ends: Vec<(ClientID, u32)> = update
-            .state_vector()
-            .iter()
-            .map(|(client, clock)| (*client, *clock))
-            .collect();
-        for (client, ranges) in update.delete_set().iter() {
-            if let Some(end) = ranges.iter().map(|range| range.end).max() {
-                ends.push((*client, end));
-            }
-        }
-        Expected { ends }
-    }
-
-    /// Whether `doc` has every block the update holds and every block it deletes, i.e.
-    /// nothing of it was left pending.
-    fn integrated_in(&self, doc: &Doc) -> bool {
-        let state = doc.transact().state_vector();
-        self.ends
-            .iter()
-            .all(|(client, end)| state.get(client) >= *end)
-    }
 }
 
 /// What the shadow's deep observers saw while one update was applied.
@@ -344,8 +401,32 @@ fn resolve<T: ReadTxn>(txn: &T, path: &[String]) -> Option<Out> {
     Some(current)
 }
 
-/// Applies `update` to `shadow` with deep observers on every root, and lists what changed.
-fn observe_apply(shadow: &Doc, update: Update) -> Result<Observed, yrs::error::UpdateError> {
+/// What applying one update to the shadow did.
+struct Applied {
+    /// What the deep observers saw (`None` when nobody watched: the facilitator's updates).
+    observed: Option<Observed>,
+    /// The update the transaction produced: exactly what integrated.
+    update: Vec<u8>,
+    /// Whether yrs left part of it pending.
+    missing: bool,
+}
+
+/// Applies `update` to `shadow` in one transaction and reports what it did; with `observe`,
+/// deep observers on every root list what changed.
+fn observe_apply(
+    shadow: &Doc,
+    update: Update,
+    observe: bool,
+) -> Result<Applied, yrs::error::UpdateError> {
+    if !observe {
+        let mut txn = shadow.transact_mut();
+        txn.apply_update(update)?;
+        return Ok(Applied {
+            observed: None,
+            update: txn.encode_update_v1(),
+            missing: txn.has_missing_updates(),
+        });
+    }
     // A root the document only knows by name has no type, and untyped types emit no events:
     // give each the type every root of the document has. Typing a root writes nothing.
     let untyped: Vec<String> = shadow
@@ -377,13 +458,14 @@ fn observe_apply(shadow: &Doc, update: Update) -> Result<Observed, yrs::error::U
     let applied = {
         let mut txn = shadow.transact_mut();
         txn.apply_update(update)
+            .map(|()| (txn.encode_update_v1(), txn.has_missing_updates()))
         // Committed here, as the transaction drops: the observers run now.
     };
     for (_, branch) in &roots {
         let mut branch = *branch;
         branch.unobserve_deep(&Origin::from(OBSERVER));
     }
-    applied?;
+    let (update, missing) = applied?;
 
     let mut observed =
         std::mem::take(&mut *observed.lock().unwrap_or_else(PoisonError::into_inner));
@@ -392,7 +474,11 @@ fn observe_apply(shadow: &Doc, update: Update) -> Result<Observed, yrs::error::U
             observed.changes.push(Change::set([name]));
         }
     }
-    Ok(observed)
+    Ok(Applied {
+        observed: Some(observed),
+        update,
+        missing,
+    })
 }
 
 #[cfg(test)]
@@ -400,11 +486,16 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use std::cell::RefCell;
     use time::macros::date;
     use workshop_shared::access::Reason;
     use workshop_shared::schema::key;
     use workshop_shared::template::{self, WorkshopMeta};
+
+    use workshop_shared::access::Capability;
     use yrs::{MapPrelim, Text, WriteTxn};
+
+    use crate::rooms::writers::Owner;
 
     const ME: &str = "11111111-1111-4111-8111-111111111111";
     const OTHER: &str = "22222222-2222-4222-8222-222222222222";
@@ -468,20 +559,70 @@ mod tests {
         Capability::Participant(ME.into())
     }
 
-    /// Checks, and applies to the real document when allowed (as the room does).
+    /// A guard with the owners of the client ids it has seen accepted.
+    struct Guarded {
+        guard: Guard,
+        writers: RefCell<Writers>,
+    }
+
+    impl Guarded {
+        fn new(real: &Doc) -> Guarded {
+            let mut writers = Writers::default();
+            writers.insert(real.client_id(), Owner::Server);
+            Guarded {
+                guard: Guard::new(real),
+                writers: RefCell::new(writers),
+            }
+        }
+    }
+
+    impl std::ops::Deref for Guarded {
+        type Target = Guard;
+
+        fn deref(&self) -> &Guard {
+            &self.guard
+        }
+    }
+
+    /// The author of a connection with `writer`'s rights, one token per kind of writer.
+    fn author(writer: &Capability) -> Author {
+        Author::new(writer.clone(), format!("{writer:?}"))
+    }
+
+    /// Checks as `author`, and applies to the real document when allowed (as the room does).
+    fn submit(guard: &Guarded, author: &mut Author, update: &[u8], real: &Doc) -> Verdict {
+        let decoded = Update::decode_v1(update).unwrap();
+        let verdict = guard
+            .check(author, &guard.writers.borrow(), decoded, real)
+            .unwrap();
+        if let Verdict::Accept {
+            update,
+            new_clients,
+        } = &verdict
+        {
+            guard.commit(real, update).unwrap();
+            author.brought(new_clients.len());
+            for client in new_clients {
+                guard
+                    .writers
+                    .borrow_mut()
+                    .insert(*client, Owner::Token(author.token().clone()));
+            }
+        }
+        verdict
+    }
+
+    /// Like [`submit`] for a one-off connection of `writer`; the refusal, if any.
     fn check_and_apply(
-        guard: &Guard,
+        guard: &Guarded,
         writer: &Capability,
         update: &[u8],
         real: &Doc,
     ) -> Option<Refusal> {
-        let verdict = guard.check(writer, update, real).unwrap();
-        if verdict.is_none() {
-            real.transact_mut()
-                .apply_update(Update::decode_v1(update).unwrap())
-                .unwrap();
+        match submit(guard, &mut author(writer), update, real) {
+            Verdict::Refuse(refusal) => Some(refusal),
+            Verdict::Accept { .. } | Verdict::Nothing => None,
         }
-        verdict
     }
 
     fn json(doc: &Doc) -> serde_json::Value {
@@ -491,7 +632,7 @@ mod tests {
     #[test]
     fn own_votes_pass_and_the_shadow_follows_the_real_document() {
         let real = real();
-        let guard = Guard::new(&real);
+        let guard = Guarded::new(&real);
         let client = replica(&real);
         let update = edit(&client, |txn| {
             scores(txn).insert(txn, ME, 4);
@@ -507,7 +648,7 @@ mod tests {
     #[test]
     fn a_mixed_update_is_refused_whole_and_the_shadow_forgets_it() {
         let real = real();
-        let guard = Guard::new(&real);
+        let guard = Guarded::new(&real);
         let before = json(&real);
         let client = replica(&real);
         let update = edit(&client, |txn| {
@@ -535,7 +676,7 @@ mod tests {
     #[test]
     fn votes_inside_a_new_item_count() {
         let real = real();
-        let guard = Guard::new(&real);
+        let guard = Guarded::new(&real);
         let client = replica(&real);
         let item = |voter: &'static str| {
             edit(&client, move |txn| {
@@ -566,7 +707,7 @@ mod tests {
     #[test]
     fn removing_a_vote_map_removes_the_votes_in_it() {
         let real = real();
-        let guard = Guard::new(&real);
+        let guard = Guarded::new(&real);
         // Another participant has voted.
         let voter = replica(&real);
         let vote = edit(&voter, |txn| {
@@ -592,7 +733,7 @@ mod tests {
     #[test]
     fn readers_are_refused_any_change_but_not_an_empty_update() {
         let real = real();
-        let guard = Guard::new(&real);
+        let guard = Guarded::new(&real);
         let client = replica(&real);
         let notes = edit(&client, |txn| {
             let notes = match factor(txn).get(txn, key::NOTES).unwrap() {
@@ -620,7 +761,7 @@ mod tests {
     #[test]
     fn new_and_existing_unknown_roots_are_outside_the_schema() {
         let real = real();
-        let guard = Guard::new(&real);
+        let guard = Guarded::new(&real);
         let client = replica(&real);
         let scratch = client.get_or_insert_text("scratch");
         let first = edit(&client, |txn| scratch.push(txn, "a"));
@@ -640,9 +781,9 @@ mod tests {
     }
 
     #[test]
-    fn an_update_left_pending_is_refused_for_participants() {
+    fn an_update_left_pending_is_refused_for_every_writer() {
         let real = real();
-        let guard = Guard::new(&real);
+        let guard = Guarded::new(&real);
         let client = replica(&real);
         let _first = edit(&client, |txn| {
             scores(txn).insert(txn, ME, 1);
@@ -650,8 +791,184 @@ mod tests {
         let second = edit(&client, |txn| {
             scores(txn).insert(txn, ME, 2);
         });
-        let refusal = check_and_apply(&guard, &me(), &second, &real).unwrap();
-        assert_eq!(refusal.reason, Reason::Unverifiable);
-        assert!(!lock(&guard.shadow).transact().has_missing_updates());
+        for writer in [me(), Capability::Facilitator] {
+            let refusal = check_and_apply(&guard, &writer, &second, &real).unwrap();
+            assert_eq!(refusal.reason, Reason::Unverifiable);
+            assert!(!lock(&guard.shadow).transact().has_missing_updates());
+            assert!(!real.transact().has_missing_updates());
+        }
+    }
+
+    /// One block of a hand-made update.
+    enum Raw {
+        /// A GC range of this length.
+        Gc(u32),
+        /// A string item whose right origin is this id (its parent is inferred from it).
+        Before(yrs::ID, &'static str),
+    }
+
+    /// A v1 update of one block under `client` at `clock`, and no deletions, encoded by hand
+    /// as an attacker would.
+    fn crafted(client: ClientID, clock: u32, block: Raw) -> Vec<u8> {
+        use yrs::encoding::write::Write;
+        use yrs::updates::encoder::{Encoder, EncoderV1};
+        let mut encoder = EncoderV1::new();
+        encoder.write_var(1u32); // clients
+        encoder.write_var(1u32); // blocks of this client
+        encoder.write_client(client);
+        encoder.write_var(clock);
+        match block {
+            Raw::Gc(len) => {
+                encoder.write_info(0);
+                encoder.write_len(len);
+            }
+            Raw::Before(right, text) => {
+                // Right origin present (bit 7), string content (ref 4).
+                encoder.write_info(0b0100_0000 | 4);
+                encoder.write_right_id(&right);
+                encoder.write_string(text);
+            }
+        }
+        encoder.write_var(0u32); // delete set: no clients
+        encoder.to_vec()
+    }
+
+    #[test]
+    fn a_block_waiting_on_the_servers_next_clock_is_refused_and_never_integrates_later() {
+        let real = real();
+        let guard = Guarded::new(&real);
+        let before = json(&real);
+        let server_next = yrs::ID::new(
+            real.client_id(),
+            real.transact().state_vector().get(&real.client_id()),
+        );
+        let attack = crafted(
+            ClientID::new(4242),
+            0,
+            Raw::Before(server_next, "market-management"),
+        );
+        let mut viewer = author(&Capability::Viewer);
+        let verdict = submit(&guard, &mut viewer, &attack, &real);
+        assert_eq!(
+            verdict,
+            Verdict::Refuse(Refusal::whole(Reason::Unverifiable))
+        );
+        // The server writes under its own id (as a registration or a recompute does): the
+        // refused block is nowhere to integrate with it.
+        {
+            let meta = real.get_or_insert_map(schema::META);
+            let mut txn = real.transact_mut_with(super::super::SERVER_ORIGIN);
+            meta.insert(&mut txn, "note", "x");
+        }
+        let mut expected = before;
+        expected["meta"]["note"] = "x".into();
+        assert_eq!(json(&real), expected);
+        assert_eq!(json(&lock(&guard.shadow)), expected);
+        assert!(!real.transact().has_missing_updates());
+    }
+
+    #[test]
+    fn readers_may_not_advance_any_clock_not_even_with_gc_blocks() {
+        let real = real();
+        let guard = Guarded::new(&real);
+        let before_state = real.transact().state_vector();
+        // A GC range of 1000 under a fresh client id: no event, but a new client in the
+        // state vector.
+        let gc = crafted(ClientID::new(777), 0, Raw::Gc(1000));
+        for reader in [Capability::Viewer, Capability::EditorInvite] {
+            let refusal = check_and_apply(&guard, &reader, &gc, &real).unwrap();
+            assert_eq!(refusal.reason, Reason::ReadOnly);
+        }
+        assert_eq!(real.transact().state_vector(), before_state);
+        assert_eq!(lock(&guard.shadow).transact().state_vector(), before_state);
+    }
+
+    #[test]
+    fn a_client_id_belongs_to_its_first_writer_and_the_servers_to_nobody() {
+        let real = real();
+        let guard = Guarded::new(&real);
+        let facilitator_doc = replica(&real);
+        let mut facilitator = author(&Capability::Facilitator);
+        let first = edit(&facilitator_doc, |txn| {
+            factor(txn).insert(txn, key::AGREED_SCORE, 3);
+        });
+        assert!(matches!(
+            submit(&guard, &mut facilitator, &first, &real),
+            Verdict::Accept { ref new_clients, .. } if new_clients == &[facilitator_doc.client_id()]
+        ));
+        // Squatting the facilitator's next clocks with a GC range, and the server's.
+        for victim in [facilitator_doc.client_id(), real.client_id()] {
+            let clock = real.transact().state_vector().get(&victim);
+            let squat = crafted(victim, clock, Raw::Gc(1 << 30));
+            let mut participant = author(&me());
+            assert_eq!(
+                submit(&guard, &mut participant, &squat, &real),
+                Verdict::Refuse(Refusal::whole(Reason::ForeignClient))
+            );
+            // Not even another facilitator token may write under the server's id or another
+            // token's.
+            let mut other_facilitator = Author::new(Capability::Facilitator, "another");
+            assert_eq!(
+                submit(&guard, &mut other_facilitator, &squat, &real),
+                Verdict::Refuse(Refusal::whole(Reason::ForeignClient))
+            );
+        }
+        // The facilitator's real next edit still lands.
+        let second = edit(&facilitator_doc, |txn| {
+            factor(txn).insert(txn, key::AGREED_SCORE, 4);
+        });
+        assert!(matches!(
+            submit(&guard, &mut facilitator, &second, &real),
+            Verdict::Accept { ref new_clients, .. } if new_clients.is_empty()
+        ));
+        assert_eq!(json(&real), json(&facilitator_doc));
+    }
+
+    #[test]
+    fn what_is_accepted_is_what_integrated_not_the_bytes_sent() {
+        let real = real();
+        let guard = Guarded::new(&real);
+        let client = replica(&real);
+        let mut writer = author(&me());
+        let vote = edit(&client, |txn| {
+            scores(txn).insert(txn, ME, 4);
+        });
+        let Verdict::Accept { update, .. } = submit(&guard, &mut writer, &vote, &real) else {
+            panic!("a participant's own vote is accepted");
+        };
+        assert_eq!(
+            Update::decode_v1(&update).unwrap(),
+            Update::decode_v1(&vote).unwrap()
+        );
+        // The same blocks again (a duplicate, whatever its content): nothing to take.
+        assert_eq!(submit(&guard, &mut writer, &vote, &real), Verdict::Nothing);
+        let forged = edit(&copy_of(&real), |_| {});
+        assert_eq!(
+            submit(&guard, &mut writer, &forged, &real),
+            Verdict::Nothing
+        );
+    }
+
+    #[test]
+    fn a_connection_brings_a_bounded_number_of_new_client_ids() {
+        let real = real();
+        let guard = Guarded::new(&real);
+        let mut writer = author(&me());
+        for _ in 0..super::super::writers::MAX_NEW_CLIENTS_PER_CONNECTION {
+            let vote = edit(&replica(&real), |txn| {
+                scores(txn).insert(txn, ME, 4);
+            });
+            assert!(matches!(
+                submit(&guard, &mut writer, &vote, &real),
+                Verdict::Accept { .. }
+            ));
+        }
+        let one_more = edit(&replica(&real), |txn| {
+            scores(txn).insert(txn, ME, 5);
+        });
+        assert_eq!(
+            submit(&guard, &mut writer, &one_more, &real),
+            Verdict::Refuse(Refusal::whole(Reason::TooManyClients))
+        );
     }
 }

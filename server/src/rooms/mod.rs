@@ -6,14 +6,21 @@
 //! are counted under the registry lock, so a room is never unloaded while someone is about
 //! to use it, and never loaded twice.
 //!
-//! Each room checks every client update against the writer's rights before applying any of
-//! it (`guard.rs`: a shadow document kept in lockstep, the rules of
-//! [`workshop_shared::access`]).
+//! Each room judges every client message before any of it takes effect, in its core
+//! (`core.rs`, no I/O): updates by what they would do once integrated (`guard.rs`: a shadow
+//! document kept in lockstep, the rules of [`workshop_shared::access`]), client ids by who
+//! owns them (`writers.rs`), presence by who speaks for it (`presence.rs`).
 
+mod core;
 mod guard;
+mod presence;
 mod room;
+pub mod writers;
 
-pub use room::{Backlog, ConnId, Outgoing, Peer, Room, RoomError, SERVER_ORIGIN};
+pub use self::core::{Effects, RoomCore};
+pub use presence::{PresenceError, MAX_PRESENCE_BYTES};
+pub use room::{Backlog, ConnId, Outgoing, Peer, Room, RoomError, CLOSE_RELOADING, SERVER_ORIGIN};
+pub use writers::{Author, MAX_NEW_CLIENTS_PER_CONNECTION};
 
 use std::collections::HashMap;
 use std::ops::Deref;
@@ -161,7 +168,7 @@ impl Deref for Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        self.rooms.release(self.room.id());
+        self.rooms.release(&self.room);
     }
 }
 
@@ -285,6 +292,17 @@ impl Rooms {
                 }
             };
             let mut slots = self.slots();
+            if room.is_retired() {
+                // Dropped after a change panicked (see `Room::poison`): load it afresh from
+                // its log. Its remaining leases end as their connections close.
+                if slots
+                    .get(&id)
+                    .is_some_and(|slot| Arc::ptr_eq(&slot.room, &cell))
+                {
+                    slots.remove(&id);
+                }
+                continue;
+            }
             match slots.get_mut(&id) {
                 Some(slot) if Arc::ptr_eq(&slot.room, &cell) => {
                     slot.leases += 1;
@@ -331,12 +349,22 @@ impl Rooms {
         Ok(room)
     }
 
-    fn release(&self, id: Uuid) {
+    fn release(&self, room: &Arc<Room>) {
+        let id = room.id();
         {
             let mut slots = self.slots();
             let Some(slot) = slots.get_mut(&id) else {
                 return;
             };
+            // A lease on a room that was dropped and loaded afresh since says nothing about
+            // the new one.
+            if !slot
+                .room
+                .get()
+                .is_some_and(|loaded| Arc::ptr_eq(loaded, room))
+            {
+                return;
+            }
             slot.leases = slot.leases.saturating_sub(1);
             if slot.leases > 0 {
                 return;
@@ -479,6 +507,11 @@ mod tests {
         )
     }
 
+    /// A connection with the facilitator's token.
+    fn facilitator() -> Author {
+        Author::new(Capability::Facilitator, "facilitator-token")
+    }
+
     fn rooms() -> Rooms {
         rooms_with(Store::temporary().unwrap(), CompactionLimits::default())
     }
@@ -519,7 +552,7 @@ mod tests {
         let mut updates = 0;
         for frame in frames {
             for message in sync::decode_frame(frame).unwrap() {
-                if let sync::Inbound::Update { update, .. } = message {
+                if let sync::Inbound::Update(update) = message {
                     doc.transact_mut().apply_update(update).unwrap();
                     updates += 1;
                 }
@@ -562,7 +595,7 @@ mod tests {
     /// Applies the updates of one relayed frame to `doc`.
     fn apply_frame(frame: &[u8], doc: &Doc) {
         for message in sync::decode_frame(frame).unwrap() {
-            if let sync::Inbound::Update { update, .. } = message {
+            if let sync::Inbound::Update(update) = message {
                 doc.transact_mut().apply_update(update).unwrap();
             }
         }
@@ -648,7 +681,7 @@ mod tests {
 
         let client = replica(&room);
         let frame = append_text(&client, "hello");
-        room.receive(1, &Capability::Facilitator, &[&frame])
+        room.receive(1, &mut facilitator(), &[&frame])
             .await
             .unwrap();
 
@@ -697,10 +730,10 @@ mod tests {
             meta.insert(txn, schema::key::SELECTED_APPROACH, "market-management");
             meta.insert(txn, schema::key::TITLE, "New");
         });
-        room.receive(1, &Capability::Facilitator, &[&frame])
+        room.receive(1, &mut facilitator(), &[&frame])
             .await
             .unwrap();
-        room.receive(1, &Capability::Facilitator, &[append_text(&client, "x")])
+        room.receive(1, &mut facilitator(), &[append_text(&client, "x")])
             .await
             .unwrap();
         // Time for a recompute to land, were there one.
@@ -753,7 +786,7 @@ mod tests {
 
         let client = replica(&room);
         let frame = append_text(&client, "hello");
-        room.receive(1, &Capability::Facilitator, &[&frame])
+        room.receive(1, &mut facilitator(), &[&frame])
             .await
             .unwrap();
         assert!(frames(&mut other_inbox).contains(&frame), "relayed");
@@ -796,7 +829,7 @@ mod tests {
             let id = rooms.create("A".into(), "B".into()).await.unwrap();
             let room = rooms.lease(id).await.unwrap();
             let client = replica(&room);
-            room.receive(1, &Capability::Facilitator, &[append_text(&client, "kept")])
+            room.receive(1, &mut facilitator(), &[append_text(&client, "kept")])
                 .await
                 .unwrap();
             // No snapshot, no unload: only the log and sled's flush stand behind the update.
@@ -858,7 +891,7 @@ mod tests {
             let update = append_text(&client, "x");
             let received = tokio::time::timeout(
                 Duration::from_millis(200),
-                room.receive(1, &Capability::Facilitator, &[&step1, &update]),
+                room.receive(1, &mut facilitator(), &[&step1, &update]),
             )
             .await;
             let replies = frames(&mut author_inbox);
@@ -873,7 +906,7 @@ mod tests {
                     let answered = replies.iter().any(|frame| {
                         matches!(
                             sync::decode_frame(frame).unwrap().as_slice(),
-                            [sync::Inbound::Update { .. }]
+                            [sync::Inbound::Update(_)]
                         )
                     });
                     assert!(answered, "sync step 2 sent: {replies:?}");
@@ -896,7 +929,7 @@ mod tests {
             results.insert(txn, "recommended", "forged");
             results.insert(txn, "stray", 1);
         });
-        room.receive(1, &Capability::Facilitator, &[&frame])
+        room.receive(1, &mut facilitator(), &[&frame])
             .await
             .unwrap();
         // The recompute task runs on its own; HTTP's path runs the same code synchronously.
@@ -932,7 +965,7 @@ mod tests {
         let frame = edit(&client, |txn| {
             meta.insert(txn, schema::key::TITLE, "New");
         });
-        room.receive(1, &Capability::Facilitator, &[&frame])
+        room.receive(1, &mut facilitator(), &[&frame])
             .await
             .unwrap();
         room.recompute_and_publish().await.unwrap();
@@ -953,7 +986,7 @@ mod tests {
         for i in 0..20 {
             room.receive(
                 1,
-                &Capability::Facilitator,
+                &mut facilitator(),
                 &[append_text(&client, &format!("{i},"))],
             )
             .await
@@ -978,7 +1011,7 @@ mod tests {
         assert_eq!(scratch.get_string(&replay.transact()), expected);
 
         // Appends after a compaction continue the sequence and survive a reload.
-        room.receive(1, &Capability::Facilitator, &[append_text(&client, "tail")])
+        room.receive(1, &mut facilitator(), &[append_text(&client, "tail")])
             .await
             .unwrap();
         drop(room);
@@ -1036,7 +1069,7 @@ mod tests {
     ) -> StoredDoc {
         let client = replica(&room);
         for text in texts {
-            room.receive(1, &Capability::Facilitator, &[append_text(&client, text)])
+            room.receive(1, &mut facilitator(), &[append_text(&client, text)])
                 .await
                 .unwrap();
         }
@@ -1131,7 +1164,7 @@ mod tests {
         let loaded = revision(&room);
 
         // The first change after a quiet spell is recomputed at once.
-        room.receive(1, &Capability::Facilitator, &[agree(&client, 4)])
+        room.receive(1, &mut facilitator(), &[agree(&client, 4)])
             .await
             .unwrap();
         tokio::time::timeout(Duration::from_secs(10), async {
@@ -1144,7 +1177,7 @@ mod tests {
         let first = revision(&room);
 
         // The next one, within the interval, waits for it to pass.
-        room.receive(1, &Capability::Facilitator, &[agree(&client, 1)])
+        room.receive(1, &mut facilitator(), &[agree(&client, 1)])
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -1171,7 +1204,7 @@ mod tests {
             .unwrap();
         let client = presence.client_id();
         let frame = Message::Awareness(presence.update().unwrap()).encode_v1();
-        room.receive(1, &Capability::Facilitator, &[&frame])
+        room.receive(1, &mut facilitator(), &[&frame])
             .await
             .unwrap();
         room.leave(1);
@@ -1242,12 +1275,12 @@ mod tests {
 
         // Up to the cap, and a state that ends makes room for another.
         let up_to_the_cap: Vec<(u64, &str)> = (1..=max).map(|client| (client, state)).collect();
-        room.receive(1, &Capability::Facilitator, &[presences(1, &up_to_the_cap)])
+        room.receive(1, &mut facilitator(), &[presences(1, &up_to_the_cap)])
             .await
             .unwrap();
         room.receive(
             1,
-            &Capability::Facilitator,
+            &mut facilitator(),
             &[presences(1, &[(1, "null"), (100, state)])],
         )
         .await
@@ -1255,7 +1288,7 @@ mod tests {
         // Changing a state it already speaks for is not one more.
         room.receive(
             1,
-            &Capability::Facilitator,
+            &mut facilitator(),
             &[presences(2, &[(100, r#"{"name":"bo"}"#)])],
         )
         .await
@@ -1269,13 +1302,16 @@ mod tests {
         let error = room
             .receive(
                 1,
-                &Capability::Facilitator,
+                &mut facilitator(),
                 &[presences(2, &[(2, "null"), (200, state), (201, state)])],
             )
             .await
             .unwrap_err();
         assert!(
-            matches!(error, RoomError::TooManyPresences { max: 8 }),
+            matches!(
+                error,
+                RoomError::Presence(PresenceError::TooMany { max: 8 })
+            ),
             "{error}"
         );
         assert!(presences_seen(&mut stayer_inbox).is_empty());
@@ -1288,7 +1324,7 @@ mod tests {
 
         // Another connection has a cap of its own.
         let own: Vec<(u64, &str)> = (300..300 + max).map(|client| (client, state)).collect();
-        room.receive(2, &Capability::Facilitator, &[presences(1, &own)])
+        room.receive(2, &mut facilitator(), &[presences(1, &own)])
             .await
             .unwrap();
     }
@@ -1302,7 +1338,7 @@ mod tests {
         let mut frame = append_text(&client, "kept");
         frame.extend_from_slice(&[0, 7, 0]);
         assert!(matches!(
-            room.receive(1, &Capability::Facilitator, &[&frame]).await,
+            room.receive(1, &mut facilitator(), &[&frame]).await,
             Err(RoomError::Sync(_))
         ));
         // The whole frame is decoded before anything is applied, so nothing was kept.
@@ -1321,12 +1357,8 @@ mod tests {
         let garbage = vec![0, 7, 0];
         let after = append_text(&client, "+dropped");
         assert!(matches!(
-            room.receive(
-                1,
-                &Capability::Facilitator,
-                &[&first, &second, &garbage, &after]
-            )
-            .await,
+            room.receive(1, &mut facilitator(), &[&first, &second, &garbage, &after])
+                .await,
             Err(RoomError::Sync(_))
         ));
         let text = room.read(|txn| txn.get_text("scratch").map(|t| t.get_string(txn)));
@@ -1378,7 +1410,7 @@ mod tests {
         let id = rooms.create("A".into(), "B".into()).await.unwrap();
         let room = rooms.lease(id).await.unwrap();
         let client = replica(&room);
-        room.receive(1, &Capability::Facilitator, &[append_text(&client, "x")])
+        room.receive(1, &mut facilitator(), &[append_text(&client, "x")])
             .await
             .unwrap();
         drop(room);
@@ -1401,7 +1433,7 @@ mod tests {
             backlog.written(frame.len());
             for message in sync::decode_frame(&frame).unwrap() {
                 match message {
-                    sync::Inbound::Update { update, .. } => {
+                    sync::Inbound::Update(update) => {
                         doc.transact_mut().apply_update(update).unwrap();
                     }
                     sync::Inbound::SyncStep1(_) => step1s += 1,
@@ -1434,7 +1466,7 @@ mod tests {
         let mut expected = String::new();
         for i in 0..10 {
             let piece = format!("{i},");
-            room.receive(1, &Capability::Facilitator, &[append_text(&author, &piece)])
+            room.receive(1, &mut facilitator(), &[append_text(&author, &piece)])
                 .await
                 .unwrap();
             expected.push_str(&piece);
@@ -1455,7 +1487,7 @@ mod tests {
         assert!(!backlog.is_cut());
         assert_eq!(write_out(&mut inbox, &backlog, &slow), 1);
         assert_eq!(scratch(&slow), expected);
-        room.receive(1, &Capability::Facilitator, &[append_text(&author, "tail")])
+        room.receive(1, &mut facilitator(), &[append_text(&author, "tail")])
             .await
             .unwrap();
         write_out(&mut inbox, &backlog, &slow);
@@ -1475,14 +1507,14 @@ mod tests {
 
         let author = replica(&room);
         let large = "x".repeat(5000);
-        room.receive(1, &Capability::Facilitator, &[append_text(&author, &large)])
+        room.receive(1, &mut facilitator(), &[append_text(&author, &large)])
             .await
             .unwrap();
         assert!(
             !backlog.is_cut(),
             "one frame into an empty queue always fits"
         );
-        room.receive(1, &Capability::Facilitator, &[append_text(&author, "y")])
+        room.receive(1, &mut facilitator(), &[append_text(&author, "y")])
             .await
             .unwrap();
         assert!(backlog.is_cut());
@@ -1503,7 +1535,7 @@ mod tests {
         let backlog = Backlog::new(usize::MAX);
         room.join(2, Peer::new(outbox, backlog.clone()));
         let author = replica(&room);
-        room.receive(1, &Capability::Facilitator, &[append_text(&author, "a")])
+        room.receive(1, &mut facilitator(), &[append_text(&author, "a")])
             .await
             .unwrap();
         assert!(backlog.is_cut());

@@ -19,6 +19,7 @@
 //!   on demand without writing them.
 
 use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -28,19 +29,22 @@ use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
-use workshop_shared::access::Capability;
 use workshop_shared::Results;
-use yrs::sync::{Awareness, AwarenessUpdate};
 use yrs::{ClientID, Transact, TransactionMut};
 
-use super::guard::Guard;
+use super::core::{Effects, RoomCore};
+use super::presence::PresenceError;
+use super::writers::Author;
 use super::RoomContext;
-use crate::limits::MAX_PRESENCES_PER_CONNECTION;
 use crate::store::{StoreError, StoredDoc};
-use crate::sync::{self, Outcome, SyncError};
+use crate::sync::{self, SyncError};
 
 /// Transaction origin of the server's own writes (the recomputed results).
 pub const SERVER_ORIGIN: &str = "workshop-server";
+
+/// Close code for connections of a room that is dropped to be reloaded from its log (a
+/// change panicked while it was applied): the client reconnects.
+pub const CLOSE_RELOADING: u16 = 1012;
 
 /// Identifies one WebSocket connection within the process.
 pub type ConnId = u64;
@@ -219,24 +223,20 @@ pub enum RoomError {
     /// The room was unloaded; the caller should not hold it any more.
     #[error("workshop is no longer loaded")]
     Unloaded,
-    /// An awareness update would have had one connection speak for more presence states
-    /// than [`MAX_PRESENCES_PER_CONNECTION`].
-    #[error("too many presence states: one connection may speak for at most {max}")]
-    TooManyPresences {
-        /// The cap.
-        max: usize,
-    },
+    /// An awareness message broke the presence rules (too many or too large states).
+    #[error(transparent)]
+    Presence(#[from] PresenceError),
+    /// Applying a change panicked inside yrs or the engine: the document in memory may be
+    /// half-changed, so the room was dropped, to be reloaded from its log by the next user.
+    #[error("the workshop failed to apply a change and is being reloaded")]
+    Poisoned,
 }
 
 /// The mutable part of a room, behind its mutex.
 struct RoomState {
-    /// Owns the document; presence states live beside it.
-    awareness: Awareness,
+    /// The document, its presence states and the rules for changing them.
+    core: RoomCore,
     peers: HashMap<ConnId, Peer>,
-    /// Which connection last spoke for each awareness client, so a connection that leaves
-    /// removes exactly the states it introduced (and not those of a client that has since
-    /// reconnected on another connection).
-    awareness_owner: HashMap<ClientID, ConnId>,
     /// Sequence number of the next appended update.
     next_seq: u64,
     /// Updates and bytes logged since the last snapshot.
@@ -249,8 +249,6 @@ struct RoomState {
     record_stale: bool,
     /// Set once the room is unloaded; nothing may be appended after that.
     unloaded: bool,
-    /// Decides which client updates may be applied (the shadow document and the rules).
-    guard: Guard,
     /// The figures' model kept between recomputes and updated from what each transaction
     /// changed; `None` if it could not attach, and then every recompute reads everything.
     recomputer: Option<workshop_shared::Recomputer>,
@@ -270,27 +268,6 @@ impl RoomState {
                 self.peers.remove(&conn);
             }
         }
-    }
-
-    /// Whether `conn` would still speak for at most [`MAX_PRESENCES_PER_CONNECTION`] presence
-    /// states once `update` is applied: states it already speaks for may change or end, and
-    /// each other client the update gives a state counts as one more.
-    fn admits_presences(&self, conn: ConnId, update: &AwarenessUpdate) -> bool {
-        let mut speaks_for = self
-            .awareness_owner
-            .values()
-            .filter(|owner| **owner == conn)
-            .count();
-        for (client, entry) in &update.clients {
-            let ends = entry.json.as_ref() == "null";
-            let owned = self.awareness_owner.get(client) == Some(&conn);
-            if owned && ends {
-                speaks_for -= 1;
-            } else if !owned && !ends {
-                speaks_for += 1;
-            }
-        }
-        speaks_for <= MAX_PRESENCES_PER_CONNECTION
     }
 }
 
@@ -334,7 +311,7 @@ impl Room {
             let flusher = ctx.flusher.clone();
             ctx.tasks.spawn(async move { flusher.flush().await });
         }
-        let guard = Guard::new(&restored.doc);
+        let owners = ctx.store.owners(id)?;
         let recomputer = match workshop_shared::Recomputer::attach(&restored.doc) {
             Ok(recomputer) => Some(recomputer),
             Err(error) => {
@@ -342,10 +319,13 @@ impl Room {
                 None
             }
         };
+        let (core, added) = RoomCore::new(restored.doc, owners);
+        for (client, owner) in &added {
+            ctx.store.set_owner(id, *client, owner)?;
+        }
         let state = RoomState {
-            awareness: Awareness::new(restored.doc),
+            core,
             peers: HashMap::new(),
-            awareness_owner: HashMap::new(),
             next_seq: stored.next_seq,
             log_entries: restored.log_entries,
             log_bytes: restored.log_bytes,
@@ -353,7 +333,6 @@ impl Room {
             compaction_queued: false,
             record_stale: false,
             unloaded: false,
-            guard,
             recomputer,
         };
         Ok(Room {
@@ -379,7 +358,7 @@ impl Room {
 
     /// The document's client id (the server's identity in it).
     pub fn client_id(&self) -> ClientID {
-        self.lock().awareness.client_id()
+        self.lock().core.awareness().client_id()
     }
 
     /// Number of connected peers.
@@ -391,7 +370,7 @@ impl Room {
     /// then starts relaying to it. Both happen under the lock so no update falls between.
     pub fn join(&self, conn: ConnId, peer: Peer) {
         let mut state = self.lock();
-        for message in sync::greeting(&state.awareness) {
+        for message in sync::greeting(state.core.awareness()) {
             if !peer.deliver(conn, Bytes::from(message)) {
                 return;
             }
@@ -425,7 +404,7 @@ impl Room {
                 return Ok(());
             };
             let mut gone = false;
-            for message in sync::resync(&state.awareness) {
+            for message in sync::resync(state.core.awareness()) {
                 gone |= !peer.deliver_anyway(Bytes::from(message));
             }
             if gone {
@@ -439,60 +418,51 @@ impl Room {
     }
 
     /// Unregisters a connection and tells the others that the awareness states it
-    /// introduced are gone.
+    /// spoke for are gone.
     pub fn leave(&self, conn: ConnId) {
         let mut state = self.lock();
         state.peers.remove(&conn);
-        let owned: Vec<ClientID> = state
-            .awareness_owner
-            .iter()
-            .filter(|(_, owner)| **owner == conn)
-            .map(|(client, _)| *client)
-            .collect();
-        for client in &owned {
-            state.awareness_owner.remove(client);
-        }
-        if let Some(removal) = sync::remove_clients(&mut state.awareness, &owned) {
+        if let Some(removal) = state.core.leave(conn) {
             state.broadcast(None, removal);
         }
     }
 
     /// Handles the binary frames that have arrived from `conn`, in order.
     ///
-    /// Document updates are appended to the log and relayed to the other peers only after a
-    /// flush has made them durable; replies to the sender (a sync step 2 among them) wait for
-    /// the same flush, so nothing reaches any client before it is on disk (with durability
-    /// off, both go out without waiting: see `Room::flush_before_relay`). Handing over every
-    /// frame that has already arrived lets a burst share one lock and one flush. Awareness
-    /// changes are relayed at once (they are not persisted). A frame that does not decode is
-    /// refused whole, and nothing after it is handled; what came before it takes full effect.
-    /// Either way the error is returned for the caller to close the connection.
+    /// Every message goes through the room's core ([`RoomCore::handle`]): document updates
+    /// are judged against `author`'s rights and client ids, and what is accepted is exactly
+    /// what integrated. Accepted updates are appended to the log (after the owners of any new
+    /// client ids) and relayed to the other peers only after a flush has made them durable;
+    /// replies to the sender (a sync step 2 among them) wait for the same flush, so nothing
+    /// reaches any client before it is on disk (with durability off, both go out without
+    /// waiting: see `Room::flush_before_relay`). Handing over every frame that has already
+    /// arrived lets a burst share one lock and one flush. Presence changes are relayed at once
+    /// (they are not persisted); an awareness query is answered once per call, encoded after
+    /// the lock is released. A frame that does not decode is refused whole, and nothing after
+    /// it is handled; what came before it takes full effect. Either way the error is returned
+    /// for the caller to close the connection.
     ///
-    /// Every document update (sync step 2 or update) is first checked against `writer`'s
-    /// rights (the room's guard, the rules of [`workshop_shared::access`]). A refused one is
-    /// neither applied, logged nor relayed; the sender gets the y-sync auth message
-    /// (permission denied) with the reason, and the connection stays open.
+    /// A refused update is neither applied, logged nor relayed; the sender gets the y-sync
+    /// auth message (permission denied) with the reason, or sync step 1 if the update waits on
+    /// changes the server lacks, and the connection stays open.
     pub async fn receive(
         self: &Arc<Self>,
         conn: ConnId,
-        writer: &Capability,
+        author: &mut Author,
         frames: &[impl AsRef<[u8]>],
     ) -> Result<(), RoomError> {
-        let mut logged = Vec::new();
-        let mut replies = Vec::new();
-        let mut changed = false;
+        let mut effects = Effects::default();
+        let mut logged = 0;
         let mut compact = false;
         let mut failure = None;
+        let mut states = None;
         {
             let mut state = self.lock();
             if state.unloaded {
                 return Err(RoomError::Unloaded);
             }
-            let messages = frames
-                .iter()
-                .map(|frame| sync::decode_frame(frame.as_ref()));
-            'frames: for decoded in messages {
-                let messages = match decoded {
+            'frames: for frame in frames {
+                let messages = match sync::decode_frame(frame.as_ref()) {
                     Ok(messages) => messages,
                     Err(error) => {
                         failure = Some(error.into());
@@ -500,89 +470,99 @@ impl Room {
                     }
                 };
                 for message in messages {
-                    if let sync::Inbound::Awareness(update) = &message {
-                        if !state.admits_presences(conn, update) {
-                            failure = Some(RoomError::TooManyPresences {
-                                max: MAX_PRESENCES_PER_CONNECTION,
-                            });
-                            break 'frames;
-                        }
+                    let handled = state.core.handle(conn, author, message, &mut effects);
+                    for relay in effects.presence.drain(..) {
+                        state.broadcast(Some(conn), relay);
                     }
-                    if let sync::Inbound::Update { bytes, .. } = &message {
-                        match state.guard.check(writer, bytes, state.awareness.doc()) {
-                            Ok(None) => {}
-                            Ok(Some(refusal)) => {
-                                tracing::info!(conn, code = refusal.code(), %refusal, "refused a write");
-                                crate::metrics::refused("permission");
-                                replies.push(sync::permission_denied(&refusal.to_string()));
-                                continue;
-                            }
-                            Err(error) => {
-                                failure = Some(error.into());
-                                break 'frames;
-                            }
-                        }
-                    }
-                    match sync::apply(&mut state.awareness, message) {
-                        // Held back until the flush below: a sync step 2 carries every update
-                        // the room has applied, some of which may not be on disk yet.
-                        Ok(Outcome::Reply(reply)) => replies.push(reply),
-                        Ok(Outcome::DocUpdate {
-                            update,
-                            changed: content_changed,
-                        }) => match self.append_locked(&mut state, &update) {
-                            Ok(due) => {
-                                compact |= due;
-                                changed |= content_changed;
-                                logged.push(update);
-                            }
-                            Err(error) => {
-                                failure = Some(error.into());
-                                break 'frames;
-                            }
-                        },
-                        Ok(Outcome::Awareness {
-                            relay,
-                            set,
-                            removed,
-                        }) => {
-                            for client in set {
-                                state.awareness_owner.insert(client, conn);
-                            }
-                            for client in removed {
-                                state.awareness_owner.remove(&client);
-                            }
-                            state.broadcast(Some(conn), relay);
-                        }
-                        Ok(Outcome::Nothing) => {}
+                    match self.persist_locked(&mut state, &mut effects, logged) {
+                        Ok(due) => compact |= due,
                         Err(error) => {
                             failure = Some(error.into());
                             break 'frames;
                         }
                     }
+                    logged = effects.updates.len();
+                    if let Err(error) = handled {
+                        failure = Some(error);
+                        break 'frames;
+                    }
                 }
             }
-            state.record_stale |= changed;
+            state.record_stale |= logged > 0;
+            if effects.query {
+                states = sync::presence_states(state.core.awareness());
+            }
         }
-        if changed {
+        for code in &effects.refused {
+            crate::metrics::refused("permission");
+            tracing::debug!(conn, code, "refusal counted");
+        }
+        if let Some(states) = states {
+            effects.replies.push(sync::encode_awareness(states));
+        }
+        if matches!(failure, Some(RoomError::Poisoned)) {
+            self.poison();
+            return Err(RoomError::Poisoned);
+        }
+        if logged > 0 {
             // Started now rather than after the flush, so its update can share that flush.
             self.recompute.notify_one();
         }
         if compact {
             self.schedule_compaction();
         }
-        if !logged.is_empty() || !replies.is_empty() {
+        if logged > 0 || !effects.replies.is_empty() {
             self.flush_before_relay().await?;
-            crate::metrics::updates_applied(logged.len());
+            crate::metrics::updates_applied(logged);
             let mut state = self.lock();
-            for reply in replies {
+            for reply in effects.replies {
                 state.send_to(conn, reply);
             }
-            for update in logged {
+            for update in effects.updates {
                 state.broadcast(Some(conn), sync::update_message(&update));
             }
         }
         failure.map_or(Ok(()), Err)
+    }
+
+    /// Stores the owners `effects` has gathered, then appends the updates from index `from`
+    /// on. Returns whether a compaction should now be scheduled.
+    fn persist_locked(
+        &self,
+        state: &mut RoomState,
+        effects: &mut Effects,
+        from: usize,
+    ) -> Result<bool, StoreError> {
+        for (client, owner) in effects.owners.drain(..) {
+            self.ctx.store.set_owner(self.id, client, &owner)?;
+        }
+        let mut compact = false;
+        for update in &effects.updates[from..] {
+            compact |= self.append_locked(state, update)?;
+        }
+        Ok(compact)
+    }
+
+    /// The room failed while applying a change (a panic inside yrs or the engine): its
+    /// document may hold what is not in its log. Marks it unloaded, so nothing more is
+    /// appended or relayed, and closes every connection with 1012 (the y-websocket client
+    /// reconnects, and loads the workshop afresh from its log).
+    fn poison(&self) {
+        self.poison_locked(&mut self.lock());
+    }
+
+    fn poison_locked(&self, state: &mut RoomState) {
+        tracing::error!(workshop = %self.id, "a change panicked; dropping the room to reload it from its log");
+        crate::metrics::refused("panic");
+        state.unloaded = true;
+        for peer in state.peers.values() {
+            let _ = peer.outbox.try_send(Outgoing::Close {
+                code: CLOSE_RELOADING,
+                reason: "the workshop is being reloaded".into(),
+            });
+        }
+        state.peers.clear();
+        self.stop.cancel();
     }
 
     /// Appends an update to the log. Returns whether a compaction should now be scheduled.
@@ -638,7 +618,7 @@ impl Room {
     /// Refreshes the workshop record (title, place, `updated_at`) from the document's `meta`.
     fn refresh_record_locked(&self, state: &mut RoomState) -> Result<(), StoreError> {
         state.record_stale = false;
-        let meta = workshop_shared::model::read_meta_summary(&state.awareness.doc().transact());
+        let meta = workshop_shared::model::read_meta_summary(&state.core.doc().transact());
         self.ctx
             .store
             .touch(self.id, meta.title, meta.place, self.ctx.clock.timestamp())
@@ -691,12 +671,18 @@ impl Room {
         &self,
         state: &mut RoomState,
         write: impl FnOnce(&mut TransactionMut<'_>) -> R,
-    ) -> Result<(R, Option<Vec<u8>>, bool), StoreError> {
-        let doc = state.awareness.doc().clone();
-        let (result, update) = {
+    ) -> Result<(R, Option<Vec<u8>>, bool), RoomError> {
+        let doc = state.core.doc().clone();
+        // The engine and yrs may panic on a document no rule foresaw; what the transaction
+        // half-wrote is then in memory only, and the room must be reloaded from its log.
+        let written = catch_unwind(AssertUnwindSafe(|| {
             let mut txn = doc.transact_mut_with(SERVER_ORIGIN);
             let result = write(&mut txn);
             (result, txn.encode_update_v1())
+        }));
+        let Ok((result, update)) = written else {
+            self.poison_locked(state);
+            return Err(RoomError::Poisoned);
         };
         if sync::is_empty_update(&update) {
             return Ok((result, None, false));
@@ -739,14 +725,14 @@ impl Room {
     /// The whole document as JSON.
     pub fn document_json(&self) -> serde_json::Value {
         let state = self.lock();
-        let txn = state.awareness.doc().transact();
+        let txn = state.core.doc().transact();
         workshop_shared::export::document_json(&txn)
     }
 
     /// Runs `f` on a read transaction of the document (tests and diagnostics).
     pub fn read<R>(&self, f: impl FnOnce(&yrs::Transaction<'_>) -> R) -> R {
         let state = self.lock();
-        let txn = state.awareness.doc().transact();
+        let txn = state.core.doc().transact();
         f(&txn)
     }
 
@@ -814,6 +800,12 @@ impl Room {
         state.unloaded = true;
         self.stop.cancel();
         true
+    }
+
+    /// Whether the room was unloaded (by an unload, a shutdown, or a panic while applying a
+    /// change); a retired room takes no more work and must be loaded afresh.
+    pub(crate) fn is_retired(&self) -> bool {
+        self.lock().unloaded
     }
 
     /// Marks the room unloaded unconditionally (shutdown, or a load that lost a race).

@@ -17,7 +17,7 @@
 use uuid::Uuid;
 use yrs::{Doc, ReadTxn, StateVector, Transact};
 
-use super::recovery::apply;
+use super::recovery::{apply, drop_pending};
 use super::{be_u64, corrupt, log_key, snapshot_value, Store, StoreError, SNAPSHOT_HEADER_LEN};
 
 /// What one compaction did.
@@ -57,6 +57,7 @@ impl Fold {
                     corrupt(id, &format!("log record {}: {reason}", be_u64(&key[16..])))
                 })?;
             }
+            drop_pending(&mut txn, id);
         }
         let snapshot = doc
             .transact()

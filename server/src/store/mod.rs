@@ -1,6 +1,6 @@
 //! Durable storage of workshops in sled.
 //!
-//! Four trees:
+//! Five trees:
 //!
 //! - `workshops`: workshop id (16 bytes) → JSON [`WorkshopRecord`] (title, place, times). A
 //!   workshop exists exactly when its record exists.
@@ -20,6 +20,7 @@
 //!
 //! - `set_aside`: log records taken out of a workshop's log at load because they, or a record
 //!   before them, could not be decoded or applied (see [`recovery`]); same keys as the log.
+//! - `writers`: who owns each Yjs client id of a workshop (see [`writers`]).
 //!
 //! Calls here are synchronous and touch sled's in-memory pages only; durability comes from
 //! [`Store::flush`], which [`Flusher`] batches across callers (group commit).
@@ -29,11 +30,13 @@ mod compactor;
 mod flusher;
 pub mod recovery;
 pub mod tokens;
+pub mod writers;
 
 pub use compaction::Compacted;
 pub use compactor::Compactor;
 pub use flusher::Flusher;
 pub use recovery::Restored;
+pub use writers::Owner;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -130,6 +133,7 @@ pub struct Store {
     snapshots: sled::Tree,
     docs: sled::Tree,
     set_aside: sled::Tree,
+    writers: sled::Tree,
 }
 
 impl std::fmt::Debug for Store {
@@ -155,6 +159,7 @@ impl Store {
             snapshots: db.open_tree("snapshots")?,
             docs: db.open_tree("docs")?,
             set_aside: db.open_tree("set_aside")?,
+            writers: db.open_tree("writers")?,
             db,
         })
     }

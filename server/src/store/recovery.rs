@@ -30,7 +30,7 @@
 
 use uuid::Uuid;
 use yrs::updates::decoder::Decode;
-use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
+use yrs::{Doc, ReadTxn, StateVector, Transact, Update, WriteTxn};
 
 use super::{corrupt, Store, StoreError, StoredDoc};
 use crate::metrics;
@@ -72,6 +72,7 @@ impl Store {
                     break;
                 }
             }
+            drop_pending(&mut txn, id);
         }
         let Some((seq, reason)) = bad else {
             return Ok(Restored {
@@ -100,6 +101,20 @@ impl Store {
             log_bytes: 0,
             set_aside,
         })
+    }
+}
+
+/// Drops whatever the replayed document holds pending (blocks or deletions waiting for
+/// changes it never received). Rooms never apply such an update, but stores written before
+/// they refused them may hold one: kept, it would integrate unchecked the moment its missing
+/// dependency arrived, and every sync step 2 would carry it to clients.
+pub(super) fn drop_pending(txn: &mut yrs::TransactionMut<'_>, id: Uuid) {
+    if let Some(pending) = txn.prune_pending() {
+        tracing::warn!(
+            workshop = %id,
+            clients = pending.state_vector().len(),
+            "dropped stored changes that wait on changes the workshop never received"
+        );
     }
 }
 

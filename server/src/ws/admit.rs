@@ -3,13 +3,12 @@
 
 use axum::extract::ws::close_code;
 use tokio_util::sync::CancellationToken;
-use workshop_shared::access::Capability;
 
 use super::{CLOSE_FORBIDDEN, CLOSE_MALFORMED_ID, CLOSE_TOKEN_REQUIRED, CLOSE_UNKNOWN_WORKSHOP};
 use crate::auth::{self, AuthError, Denied, Need, Presented, Registration};
 use crate::http::handlers::parse_workshop_id;
 use crate::limits::{Admission, Limits};
-use crate::rooms::{ConnId, Lease, RoomError};
+use crate::rooms::{Author, ConnId, Lease, RoomError};
 use crate::state::AppState;
 
 /// An admitted connection: its room, what it may do, and the parts of the server's state it
@@ -17,8 +16,8 @@ use crate::state::AppState;
 pub(crate) struct Admitted {
     pub(crate) conn: ConnId,
     pub(crate) room: Lease,
-    /// What its token lets it do to the document.
-    pub(crate) capability: Capability,
+    /// What its token lets it write, and which token it is.
+    pub(crate) author: Author,
     /// Its registration under its token: revoking the token cancels it.
     pub(crate) registration: Registration,
     pub(crate) limits: Limits,
@@ -86,7 +85,7 @@ pub(crate) async fn admit(
     Ok(Admitted {
         conn,
         room,
-        capability: grant.capability(),
+        author: Author::new(grant.capability(), grant.token_id.as_str()),
         registration,
         limits: state.settings.limits,
         max_frame_bytes: state.settings.max_frame_bytes,

@@ -28,9 +28,10 @@
 //! | 1002 | the WebSocket framing itself was broken                      |
 //! | 1003 | a text frame arrived                                         |
 //! | 1007 | a frame held a malformed or unsupported y-sync message       |
-//! | 1008 | an awareness message would have the connection speak for more than [`MAX_PRESENCES_PER_CONNECTION`] presence states |
+//! | 1008 | an awareness message would have the connection speak for more than [`MAX_PRESENCES_PER_CONNECTION`] presence states, or holds a state larger than [`MAX_PRESENCE_BYTES`] |
 //! | 1009 | a message larger than `--max-frame-bytes`                    |
-//! | 1011 | storage failed                                               |
+//! | 1011 | storage failed, or applying this connection's change panicked (the room is reloaded from its log) |
+//! | 1012 | the room is being reloaded from its log after a change panicked; reconnect |
 //! | 1013 | the client stayed too far behind for `--slow-client-timeout-secs` |
 //! | 4409 | the workshop has `--max-connections-per-workshop` connections |
 //! | 4429 | more document messages than `--max-updates-per-sec` allows   |
@@ -44,6 +45,7 @@
 //!
 //! [`Room::resync`]: crate::rooms::Room::resync
 //! [`MAX_PRESENCES_PER_CONNECTION`]: crate::limits::MAX_PRESENCES_PER_CONNECTION
+//! [`MAX_PRESENCE_BYTES`]: crate::rooms::MAX_PRESENCE_BYTES
 
 use std::future::Future;
 use std::pin::Pin;
@@ -241,7 +243,8 @@ fn close_for(error: &RoomError) -> (u16, String) {
         RoomError::NotFound | RoomError::Unloaded => {
             (close_code::ERROR, "workshop is not available".into())
         }
-        RoomError::TooManyPresences { .. } => (close_code::POLICY, error.to_string()),
+        RoomError::Presence(_) => (close_code::POLICY, error.to_string()),
+        RoomError::Poisoned => (close_code::ERROR, error.to_string()),
     }
 }
 

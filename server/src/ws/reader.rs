@@ -23,10 +23,12 @@ pub(crate) async fn read_frames(
     let Admitted {
         room,
         conn,
-        capability,
+        author,
         registration,
         ..
     } = admitted;
+    // What this connection has written so far (client ids it brought) lives as long as it.
+    let mut author = author.clone();
     // A frame read while gathering a batch that is not part of it, handled next.
     let mut carried = None;
     let limit = admitted.limits.updates;
@@ -82,10 +84,10 @@ pub(crate) async fn read_frames(
                 let now = Instant::now().into_std();
                 let allowed = frames
                     .iter()
-                    .take_while(|frame| rate.take(sync::count_document_messages(frame), now))
+                    .take_while(|frame| rate.take(sync::count_limited_messages(frame), now))
                     .count();
                 if allowed > 0 {
-                    if let Err(error) = room.receive(*conn, capability, &frames[..allowed]).await {
+                    if let Err(error) = room.receive(*conn, &mut author, &frames[..allowed]).await {
                         return Some(close_for(&error));
                     }
                 }

@@ -1,0 +1,190 @@
+//! What a room decides, with no I/O: the document and its presence states, and the rules for
+//! what each connection's messages may do to them.
+//!
+//! [`RoomCore::handle`] takes one decoded message of one connection and either applies it or
+//! refuses it, and says in [`Effects`] what the room must then do: store new client-id owners
+//! and append accepted updates (in that order, under the room's lock), flush, reply to the
+//! sender, relay. Updates are judged by the write guard ([`super::guard`]), client ids by
+//! [`super::writers`], presence by [`super::presence`]. Because nothing here touches a socket,
+//! a disk or a clock, the same core runs in the server, in the property tests and in the fuzz
+//! target over sequences of frames from several connections.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use workshop_shared::access::Reason;
+use yrs::sync::Awareness;
+use yrs::{ClientID, Doc, ReadTxn, Transact};
+
+use super::guard::{Guard, Verdict};
+use super::presence::Presences;
+use super::room::{ConnId, RoomError};
+use super::writers::{Author, Owner, Writers};
+use crate::sync::{self, Inbound};
+
+/// What handling messages calls for, in the order it must happen.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Effects {
+    /// Client-id owners to store, before the updates below are appended.
+    pub owners: Vec<(ClientID, Owner)>,
+    /// Accepted updates, already applied to the document: append them, flush, then relay
+    /// them to the other peers. Each is exactly what integrated, never the client's bytes.
+    pub updates: Vec<Vec<u8>>,
+    /// Messages for the sender, after the flush (a sync step 2 may hold what is not on disk
+    /// yet).
+    pub replies: Vec<Vec<u8>>,
+    /// Awareness messages to relay to the other peers at once.
+    pub presence: Vec<Vec<u8>>,
+    /// Whether the sender asked for every presence state (answered once per batch).
+    pub query: bool,
+    /// Updates refused, by the reason's code.
+    pub refused: Vec<&'static str>,
+}
+
+/// A room's document, presence, and who may write what.
+pub struct RoomCore {
+    /// Owns the document; presence states live beside it.
+    awareness: Awareness,
+    /// Judges client updates before they reach the document.
+    guard: Guard,
+    /// Owners of the document's client ids.
+    writers: Writers,
+    /// Which connection speaks for which presence state.
+    presences: Presences,
+}
+
+impl std::fmt::Debug for RoomCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoomCore")
+            .field("client_id", &self.awareness.client_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl RoomCore {
+    /// A core over `doc` with the stored `owners` of its client ids. Returns it with the owners
+    /// it added, which the caller stores: the document's own client id (the server's writes),
+    /// and every client id the document holds that had no owner (written before owners were
+    /// recorded), which nobody may write under any more.
+    pub fn new(doc: Doc, owners: Vec<(ClientID, Owner)>) -> (RoomCore, Vec<(ClientID, Owner)>) {
+        let mut writers = Writers::from_owners(owners);
+        let held: Vec<ClientID> = doc
+            .transact()
+            .state_vector()
+            .iter()
+            .map(|(client, _)| *client)
+            .chain([doc.client_id()])
+            .collect();
+        let added: Vec<(ClientID, Owner)> = writers
+            .unowned(held)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|client| (client, Owner::Server))
+            .collect();
+        for (client, owner) in &added {
+            writers.insert(*client, owner.clone());
+        }
+        let core = RoomCore {
+            guard: Guard::new(&doc),
+            awareness: Awareness::new(doc),
+            writers,
+            presences: Presences::default(),
+        };
+        (core, added)
+    }
+
+    /// The document with its presence states.
+    pub fn awareness(&self) -> &Awareness {
+        &self.awareness
+    }
+
+    /// The document.
+    pub fn doc(&self) -> &Doc {
+        self.awareness.doc()
+    }
+
+    /// Handles one message of connection `conn`, adding what it calls for to `effects`.
+    ///
+    /// An update is judged first ([`super::guard`]); if accepted, its new client ids are
+    /// owned by `author`'s token and it is applied. A refused one leaves no trace, and the
+    /// sender is told why (or, if it depends on changes the server lacks, asked once with
+    /// sync step 1 for them). An error (a presence message that breaks the rules, an update
+    /// yrs refuses, or a panic while applying) ends the connection's batch.
+    pub fn handle(
+        &mut self,
+        conn: ConnId,
+        author: &mut Author,
+        message: Inbound,
+        effects: &mut Effects,
+    ) -> Result<(), RoomError> {
+        match message {
+            Inbound::SyncStep1(state_vector) => {
+                effects
+                    .replies
+                    .push(sync::answer_step1(&self.awareness, &state_vector));
+            }
+            Inbound::Update(update) => {
+                let doc = self.awareness.doc();
+                match self.guard.check(author, &self.writers, update, doc)? {
+                    Verdict::Accept {
+                        update,
+                        new_clients,
+                    } => {
+                        // yrs has `unwrap`s in its integration code; the shadow took this
+                        // very update, so this cannot fail, but if it did the document may
+                        // be half-changed: the room must be reloaded from its log.
+                        let committed =
+                            catch_unwind(AssertUnwindSafe(|| self.guard.commit(doc, &update)));
+                        match committed {
+                            Ok(result) => result?,
+                            Err(_) => return Err(RoomError::Poisoned),
+                        }
+                        author.brought(new_clients.len());
+                        author.accepted();
+                        for client in new_clients {
+                            let owner = Owner::Token(author.token().clone());
+                            self.writers.insert(client, owner.clone());
+                            effects.owners.push((client, owner));
+                        }
+                        effects.updates.push(update);
+                    }
+                    Verdict::Nothing => {}
+                    Verdict::Refuse(refusal) => {
+                        tracing::info!(conn, code = refusal.code(), %refusal, "refused a write");
+                        effects.refused.push(refusal.code());
+                        let reply =
+                            if refusal.reason == Reason::Unverifiable && author.ask_for_missing() {
+                                sync::step1(&self.awareness)
+                            } else {
+                                sync::permission_denied(&refusal.to_string())
+                            };
+                        effects.replies.push(reply);
+                    }
+                }
+            }
+            Inbound::Awareness(update) => {
+                let server = self.awareness.client_id();
+                let admitted = self
+                    .presences
+                    .admit(conn, author, &self.writers, server, update)?;
+                if admitted.clients.is_empty() {
+                    return Ok(());
+                }
+                if let Some(change) = sync::apply_awareness(&mut self.awareness, admitted)? {
+                    self.presences
+                        .record(conn, author, &change.set, &change.removed);
+                    effects.presence.push(change.relay);
+                }
+            }
+            Inbound::AwarenessQuery => effects.query = true,
+            Inbound::Auth => {}
+        }
+        Ok(())
+    }
+
+    /// Forgets connection `conn`; returns the awareness message telling the others that the
+    /// states it spoke for are gone, if it spoke for any.
+    pub fn leave(&mut self, conn: ConnId) -> Option<Vec<u8>> {
+        let spoken = self.presences.leave(conn);
+        sync::remove_clients(&mut self.awareness, &spoken)
+    }
+}

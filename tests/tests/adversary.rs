@@ -1,0 +1,476 @@
+//! The write path as an attacker tries it: raw y-sync frames, made by hand, over a real
+//! WebSocket against the real server, each trying to do what its token may not. Every test
+//! asserts what the server holds (over `GET /document`, after a restart, or in the stored log)
+//! and what a bystander received. SECURITY.md lists which recipe each test covers.
+
+#![allow(clippy::unwrap_used)]
+
+use serde_json::Value;
+use workshop_client::SyncClient;
+use workshop_server::store::Store;
+use workshop_shared::schema::{self, key};
+use workshop_tests::api::{tokens_of, Api, WorkshopTokens};
+use workshop_tests::crafted::{self, Block};
+use workshop_tests::raw::{RawPeer, Received};
+use workshop_tests::workshop::{
+    scores, set_agreed_score, set_score, SHARED_UNDERSTANDING, WHOLE_SYSTEM,
+};
+use workshop_tests::{connect, TestServer, TIMEOUT};
+use yrs::sync::protocol::MSG_QUERY_AWARENESS;
+use yrs::sync::{Awareness, AwarenessUpdate, Message, SyncMessage};
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{ClientID, Doc, Map, ReadTxn, StateVector, Transact, Update, ID};
+
+/// A server, one workshop, and its invite tokens.
+struct Workshop {
+    server: TestServer,
+    api: Api,
+    id: String,
+    tokens: WorkshopTokens,
+}
+
+impl Workshop {
+    async fn start() -> Workshop {
+        let server = TestServer::start().await;
+        let api = Api::new(server.http_url());
+        let id = api.create_workshop("Autumn workshop", "Northshire").await;
+        let tokens = tokens_of(&id).unwrap();
+        Workshop {
+            server,
+            api,
+            id,
+            tokens,
+        }
+    }
+
+    /// A raw connection presenting `token`, synced with the server.
+    async fn raw(&self, token: &str) -> RawPeer {
+        let mut peer = RawPeer::connect(&self.server.ws_url_with_token(&self.id, token)).await;
+        peer.sync().await;
+        peer
+    }
+
+    /// The server's state vector, as a newcomer's greeting (sync step 1) gives it.
+    async fn server_state_vector(&self) -> StateVector {
+        let mut newcomer =
+            RawPeer::connect(&self.server.ws_url_with_token(&self.id, &self.tokens.viewer)).await;
+        loop {
+            if let Received::Message(Message::Sync(SyncMessage::SyncStep1(state))) =
+                newcomer.next().await
+            {
+                return state;
+            }
+        }
+    }
+
+    async fn document(&self) -> Value {
+        self.api.document(&self.id).await
+    }
+}
+
+/// The approach the facilitator chose, in a document from the HTTP API.
+fn selected_approach(document: &Value) -> &Value {
+    &document["meta"]["selected_approach"]
+}
+
+/// The facilitator chooses an approach; returns the id of the item now holding it.
+async fn choose_approach(fay: &SyncClient, approach: &str) -> ID {
+    let clock = fay.doc().transact().state_vector().get(&fay.client_id());
+    {
+        let meta = fay.doc().get_or_insert_map(schema::META);
+        let mut txn = fay.doc().transact_mut();
+        meta.insert(&mut txn, key::SELECTED_APPROACH, approach);
+    }
+    fay.flush(TIMEOUT).await.unwrap();
+    ID::new(fay.client_id(), clock)
+}
+
+/// Reads until the server sends `wanted`'s kind of message; returns it.
+async fn receive_until(peer: &mut RawPeer, wanted: impl Fn(&Message) -> bool) -> Message {
+    loop {
+        match peer.next().await {
+            Received::Message(message) if wanted(&message) => return message,
+            Received::Message(_) => {}
+            Received::Closed(code) => panic!("closed ({code:?}) before the awaited message"),
+        }
+    }
+}
+
+fn is_step1(message: &Message) -> bool {
+    matches!(message, Message::Sync(SyncMessage::SyncStep1(_)))
+}
+
+fn is_denial(message: &Message) -> bool {
+    matches!(message, Message::Auth(Some(_)))
+}
+
+/// Recipe 1: a viewer's block that waits on the server's next write (its right origin) and
+/// sits under the facilitator's client id at its next clock. Taken as "no change" and kept
+/// pending, it would land unchecked as soon as the server wrote anything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewers_block_waiting_on_the_servers_next_write_never_lands() {
+    let mut workshop = Workshop::start().await;
+    let fay = connect(&workshop.server, &workshop.id).await;
+    let mut eve = workshop.raw(&workshop.tokens.viewer).await;
+    let approach = choose_approach(&fay, "market-management").await;
+
+    // Eve learns the server's client id and next clock from its writes: a registration, and
+    // the figures it recomputes.
+    eve.sync().await;
+    let before = eve.state_vector();
+    workshop.api.register_editor(&workshop.id, "Ann").await;
+    workshop.api.results(&workshop.id).await;
+    eve.sync().await;
+    let after = eve.state_vector();
+    let (server, server_next) = after
+        .iter()
+        .find(|(client, clock)| **client != fay.client_id() && before.get(client) < **clock)
+        .map(|(client, clock)| (*client, *clock))
+        .expect("the server wrote under its own client id");
+    let fay_next = after.get(&fay.client_id());
+
+    let attack = crafted::one(
+        fay.client_id(),
+        fay_next,
+        Block::Between {
+            origin: Some(approach),
+            right: Some(ID::new(server, server_next)),
+            text: "forged-approach".into(),
+        },
+    );
+    eve.send_update(&attack).await;
+    let answers = eve.sync().await;
+
+    // The server writes under its client id, then anyone sends anything.
+    workshop.api.register_editor(&workshop.id, "Bo").await;
+    {
+        let mut txn = fay.doc().transact_mut();
+        set_agreed_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, 4);
+    }
+    fay.flush(TIMEOUT).await.unwrap();
+    eve.send_update(&[0, 0]).await;
+    eve.sync().await;
+
+    assert_eq!(selected_approach(&workshop.document().await), "market-management");
+    let participants = |txn: &yrs::Transaction<'_>| {
+        txn.get_map(schema::PARTICIPANTS)
+            .is_some_and(|map| map.len(txn) == 2)
+    };
+    fay.wait_for(participants, TIMEOUT).await.unwrap();
+    let held = {
+        let txn = fay.doc().transact();
+        txn.get_map(schema::META)
+            .and_then(|meta| meta.get(&txn, key::SELECTED_APPROACH))
+            .map(|value| value.to_string(&txn))
+    };
+    assert_eq!(held.as_deref(), Some("market-management"));
+    assert!(!fay.doc().transact().has_missing_updates());
+    workshop.server.stop().await;
+    workshop.server.restart().await;
+    workshop.api = Api::new(workshop.server.http_url());
+    assert_eq!(selected_approach(&workshop.document().await), "market-management");
+    // Eve was asked for what the update lacked (sync step 1).
+    assert!(answers.iter().any(is_step1), "{answers:?}");
+}
+
+/// Recipe 2: GC ranges make no events. A viewer grows the state vector with thousands of
+/// client ids, and squats the facilitator's next clocks so that its real edits would be
+/// dropped as already known.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewers_gc_ranges_neither_grow_the_state_vector_nor_squat_a_clock() {
+    let workshop = Workshop::start().await;
+    let fay = connect(&workshop.server, &workshop.id).await;
+    let bystander = connect(&workshop.server, &workshop.id).await;
+    choose_approach(&fay, "market-management").await;
+    let mut eve = workshop.raw(&workshop.tokens.viewer).await;
+
+    let fresh: Vec<(ClientID, u32, Vec<Block>)> = (0..2000u64)
+        .map(|i| (ClientID::new(1_000_000 + i), 0, vec![Block::Gc(1)]))
+        .collect();
+    eve.send_update(&crafted::update(&fresh)).await;
+    let fay_next = eve.state_vector().get(&fay.client_id());
+    eve.send_update(&crafted::one(fay.client_id(), fay_next, Block::Gc(1 << 30)))
+        .await;
+    let answers = eve.sync().await;
+
+    // Fay's real edit still lands, on the server and at the bystander.
+    {
+        let mut txn = fay.doc().transact_mut();
+        set_agreed_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, 5);
+    }
+    fay.flush(TIMEOUT).await.unwrap();
+    let agreed = |txn: &yrs::Transaction<'_>| {
+        workshop_client::path::map_at(
+            txn,
+            schema::ASPECTS,
+            &[WHOLE_SYSTEM, key::FACTORS, SHARED_UNDERSTANDING],
+        )
+        .and_then(|factor| factor.get(txn, key::AGREED_SCORE))
+        .is_some_and(|value| value.to_string(txn) == "5")
+    };
+    bystander.wait_for(agreed, TIMEOUT).await.unwrap();
+    let document = workshop.document().await;
+    assert_eq!(
+        document["aspects"][WHOLE_SYSTEM]["factors"][SHARED_UNDERSTANDING]["agreed_score"],
+        5
+    );
+    let state = workshop.server_state_vector().await;
+    assert!(state.get(&fay.client_id()) < 1 << 30, "{state:?}");
+    assert!(
+        (0..2000u64).all(|i| !state.contains_client(&ClientID::new(1_000_000 + i))),
+        "the state vector grew: {} clients",
+        state.len()
+    );
+    assert_eq!(answers.iter().filter(|m| is_denial(m)).count(), 2, "{answers:?}");
+}
+
+/// Client ids belong to their writer: a participant's own vote, written under the
+/// facilitator's client id at its next clock, would make the server drop the facilitator's
+/// next real edit as already known.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_participant_cannot_write_under_the_facilitators_client_id() {
+    let workshop = Workshop::start().await;
+    let fay = connect(&workshop.server, &workshop.id).await;
+    let bystander = connect(&workshop.server, &workshop.id).await;
+    choose_approach(&fay, "market-management").await;
+    let ann = workshop.api.register_editor(&workshop.id, "Ann").await;
+    let mut mallory = workshop.raw(&ann.token).await;
+
+    // Ann's own vote, but under Fay's client id.
+    let impostor = Doc::with_client_id(fay.client_id().get());
+    let state = mallory
+        .doc
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
+    impostor
+        .transact_mut()
+        .apply_update(Update::decode_v1(&state).unwrap())
+        .unwrap();
+    let vote = {
+        let mut txn = impostor.transact_mut();
+        set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &ann.id, 3);
+        txn.encode_update_v1()
+    };
+    mallory.send_update(&vote).await;
+    let answers = mallory.sync().await;
+
+    // Fay's next real edit takes that clock, and lands everywhere.
+    let fay_vote = workshop_tests::workshop::participant();
+    {
+        let mut txn = fay.doc().transact_mut();
+        set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &fay_vote, 5);
+    }
+    fay.flush(TIMEOUT).await.unwrap();
+    let has_fays_vote = |txn: &yrs::Transaction<'_>| {
+        scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).contains_key(&fay_vote)
+    };
+    bystander.wait_for(has_fays_vote, TIMEOUT).await.unwrap();
+    let votes = workshop_tests::workshop::document_scores(
+        &workshop.document().await,
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+    );
+    assert_eq!(votes.get(&fay_vote), Some(&5.0));
+    assert_eq!(votes.get(&ann.id), None, "{votes:?}");
+    let reasons: Vec<&str> = answers
+        .iter()
+        .filter_map(|message| match message {
+            Message::Auth(Some(reason)) => Some(reason.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        reasons.len() == 1 && reasons[0].contains("client id"),
+        "{reasons:?}"
+    );
+}
+
+/// Recipe 3: the server relays and stores what it applied, not the bytes it was sent. A
+/// participant's legitimate vote carries a block whose id the server already holds, with other
+/// content: skipped by the server, it must not reach a bystander or the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_is_relayed_and_stored_is_what_was_applied_not_the_bytes_sent() {
+    let mut workshop = Workshop::start().await;
+    let ann = workshop.api.register_editor(&workshop.id, "Ann").await;
+    let mut mallory = workshop.raw(&ann.token).await;
+    let mut bystander = workshop.raw(&workshop.tokens.viewer).await;
+
+    // The block that holds the title: the template's, at its author's first clock or later;
+    // any id the server holds will do, so take the template author's first block.
+    let state = mallory.state_vector();
+    let (held, _) = state
+        .iter()
+        .max_by_key(|(_, clock)| **clock)
+        .map(|(client, clock)| (*client, *clock))
+        .unwrap();
+    let duplicate = crafted::one(
+        held,
+        0,
+        Block::InRoot {
+            root: schema::META.into(),
+            key: key::TITLE.into(),
+            text: "Forged title".into(),
+        },
+    );
+    let vote = {
+        let mut txn = mallory.doc.transact_mut();
+        set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &ann.id, 4);
+        txn.encode_update_v1()
+    };
+    let carried = yrs::merge_updates_v1([vote.as_slice(), duplicate.as_slice()]).unwrap();
+    assert!(Update::decode_v1(&carried)
+        .unwrap()
+        .state_vector_lower()
+        .contains_client(&held));
+    mallory.send_update(&carried).await;
+
+    // The bystander gets Ann's vote, and nothing under the duplicated id.
+    let relayed = loop {
+        if let Message::Sync(SyncMessage::Update(update)) = receive_until(&mut bystander, |m| {
+            matches!(m, Message::Sync(SyncMessage::Update(_)))
+        })
+        .await
+        {
+            let decoded = Update::decode_v1(&update).unwrap();
+            if decoded.state_vector().contains_client(&mallory.doc.client_id()) {
+                break decoded;
+            }
+        }
+    };
+    assert!(
+        !relayed.state_vector_lower().contains_client(&held),
+        "a block the server skipped was relayed"
+    );
+    let votes = scores(&bystander.doc.transact(), WHOLE_SYSTEM, SHARED_UNDERSTANDING);
+    assert_eq!(votes.get(&ann.id), Some(&4.0));
+    assert_eq!(workshop.document().await["meta"]["title"], "Autumn workshop");
+
+    // Nor did it reach the log (killed, so that the log is not folded into a snapshot).
+    workshop.server.kill().await;
+    let store = Store::open(workshop.server.data_dir()).unwrap();
+    let stored = store
+        .load(workshop.id.parse().unwrap())
+        .unwrap()
+        .expect("the workshop is stored");
+    assert!(!stored.updates.is_empty(), "Ann's vote was logged");
+    for entry in &stored.updates {
+        let update = Update::decode_v1(&entry.update).unwrap();
+        assert!(
+            !update.state_vector_lower().contains_client(&held),
+            "log record {} holds a block the server skipped",
+            entry.seq
+        );
+    }
+}
+
+/// An awareness message of `awareness`'s own state.
+fn presence_of(awareness: &Awareness) -> Vec<u8> {
+    Message::Awareness(awareness.update().unwrap()).encode_v1()
+}
+
+/// Recipe 4: presence. A viewer overwrites and then removes the facilitator's state in
+/// "Online now", under the facilitator's client id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_viewer_cannot_overwrite_or_remove_anothers_presence() {
+    let workshop = Workshop::start().await;
+    let fay = connect(&workshop.server, &workshop.id).await;
+    let bystander = connect(&workshop.server, &workshop.id).await;
+    let real = serde_json::json!({"user": {"name": "Fay", "role": "facilitator"}});
+    fay.set_awareness(&real).unwrap();
+    let shows = |state: Value| {
+        let fay_id = fay.client_id();
+        move |awareness: &Awareness| {
+            awareness
+                .iter()
+                .any(|(id, s)| id == fay_id && s.data.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()) == Some(state.clone()))
+        }
+    };
+    bystander
+        .wait_for_awareness(shows(real.clone()), TIMEOUT)
+        .await
+        .unwrap();
+
+    let mut eve = workshop.raw(&workshop.tokens.viewer).await;
+    let forged = serde_json::json!({"user": {"name": "Fay", "role": "observer"}});
+    let mut entries = std::collections::HashMap::new();
+    entries.insert(
+        fay.client_id(),
+        yrs::sync::awareness::AwarenessUpdateEntry {
+            clock: 1000,
+            json: forged.to_string().into(),
+        },
+    );
+    eve.send(Message::Awareness(AwarenessUpdate { clients: entries.clone() }).encode_v1())
+        .await;
+    entries.insert(
+        fay.client_id(),
+        yrs::sync::awareness::AwarenessUpdateEntry {
+            clock: 1001,
+            json: "null".into(),
+        },
+    );
+    eve.send(Message::Awareness(AwarenessUpdate { clients: entries }).encode_v1())
+        .await;
+    // Once the server has answered a later message of Eve's, it has handled both; a later
+    // edit of Fay's reaches the bystander after anything they caused.
+    eve.sync().await;
+    let marker = workshop_tests::workshop::participant();
+    {
+        let mut txn = fay.doc().transact_mut();
+        set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &marker, 1);
+    }
+    let has_marker = |txn: &yrs::Transaction<'_>| {
+        scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).contains_key(&marker)
+    };
+    bystander.wait_for(has_marker, TIMEOUT).await.unwrap();
+    assert!(
+        bystander.with_awareness(shows(real.clone())),
+        "the bystander sees {:?}",
+        bystander.peers()
+    );
+    // A newcomer is greeted with Fay's real state too.
+    let newcomer = connect(&workshop.server, &workshop.id).await;
+    newcomer
+        .wait_for_awareness(shows(real), TIMEOUT)
+        .await
+        .unwrap();
+}
+
+/// Recipe 4: awareness queries. One byte each, they made the server encode every state once
+/// per byte; now they count against the rate limit and are answered once per batch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn awareness_queries_are_rate_limited_and_answered_once() {
+    let workshop = Workshop::start().await;
+    let mut eve = workshop.raw(&workshop.tokens.viewer).await;
+    let mut own = Awareness::new(Doc::new());
+    own.set_local_state(serde_json::json!({"pad": "x".repeat(3000)}))
+        .unwrap();
+    eve.send(presence_of(&own)).await;
+
+    // 150 queries in one frame (within the burst of 200): one answer.
+    eve.send(vec![MSG_QUERY_AWARENESS; 150]).await;
+    let with_states = |message: &Message| {
+        matches!(message, Message::Awareness(update) if !update.clients.is_empty())
+    };
+    receive_until(&mut eve, with_states).await;
+    let more = eve.sync().await;
+    assert_eq!(
+        more.iter().filter(|message| with_states(message)).count(),
+        0,
+        "one frame of queries was answered more than once"
+    );
+
+    // 2000 in one frame are over the rate limit: closed, unanswered.
+    eve.send(vec![MSG_QUERY_AWARENESS; 2000]).await;
+    let mut answers = 0;
+    let code = loop {
+        match eve.next().await {
+            Received::Message(message) if with_states(&message) => answers += 1,
+            Received::Message(_) => {}
+            Received::Closed(code) => break code,
+        }
+    };
+    assert_eq!(code, Some(4429));
+    assert_eq!(answers, 0);
+}
