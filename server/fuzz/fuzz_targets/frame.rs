@@ -8,9 +8,10 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+use workshop_server::rooms::{Author, Effects, RoomCore};
 use workshop_server::sync;
+use workshop_shared::access::Capability;
 use workshop_shared::template::{self, WorkshopMeta};
-use yrs::sync::Awareness;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
@@ -45,20 +46,22 @@ fuzz_target!(|frame: &[u8]| {
     if let Ok(update) = Update::decode_v1(template_update()) {
         let _ = doc.transact_mut().apply_update(update);
     }
-    let mut awareness = Awareness::new(doc.clone());
-    let _ = sync::count_document_messages(frame);
+    let (mut room, _) = RoomCore::new(doc.clone(), Vec::new());
+    let mut author = Author::new(Capability::Facilitator, "facilitator");
+    let mut effects = Effects::default();
+    let _ = sync::count_limited_messages(frame);
     let Ok(messages) = sync::decode_frame(frame) else {
         return;
     };
     for message in messages {
-        if sync::apply(&mut awareness, message).is_err() {
+        if room.handle(1, &mut author, message, &mut effects).is_err() {
             break;
         }
     }
     let today =
         time::Date::from_calendar_date(2026, time::Month::November, 23).unwrap_or(time::Date::MIN);
     let _ = workshop_shared::recompute(&mut doc.transact_mut(), today);
-    let _ = sync::resync(&awareness);
+    let _ = sync::resync(room.awareness());
     // Whatever was let in, the room can still be snapshotted and sent whole.
     let state = doc
         .transact()
