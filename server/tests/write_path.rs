@@ -68,11 +68,23 @@ fn factor(txn: &TransactionMut<'_>, aspect: usize, factor: usize) -> MapRef {
 #[derive(Debug, Clone)]
 enum Edit {
     /// A vote under the participant's id.
-    Vote { aspect: usize, factor: usize, score: i64 },
+    Vote {
+        aspect: usize,
+        factor: usize,
+        score: i64,
+    },
     /// An agreed score (the facilitator's to set).
-    Agreed { aspect: usize, factor: usize, score: i64 },
+    Agreed {
+        aspect: usize,
+        factor: usize,
+        score: i64,
+    },
     /// Text typed into a factor's notes.
-    Notes { aspect: usize, factor: usize, text: String },
+    Notes {
+        aspect: usize,
+        factor: usize,
+        text: String,
+    },
 }
 
 impl Edit {
@@ -115,12 +127,21 @@ impl Edit {
 
 fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
-        (0..8usize, 0..6usize, 1..=5i64)
-            .prop_map(|(aspect, factor, score)| Edit::Vote { aspect, factor, score }),
-        (0..8usize, 0..6usize, 1..=5i64)
-            .prop_map(|(aspect, factor, score)| Edit::Agreed { aspect, factor, score }),
-        (0..8usize, 0..6usize, "[a-z ]{1,6}")
-            .prop_map(|(aspect, factor, text)| Edit::Notes { aspect, factor, text }),
+        (0..8usize, 0..6usize, 1..=5i64).prop_map(|(aspect, factor, score)| Edit::Vote {
+            aspect,
+            factor,
+            score
+        }),
+        (0..8usize, 0..6usize, 1..=5i64).prop_map(|(aspect, factor, score)| Edit::Agreed {
+            aspect,
+            factor,
+            score
+        }),
+        (0..8usize, 0..6usize, "[a-z ]{1,6}").prop_map(|(aspect, factor, text)| Edit::Notes {
+            aspect,
+            factor,
+            text
+        }),
     ]
 }
 
@@ -293,10 +314,9 @@ fn a_message_reply_asking_for_what_is_missing_is_sync_step_1() {
         )
         .unwrap();
     assert!(effects.updates.is_empty());
-    let asked = effects
-        .replies
-        .iter()
-        .any(|reply| reply[..2] == Message::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1()[..2]);
+    let asked = effects.replies.iter().any(|reply| {
+        reply[..2] == Message::Sync(SyncMessage::SyncStep1(StateVector::default())).encode_v1()[..2]
+    });
     assert!(asked, "{:?}", effects.replies);
     drop(first);
     room.catch_up(1, &mut client);

@@ -148,9 +148,6 @@ mod tests {
             .apply_update(Update::decode_v1(&after).unwrap())
             .unwrap();
         let txn = doc.transact();
-        assert_eq!(
-            meta.get(&txn, "title").unwrap().to_string(&txn),
-            "Replaced"
-        );
+        assert_eq!(meta.get(&txn, "title").unwrap().to_string(&txn), "Replaced");
     }
 }

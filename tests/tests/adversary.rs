@@ -152,7 +152,10 @@ async fn a_viewers_block_waiting_on_the_servers_next_write_never_lands() {
     eve.send_update(&[0, 0]).await;
     eve.sync().await;
 
-    assert_eq!(selected_approach(&workshop.document().await), "market-management");
+    assert_eq!(
+        selected_approach(&workshop.document().await),
+        "market-management"
+    );
     let participants = |txn: &yrs::Transaction<'_>| {
         txn.get_map(schema::PARTICIPANTS)
             .is_some_and(|map| map.len(txn) == 2)
@@ -169,7 +172,10 @@ async fn a_viewers_block_waiting_on_the_servers_next_write_never_lands() {
     workshop.server.stop().await;
     workshop.server.restart().await;
     workshop.api = Api::new(workshop.server.http_url());
-    assert_eq!(selected_approach(&workshop.document().await), "market-management");
+    assert_eq!(
+        selected_approach(&workshop.document().await),
+        "market-management"
+    );
     // Eve was asked for what the update lacked (sync step 1).
     assert!(answers.iter().any(is_step1), "{answers:?}");
 }
@@ -222,7 +228,11 @@ async fn a_viewers_gc_ranges_neither_grow_the_state_vector_nor_squat_a_clock() {
         "the state vector grew: {} clients",
         state.len()
     );
-    assert_eq!(answers.iter().filter(|m| is_denial(m)).count(), 2, "{answers:?}");
+    assert_eq!(
+        answers.iter().filter(|m| is_denial(m)).count(),
+        2,
+        "{answers:?}"
+    );
 }
 
 /// Client ids belong to their writer: a participant's own vote, written under the
@@ -333,7 +343,10 @@ async fn what_is_relayed_and_stored_is_what_was_applied_not_the_bytes_sent() {
         .await
         {
             let decoded = Update::decode_v1(&update).unwrap();
-            if decoded.state_vector().contains_client(&mallory.doc.client_id()) {
+            if decoded
+                .state_vector()
+                .contains_client(&mallory.doc.client_id())
+            {
                 break decoded;
             }
         }
@@ -342,9 +355,16 @@ async fn what_is_relayed_and_stored_is_what_was_applied_not_the_bytes_sent() {
         !relayed.state_vector_lower().contains_client(&held),
         "a block the server skipped was relayed"
     );
-    let votes = scores(&bystander.doc.transact(), WHOLE_SYSTEM, SHARED_UNDERSTANDING);
+    let votes = scores(
+        &bystander.doc.transact(),
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+    );
     assert_eq!(votes.get(&ann.id), Some(&4.0));
-    assert_eq!(workshop.document().await["meta"]["title"], "Autumn workshop");
+    assert_eq!(
+        workshop.document().await["meta"]["title"],
+        "Autumn workshop"
+    );
 
     // Nor did it reach the log (killed, so that the log is not folded into a snapshot).
     workshop.server.kill().await;
@@ -381,9 +401,13 @@ async fn a_viewer_cannot_overwrite_or_remove_anothers_presence() {
     let shows = |state: Value| {
         let fay_id = fay.client_id();
         move |awareness: &Awareness| {
-            awareness
-                .iter()
-                .any(|(id, s)| id == fay_id && s.data.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()) == Some(state.clone()))
+            awareness.iter().any(|(id, s)| {
+                id == fay_id
+                    && s.data
+                        .as_deref()
+                        .and_then(|d| serde_json::from_str::<Value>(d).ok())
+                        == Some(state.clone())
+            })
         }
     };
     bystander
@@ -401,8 +425,13 @@ async fn a_viewer_cannot_overwrite_or_remove_anothers_presence() {
             json: forged.to_string().into(),
         },
     );
-    eve.send(Message::Awareness(AwarenessUpdate { clients: entries.clone() }).encode_v1())
-        .await;
+    eve.send(
+        Message::Awareness(AwarenessUpdate {
+            clients: entries.clone(),
+        })
+        .encode_v1(),
+    )
+    .await;
     entries.insert(
         fay.client_id(),
         yrs::sync::awareness::AwarenessUpdateEntry {
@@ -450,9 +479,7 @@ async fn awareness_queries_are_rate_limited_and_answered_once() {
 
     // 150 queries in one frame (within the burst of 200): one answer.
     eve.send(vec![MSG_QUERY_AWARENESS; 150]).await;
-    let with_states = |message: &Message| {
-        matches!(message, Message::Awareness(update) if !update.clients.is_empty())
-    };
+    let with_states = |message: &Message| matches!(message, Message::Awareness(update) if !update.clients.is_empty());
     receive_until(&mut eve, with_states).await;
     let more = eve.sync().await;
     assert_eq!(

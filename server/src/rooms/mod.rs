@@ -1330,6 +1330,53 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_change_that_panics_drops_the_room_and_the_next_lease_reloads_it_from_its_log() {
+        let rooms = rooms();
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let (bystander, mut inbox) = peer();
+        room.join(2, bystander);
+        let client = replica(&room);
+        room.receive(1, &mut facilitator(), &[append_text(&client, "kept")])
+            .await
+            .unwrap();
+
+        // A write that changes the document halfway, then panics (as a bug in the engine
+        // or in yrs would).
+        let written = room
+            .write_as_server(|txn| {
+                let scratch = yrs::WriteTxn::get_or_insert_text(txn, "scratch");
+                scratch.push(txn, "+half");
+                panic!("a bug halfway through a change");
+            })
+            .await;
+        assert!(matches!(written, Err(RoomError::Poisoned)), "{written:?}");
+        let closed = std::iter::from_fn(|| inbox.try_recv().ok()).any(|out| {
+            matches!(
+                out,
+                Outgoing::Close {
+                    code: CLOSE_RELOADING,
+                    ..
+                }
+            )
+        });
+        assert!(closed, "connected peers are told to reconnect");
+        assert!(matches!(
+            room.receive(1, &mut facilitator(), &[append_text(&client, "+late")])
+                .await,
+            Err(RoomError::Unloaded)
+        ));
+
+        // The next user gets the workshop as its log has it.
+        let again = rooms.lease(id).await.unwrap();
+        assert!(!Arc::ptr_eq(&room, &again));
+        let text = again.read(|txn| txn.get_text("scratch").map(|t| t.get_string(txn)));
+        assert_eq!(text.as_deref(), Some("kept"));
+        drop(room);
+        assert_eq!(rooms.loaded(), 1);
+    }
+
+    #[tokio::test]
     async fn a_frame_with_a_malformed_message_is_rejected_whole() {
         let rooms = rooms();
         let id = rooms.create("A".into(), "B".into()).await.unwrap();
