@@ -62,9 +62,11 @@ impl std::fmt::Debug for RoomCore {
 
 impl RoomCore {
     /// A core over `doc` with the stored `owners` of its client ids. Returns it with the owners
-    /// it added, which the caller stores: the document's own client id (the server's writes),
-    /// and every client id the document holds that had no owner (written before owners were
-    /// recorded), which nobody may write under any more.
+    /// it added, which the caller stores: every client id the document holds that had no
+    /// owner (the server's writes of earlier loads, and whatever was written before owners
+    /// were recorded), which nobody may write under any more. The document's own client id
+    /// (this load's server writes) is the server's too; it is stored the next time the
+    /// workshop loads, if the server wrote under it, since ids are never reused across loads.
     pub fn new(doc: Doc, owners: Vec<(ClientID, Owner)>) -> (RoomCore, Vec<(ClientID, Owner)>) {
         let mut writers = Writers::from_owners(owners);
         let held: Vec<ClientID> = doc
@@ -72,7 +74,6 @@ impl RoomCore {
             .state_vector()
             .iter()
             .map(|(client, _)| *client)
-            .chain([doc.client_id()])
             .collect();
         let added: Vec<(ClientID, Owner)> = writers
             .unowned(held)
@@ -83,6 +84,7 @@ impl RoomCore {
         for (client, owner) in &added {
             writers.insert(*client, owner.clone());
         }
+        writers.insert(doc.client_id(), Owner::Server);
         let core = RoomCore {
             guard: Guard::new(&doc),
             awareness: Awareness::new(doc),

@@ -493,15 +493,15 @@ impl Room {
                 states = sync::presence_states(state.core.awareness());
             }
         }
-        for code in &effects.refused {
+        for _ in &effects.refused {
             crate::metrics::refused("permission");
-            tracing::debug!(conn, code, "refusal counted");
         }
         if let Some(states) = states {
             effects.replies.push(sync::encode_awareness(states));
         }
         if matches!(failure, Some(RoomError::Poisoned)) {
-            self.poison();
+            // The sender's connection is closed by its reader, with the error.
+            self.poison_locked(&mut self.lock(), Some(conn));
             return Err(RoomError::Poisoned);
         }
         if logged > 0 {
@@ -545,17 +545,17 @@ impl Room {
 
     /// The room failed while applying a change (a panic inside yrs or the engine): its
     /// document may hold what is not in its log. Marks it unloaded, so nothing more is
-    /// appended or relayed, and closes every connection with 1012 (the y-websocket client
-    /// reconnects, and loads the workshop afresh from its log).
-    fn poison(&self) {
-        self.poison_locked(&mut self.lock());
-    }
-
-    fn poison_locked(&self, state: &mut RoomState) {
+    /// appended or relayed, and closes every connection but `except` with 1012 (the
+    /// y-websocket client reconnects, and loads the workshop afresh from its log).
+    fn poison_locked(&self, state: &mut RoomState, except: Option<ConnId>) {
         tracing::error!(workshop = %self.id, "a change panicked; dropping the room to reload it from its log");
         crate::metrics::refused("panic");
         state.unloaded = true;
-        for peer in state.peers.values() {
+        for (_, peer) in state
+            .peers
+            .iter()
+            .filter(|(conn, _)| Some(**conn) != except)
+        {
             let _ = peer.outbox.try_send(Outgoing::Close {
                 code: CLOSE_RELOADING,
                 reason: "the workshop is being reloaded".into(),
@@ -681,7 +681,7 @@ impl Room {
             (result, txn.encode_update_v1())
         }));
         let Ok((result, update)) = written else {
-            self.poison_locked(state);
+            self.poison_locked(state, None);
             return Err(RoomError::Poisoned);
         };
         if sync::is_empty_update(&update) {
