@@ -46,6 +46,10 @@ pub enum SyncError {
     /// encoded again once it held it.
     #[error("malformed update: it does not survive re-encoding")]
     Unencodable,
+    /// yrs's decoder panicked on the message (it asserts, in builds with debug assertions,
+    /// that a client id fits in 53 bits).
+    #[error("malformed message: the decoder refused it")]
+    DecoderPanicked,
     /// A payload declares more entries than it has bytes, which the decoder would allocate
     /// for before finding out.
     #[error("malformed message: declares {declared} entries in {bytes} bytes")]
@@ -85,12 +89,16 @@ pub struct AwarenessChange {
 
 /// Decodes every message of one binary frame.
 pub fn decode_frame(frame: &[u8]) -> Result<Vec<Inbound>, SyncError> {
-    let mut cursor = Cursor::new(frame);
-    let mut messages = Vec::new();
-    while cursor.has_content() {
-        messages.push(decode_message(&mut cursor)?);
-    }
-    Ok(messages)
+    // Nothing outside the decoder is touched, so a panic leaves nothing half-done.
+    std::panic::catch_unwind(|| {
+        let mut cursor = Cursor::new(frame);
+        let mut messages = Vec::new();
+        while cursor.has_content() {
+            messages.push(decode_message(&mut cursor)?);
+        }
+        Ok(messages)
+    })
+    .unwrap_or(Err(SyncError::DecoderPanicked))
 }
 
 fn decode_message(cursor: &mut Cursor<'_>) -> Result<Inbound, SyncError> {

@@ -477,8 +477,11 @@ impl Room {
                     match self.persist_locked(&mut state, &mut effects, logged) {
                         Ok(due) => compact |= due,
                         Err(error) => {
-                            failure = Some(error.into());
-                            break 'frames;
+                            // The document holds an update its log does not: like a panic,
+                            // only a reload from the log makes the two agree again.
+                            tracing::error!(%error, "cannot log an applied update");
+                            self.poison_locked(&mut state, Some(conn));
+                            return Err(error.into());
                         }
                     }
                     logged = effects.updates.len();
@@ -687,7 +690,14 @@ impl Room {
         if sync::is_empty_update(&update) {
             return Ok((result, None, false));
         }
-        let compact = self.append_locked(state, &update)?;
+        let compact = match self.append_locked(state, &update) {
+            Ok(compact) => compact,
+            Err(error) => {
+                // Applied but not logged: only a reload from the log makes the two agree.
+                self.poison_locked(state, None);
+                return Err(error.into());
+            }
+        };
         Ok((result, Some(update), compact))
     }
 
