@@ -190,3 +190,60 @@ impl RoomCore {
         sync::remove_clients(&mut self.awareness, &spoken)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use workshop_shared::access::Capability;
+    use yrs::updates::decoder::Decode;
+    use yrs::{GetString, StateVector, Text, Update};
+
+    use super::*;
+
+    /// A document with `text` written under client id `client`.
+    fn written_by(client: u64, text: &str) -> Doc {
+        let doc = Doc::with_client_id(client);
+        let body = doc.get_or_insert_text("scratch");
+        body.push(&mut doc.transact_mut(), text);
+        doc
+    }
+
+    #[test]
+    fn client_ids_the_document_held_without_owners_become_the_servers() {
+        let legacy = written_by(7, "before owners were recorded");
+        let state = legacy
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        let doc = Doc::new();
+        doc.transact_mut()
+            .apply_update(Update::decode_v1(&state).unwrap())
+            .unwrap();
+        let own = doc.client_id();
+        let (mut core, added) = RoomCore::new(doc, Vec::new());
+        assert_eq!(added, vec![(ClientID::new(7), Owner::Server)]);
+        assert!(
+            !added.iter().any(|(client, _)| *client == own),
+            "this load's own id is stored once it has written"
+        );
+
+        // Someone continues client 7's clock: refused, even for the facilitator.
+        let continued = {
+            let body = legacy.get_or_insert_text("scratch");
+            let mut txn = legacy.transact_mut();
+            body.push(&mut txn, " and after");
+            txn.encode_update_v1()
+        };
+        let mut author = Author::new(Capability::Facilitator, "facilitator");
+        let mut effects = Effects::default();
+        let message = Inbound::Update(Update::decode_v1(&continued).unwrap());
+        core.handle(1, &mut author, message, &mut effects).unwrap();
+        assert!(effects.updates.is_empty());
+        assert_eq!(effects.refused, vec!["foreign_client"]);
+        let text = core.doc().get_or_insert_text("scratch");
+        assert_eq!(
+            text.get_string(&core.doc().transact()),
+            "before owners were recorded"
+        );
+    }
+}

@@ -179,6 +179,46 @@ pub(super) mod tests {
     }
 
     #[test]
+    fn a_stored_update_left_pending_is_dropped_at_load_and_at_compaction() {
+        let store = Store::temporary().unwrap();
+        let client = Doc::new();
+        append(&client, "base");
+        let id = stored(&store, &client, &[",kept"], &[]);
+        // A record written before pending updates were refused: the client's edit after one
+        // the store never received.
+        let _missing = append(&client, ",never sent");
+        let waiting = append(&client, ",waiting");
+        store.append(id, 1, &waiting).unwrap();
+
+        let restored = store
+            .restore(id, &store.load(id).unwrap().unwrap())
+            .unwrap();
+        assert_eq!(notes(&restored.doc), "base,kept");
+        assert!(!restored.doc.transact().has_missing_updates());
+        let whole = restored
+            .doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        let copy = Doc::new();
+        copy.transact_mut()
+            .apply_update(Update::decode_v1(&whole).unwrap())
+            .unwrap();
+        assert!(
+            !copy.transact().has_missing_updates(),
+            "no sync step 2 carries it"
+        );
+
+        let snapshot = store.log_to_fold(id, 2).unwrap().encode().unwrap();
+        let folded = Doc::new();
+        folded
+            .transact_mut()
+            .apply_update(Update::decode_v1(&snapshot).unwrap())
+            .unwrap();
+        assert!(!folded.transact().has_missing_updates());
+        assert_eq!(notes(&folded), "base,kept");
+    }
+
+    #[test]
     fn a_clean_log_restores_everything_and_sets_nothing_aside() {
         let store = Store::temporary().unwrap();
         let client = Doc::new();
