@@ -82,6 +82,11 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub slow_client_timeout_secs: u64,
 
+    /// Participants one workshop may have; registering one more is refused with 409.
+    #[arg(long, env = "WORKSHOP_MAX_PARTICIPANTS_PER_WORKSHOP", default_value_t = 500,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_participants_per_workshop: u64,
+
     /// `on`: after every change the room runs the engine and writes the figures into the
     /// document's `results` map. `off` (for benchmarks of the bare relay): the engine never
     /// runs on its own and nothing is written into `results`; `GET .../results` computes the
@@ -153,6 +158,7 @@ impl Config {
             max_connections: size(self.max_connections),
             max_pending_bytes: size(self.max_pending_bytes),
             slow_client_timeout: Duration::from_secs(self.slow_client_timeout_secs),
+            max_participants_per_workshop: size(self.max_participants_per_workshop),
         }
     }
 }
@@ -199,6 +205,18 @@ mod tests {
         assert_eq!(config.limits().updates.per_sec, 5);
         assert_eq!(config.limits().max_connections_per_workshop, 2);
         assert!(Config::try_parse_from(["workshop-server", "--max-connections", "0"]).is_err());
+    }
+
+    #[test]
+    fn the_participant_cap_defaults_to_500_and_may_be_set() {
+        let config = Config::try_parse_from(["workshop-server"]).unwrap();
+        assert_eq!(config.limits().max_participants_per_workshop, 500);
+        let config =
+            Config::try_parse_from(["workshop-server", "--max-participants-per-workshop", "7"])
+                .unwrap();
+        assert_eq!(config.limits().max_participants_per_workshop, 7);
+        let zero = ["workshop-server", "--max-participants-per-workshop", "0"];
+        assert!(Config::try_parse_from(zero).is_err());
     }
 
     #[test]

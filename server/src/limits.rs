@@ -39,6 +39,9 @@ pub struct Limits {
     /// How long a connection may stay cut from the relay (or take to write one frame)
     /// before it is closed as too far behind.
     pub slow_client_timeout: Duration,
+    /// Participants one workshop may have (entries of its `participants` map); registering
+    /// one more is refused.
+    pub max_participants_per_workshop: usize,
 }
 
 impl Default for Limits {
@@ -52,6 +55,7 @@ impl Default for Limits {
             max_connections: 2000,
             max_pending_bytes: 8 * 1024 * 1024,
             slow_client_timeout: Duration::from_secs(30),
+            max_participants_per_workshop: 500,
         }
     }
 }

@@ -37,6 +37,13 @@ pub enum ApiError {
     /// The route exists but not for this method (405 `method_not_allowed`).
     #[error("method not allowed on this route")]
     MethodNotAllowed,
+    /// The workshop already has `--max-participants-per-workshop` participants
+    /// (409 `too_many_participants`).
+    #[error("this workshop already has its maximum of {max} participants")]
+    TooManyParticipants {
+        /// The cap.
+        max: usize,
+    },
     /// Something failed on our side (500 `internal`); the detail goes to the log, not the
     /// client.
     #[error("internal server error")]
@@ -61,6 +68,7 @@ impl ApiError {
                 StatusCode::NOT_FOUND
             }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooManyParticipants { .. } => StatusCode::CONFLICT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,6 +82,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound | ApiError::TokenNotFound | ApiError::NoRoute => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::TooManyParticipants { .. } => "too_many_participants",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -162,6 +171,11 @@ mod tests {
             (ApiError::TokenNotFound, 404, "not_found"),
             (ApiError::NoRoute, 404, "not_found"),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
+            (
+                ApiError::TooManyParticipants { max: 500 },
+                409,
+                "too_many_participants",
+            ),
             (ApiError::Internal("disk full".into()), 500, "internal"),
         ];
         for (error, status, code) in cases {

@@ -17,6 +17,8 @@ use crate::clock::Clock;
 use crate::state::Settings;
 use crate::store::Store;
 
+mod identities;
+
 /// A clock that moves one second forward on every reading, so creation order shows.
 fn stepping_clock() -> Clock {
     let tick = Arc::new(AtomicI64::new(0));

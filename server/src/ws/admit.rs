@@ -52,7 +52,9 @@ pub(crate) async fn admit(
             let (code, reason) = match denied {
                 Denied::Missing => (CLOSE_TOKEN_REQUIRED, "token required"),
                 Denied::Revoked => (CLOSE_FORBIDDEN, "token revoked"),
-                Denied::Forbidden | Denied::Insufficient => (CLOSE_FORBIDDEN, "forbidden"),
+                Denied::Forbidden | Denied::Insufficient | Denied::NotAnInvite => {
+                    (CLOSE_FORBIDDEN, "forbidden")
+                }
             };
             return Err((code, reason.into()));
         }
