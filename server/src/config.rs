@@ -87,6 +87,12 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub max_participants_per_workshop: u64,
 
+    /// Seconds a client may take to send a request's headers (and an idle keep-alive
+    /// connection may wait for its next request) before the connection is closed.
+    #[arg(long, env = "WORKSHOP_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_secs: u64,
+
     /// `on`: after every change the room runs the engine and writes the figures into the
     /// document's `results` map. `off` (for benchmarks of the bare relay): the engine never
     /// runs on its own and nothing is written into `results`; `GET .../results` computes the
@@ -144,6 +150,11 @@ impl Config {
     /// The idle time before an unused workshop is unloaded.
     pub fn idle_unload(&self) -> Duration {
         Duration::from_secs(self.idle_unload_secs)
+    }
+
+    /// How long a client may take to send a request's headers.
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
     }
 
     /// The limits on what clients may send and hold open.
@@ -216,6 +227,20 @@ mod tests {
                 .unwrap();
         assert_eq!(config.limits().max_participants_per_workshop, 7);
         let zero = ["workshop-server", "--max-participants-per-workshop", "0"];
+        assert!(Config::try_parse_from(zero).is_err());
+    }
+
+    #[test]
+    fn the_header_read_timeout_defaults_to_ten_seconds() {
+        let config = Config::try_parse_from(["workshop-server"]).unwrap();
+        assert_eq!(
+            Settings::from_config(&config).header_read_timeout,
+            Duration::from_secs(10)
+        );
+        let config =
+            Config::try_parse_from(["workshop-server", "--header-read-timeout-secs", "1"]).unwrap();
+        assert_eq!(config.header_read_timeout(), Duration::from_secs(1));
+        let zero = ["workshop-server", "--header-read-timeout-secs", "0"];
         assert!(Config::try_parse_from(zero).is_err());
     }
 

@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -26,6 +27,8 @@ pub struct Settings {
     pub limits: Limits,
     /// Digest of the token that creating a workshop needs; anyone may create one when `None`.
     pub create_token: Option<TokenHash>,
+    /// How long a client may take to send a request's headers (`--header-read-timeout-secs`).
+    pub header_read_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -35,6 +38,7 @@ impl Default for Settings {
             rooms: RoomSettings::default(),
             limits: Limits::default(),
             create_token: None,
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -56,6 +60,7 @@ impl Settings {
             },
             limits: config.limits(),
             create_token: config.create_token.as_deref().map(TokenHash::of),
+            header_read_timeout: config.header_read_timeout(),
         }
     }
 }
