@@ -1,12 +1,15 @@
 //! Command-line and environment configuration.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use crate::forwarded::TrustedProxies;
 use crate::limits::{Limits, RateLimit};
+use crate::per_address::AddressLimits;
 
 /// How the server is started. Every flag has an environment fallback.
 #[derive(Debug, Clone, Parser)]
@@ -87,6 +90,34 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub max_participants_per_workshop: u64,
 
+    /// Open WebSocket connections one client address may hold (an IPv6 client counts by its
+    /// /64); one more is refused with 4430.
+    #[arg(long, env = "WORKSHOP_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections_per_address: u64,
+
+    /// Workshops one client address may create in any minute; one more is refused with 429.
+    #[arg(long, env = "WORKSHOP_MAX_CREATIONS_PER_ADDRESS_PER_MINUTE", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_creations_per_address_per_minute: u64,
+
+    /// Exempts loopback clients (127.0.0.0/8, ::1) from the per-address limits: for
+    /// benchmarks and load tests run on the server's machine. Behind a reverse proxy on the
+    /// same machine, name the proxy with `--trusted-proxy` instead.
+    #[arg(long, env = "WORKSHOP_EXEMPT_LOOPBACK",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub exempt_loopback: bool,
+
+    /// Address of a reverse proxy whose `X-Forwarded-For` names the client (its last entry).
+    /// Repeat the flag or separate addresses with commas. Requests from any other peer come
+    /// from that peer, whatever they forward.
+    #[arg(
+        long = "trusted-proxy",
+        env = "WORKSHOP_TRUSTED_PROXY",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<IpAddr>,
+
     /// Seconds a client may take to send a request's headers (and an idle keep-alive
     /// connection may wait for its next request) before the connection is closed.
     #[arg(long, env = "WORKSHOP_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
@@ -157,6 +188,11 @@ impl Config {
         Duration::from_secs(self.header_read_timeout_secs)
     }
 
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub fn trusted_proxies(&self) -> TrustedProxies {
+        TrustedProxies::new(self.trusted_proxies.iter().copied())
+    }
+
     /// The limits on what clients may send and hold open.
     pub fn limits(&self) -> Limits {
         let size = |value: u64| usize::try_from(value).unwrap_or(usize::MAX);
@@ -170,6 +206,11 @@ impl Config {
             max_pending_bytes: size(self.max_pending_bytes),
             slow_client_timeout: Duration::from_secs(self.slow_client_timeout_secs),
             max_participants_per_workshop: size(self.max_participants_per_workshop),
+            per_address: AddressLimits {
+                max_connections: size(self.max_connections_per_address),
+                max_creations_per_minute: size(self.max_creations_per_address_per_minute),
+                exempt_loopback: self.exempt_loopback,
+            },
         }
     }
 }
@@ -228,6 +269,50 @@ mod tests {
         assert_eq!(config.limits().max_participants_per_workshop, 7);
         let zero = ["workshop-server", "--max-participants-per-workshop", "0"];
         assert!(Config::try_parse_from(zero).is_err());
+    }
+
+    #[test]
+    fn per_address_limits_and_trusted_proxies_parse() {
+        let config = Config::try_parse_from(["workshop-server"]).unwrap();
+        let settings = Settings::from_config(&config);
+        assert_eq!(settings.limits.per_address, AddressLimits::default());
+        assert!(!settings.limits.per_address.exempt_loopback);
+        assert!(settings.trusted_proxies.is_empty());
+
+        let config = Config::try_parse_from([
+            "workshop-server",
+            "--max-connections-per-address",
+            "3",
+            "--max-creations-per-address-per-minute",
+            "2",
+            "--exempt-loopback",
+            "--trusted-proxy",
+            "10.0.0.1,::1",
+            "--trusted-proxy",
+            "192.0.2.1",
+        ])
+        .unwrap();
+        let settings = Settings::from_config(&config);
+        assert_eq!(
+            settings.limits.per_address,
+            AddressLimits {
+                max_connections: 3,
+                max_creations_per_minute: 2,
+                exempt_loopback: true,
+            }
+        );
+        for proxy in ["10.0.0.1", "::1", "192.0.2.1"] {
+            assert!(settings.trusted_proxies.trusts(proxy.parse().unwrap()));
+        }
+        for bad in [
+            ["--trusted-proxy", "proxy.example"],
+            ["--max-connections-per-address", "0"],
+            ["--max-creations-per-address-per-minute", "0"],
+            ["--exempt-loopback", "perhaps"],
+        ] {
+            let args = ["workshop-server", bad[0], bad[1]];
+            assert!(Config::try_parse_from(args).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

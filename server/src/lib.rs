@@ -12,7 +12,9 @@
 //! - [`http`]: routes, handlers and [`http::ApiError`] (`{"error", "message"}` bodies).
 //! - [`ws`]: the WebSocket endpoint; the only module that sees sockets.
 //! - [`limits`]: the limits on clients (update rate, connections, pending bytes) and
-//!   their pure rules.
+//!   their pure rules; [`per_address`]: the limits per client address (connections,
+//!   creations per minute); [`forwarded`]: which address a request comes from (the peer, or
+//!   a trusted proxy's `X-Forwarded-For`).
 //! - [`sync`]: the y-sync protocol for one connection, bytes in and messages out.
 //! - [`rooms`]: loaded workshops (document, awareness, peers), loading on first use,
 //!   recompute on change, compaction, and unloading when idle.
@@ -46,9 +48,11 @@ pub mod accept;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod forwarded;
 pub mod http;
 pub mod limits;
 pub mod metrics;
+pub mod per_address;
 pub mod rooms;
 pub mod shutdown;
 pub mod state;

@@ -44,6 +44,16 @@ pub enum ApiError {
         /// The cap.
         max: usize,
     },
+    /// This address created `--max-creations-per-address-per-minute` workshops in the last
+    /// minute (429 `too_many_creations`, with `Retry-After`).
+    #[error(
+        "too many workshops were created from this address in the last minute; \
+         try again in {retry_after_secs} s"
+    )]
+    TooManyCreations {
+        /// Seconds until this address may create again.
+        retry_after_secs: u64,
+    },
     /// Something failed on our side (500 `internal`); the detail goes to the log, not the
     /// client.
     #[error("internal server error")]
@@ -69,6 +79,7 @@ impl ApiError {
             }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyParticipants { .. } => StatusCode::CONFLICT,
+            ApiError::TooManyCreations { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -83,6 +94,7 @@ impl ApiError {
             ApiError::NotFound | ApiError::TokenNotFound | ApiError::NoRoute => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::TooManyParticipants { .. } => "too_many_participants",
+            ApiError::TooManyCreations { .. } => "too_many_creations",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -128,11 +140,20 @@ impl IntoResponse for ApiError {
             message: self.to_string(),
         };
         let mut response = (self.status(), Json(body)).into_response();
-        if matches!(self, ApiError::Unauthorized(_)) {
+        match self {
             // RFC 6750: a 401 names the scheme it wants.
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            ApiError::Unauthorized(_) => {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            // RFC 6585: a 429 may say how long to wait.
+            ApiError::TooManyCreations { retry_after_secs } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            _ => {}
         }
         response
     }
@@ -176,6 +197,13 @@ mod tests {
                 409,
                 "too_many_participants",
             ),
+            (
+                ApiError::TooManyCreations {
+                    retry_after_secs: 7,
+                },
+                429,
+                "too_many_creations",
+            ),
             (ApiError::Internal("disk full".into()), 500, "internal"),
         ];
         for (error, status, code) in cases {
@@ -184,6 +212,15 @@ mod tests {
             assert_eq!(got_status.as_u16(), status);
             assert_eq!(body, serde_json::json!({"error": code, "message": message}));
         }
+    }
+
+    #[test]
+    fn a_429_says_when_to_retry() {
+        let response = ApiError::TooManyCreations {
+            retry_after_secs: 42,
+        }
+        .into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "42");
     }
 
     #[tokio::test]

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use std::collections::HashSet;
+use std::time::Instant;
 
+use super::client::ClientAddress;
 use super::ApiError;
 use crate::auth::{self, Denied, Need, Presented, Role, TokenHash, TokenKind};
 use crate::clock::parse_rfc3339;
@@ -74,10 +76,12 @@ pub async fn health() -> Json<Health> {
 }
 
 /// `POST /api/workshops`: creates a workshop from the template, with an invite token per
-/// role. Needs the server's create token when it was started with one.
+/// role. Needs the server's create token when it was started with one; one client address
+/// creates at most `--max-creations-per-address-per-minute` workshops in any minute.
 pub async fn create_workshop(
     State(state): State<AppState>,
     presented: Presented,
+    ClientAddress(address): ClientAddress,
     body: Result<Json<CreateWorkshop>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     if let Some(required) = &state.settings.create_token {
@@ -99,6 +103,14 @@ pub async fn create_workshop(
     let Json(body) = body.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
     let title = required_text("title", &body.title)?;
     let place = required_text("place", &body.place)?;
+    // Counted when allowed, before anything is written: concurrent requests cannot pass the
+    // limit together, and a creation that fails later still counts.
+    if let Err(refused) = state.creations.record(address, Instant::now()) {
+        tracing::info!(%address, "refused a creation: too many from this address");
+        return Err(ApiError::TooManyCreations {
+            retry_after_secs: refused.retry_after_secs(),
+        });
+    }
     let id = state.rooms.create(title, place).await?;
     let invite = |role| auth::mint(&state, id, role, TokenKind::Invite, None);
     let facilitator = invite(Role::Facilitator).await?.0.into_string();

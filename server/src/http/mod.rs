@@ -21,6 +21,7 @@
 //! | `GET /assets/{file}`, `GET /sw.js` | [`crate::web::asset`], [`crate::web::service_worker`] |
 
 pub mod access;
+pub mod client;
 pub mod error;
 pub mod export;
 pub mod handlers;

@@ -1,6 +1,8 @@
 //! Admission: the checks an upgraded connection passes before it joins its room, cheapest
 //! first, and what an admitted connection keeps for as long as it is open.
 
+use std::net::IpAddr;
+
 use axum::extract::ws::close_code;
 use tokio_util::sync::CancellationToken;
 use workshop_shared::access::Capability;
@@ -9,6 +11,7 @@ use super::{CLOSE_FORBIDDEN, CLOSE_MALFORMED_ID, CLOSE_TOKEN_REQUIRED, CLOSE_UNK
 use crate::auth::{self, AuthError, Denied, Need, Presented, Registration};
 use crate::http::handlers::parse_workshop_id;
 use crate::limits::{Admission, Limits};
+use crate::per_address::AddressAdmission;
 use crate::rooms::{ConnId, Lease, RoomError};
 use crate::state::AppState;
 
@@ -27,13 +30,16 @@ pub(crate) struct Admitted {
     pub(crate) shutdown: CancellationToken,
     /// Its place under the connection limits.
     _admission: Admission,
+    /// Its place under its address's connection limit.
+    _address: AddressAdmission,
 }
 
-/// Lets connection `conn` in, or returns the close code and reason to refuse it with.
-/// Nothing is counted or loaded for a stranger.
+/// Lets connection `conn` from client `address` in, or returns the close code and reason to
+/// refuse it with. Nothing is counted or loaded for a stranger.
 pub(crate) async fn admit(
     raw_id: &str,
     presented: &Presented,
+    address: IpAddr,
     state: &AppState,
     conn: ConnId,
 ) -> Result<Admitted, (u16, String)> {
@@ -64,7 +70,15 @@ pub(crate) async fn admit(
         }
     };
     let registration = state.live.register(&grant.token_id, conn);
-    // Counted before the room is loaded, so refused connections cost no load.
+    // Counted before the room is loaded, so refused connections cost no load; the address
+    // first, so that one address at its limit takes no more of the server's places.
+    let address_admission = match state.address_connections.admit(address) {
+        Ok(admission) => admission,
+        Err(refused) => {
+            tracing::info!(%address, %refused, "refused: connection limit of the address");
+            return Err((refused.close_code(), refused.to_string()));
+        }
+    };
     let admission = match state.connections.admit(id) {
         Ok(admission) => admission,
         Err(refused) => {
@@ -94,5 +108,6 @@ pub(crate) async fn admit(
         max_frame_bytes: state.settings.max_frame_bytes,
         shutdown: state.shutdown.clone(),
         _admission: admission,
+        _address: address_admission,
     })
 }
