@@ -118,6 +118,12 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<IpAddr>,
 
+    /// Workshops loaded in memory at once. Loading one more first unloads the least recently
+    /// used one nobody is using; when all are in use, it is refused (HTTP 503, close 4507).
+    #[arg(long, env = "WORKSHOP_MAX_LOADED_WORKSHOPS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_loaded_workshops: u64,
+
     /// Seconds a client may take to send a request's headers (and an idle keep-alive
     /// connection may wait for its next request) before the connection is closed.
     #[arg(long, env = "WORKSHOP_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
@@ -326,6 +332,20 @@ mod tests {
             Config::try_parse_from(["workshop-server", "--header-read-timeout-secs", "1"]).unwrap();
         assert_eq!(config.header_read_timeout(), Duration::from_secs(1));
         let zero = ["workshop-server", "--header-read-timeout-secs", "0"];
+        assert!(Config::try_parse_from(zero).is_err());
+    }
+
+    #[test]
+    fn the_loaded_bound_defaults_to_the_rooms_one() {
+        let config = Config::try_parse_from(["workshop-server"]).unwrap();
+        assert_eq!(
+            Settings::from_config(&config).rooms.max_loaded,
+            RoomSettings::default().max_loaded
+        );
+        let config =
+            Config::try_parse_from(["workshop-server", "--max-loaded-workshops", "2"]).unwrap();
+        assert_eq!(Settings::from_config(&config).rooms.max_loaded, 2);
+        let zero = ["workshop-server", "--max-loaded-workshops", "0"];
         assert!(Config::try_parse_from(zero).is_err());
     }
 

@@ -62,6 +62,7 @@ impl Settings {
                 recompute: config.recompute,
                 recompute_interval: config.recompute_interval(),
                 durability: config.durability,
+                max_loaded: usize::try_from(config.max_loaded_workshops).unwrap_or(usize::MAX),
             },
             limits: config.limits(),
             create_token: config.create_token.as_deref().map(TokenHash::of),

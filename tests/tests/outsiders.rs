@@ -10,14 +10,16 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use reqwest::StatusCode;
+use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::WebSocketStream;
+use workshop_client::SyncClient;
 use workshop_server::store::Store;
-use workshop_tests::api::{tokens_of, Api};
-use workshop_tests::checks::assert_syncing;
+use workshop_tests::api::{facilitator_token, tokens_of, Api};
+use workshop_tests::checks::{assert_refused_with, assert_syncing};
 use workshop_tests::workshop::{
     document_scores, participant, set_score, SHARED_UNDERSTANDING, WHOLE_SYSTEM,
 };
@@ -26,6 +28,8 @@ use yrs::Transact;
 
 /// Close code for a join from an address that holds its maximum of connections.
 const ADDRESS_FULL: u16 = 4430;
+/// Close code for a join to a workshop that cannot be loaded: every loaded one is in use.
+const ROOMS_FULL: u16 = 4507;
 
 /// The second machine.
 const OTHER_HOST: IpAddr = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2));
@@ -102,6 +106,18 @@ async fn metric(api: &Api, series: &str) -> f64 {
     assert_eq!(status, StatusCode::OK);
     let text = body.as_str().unwrap();
     sample(text, series).unwrap_or_else(|| panic!("no {series} in:\n{text}"))
+}
+
+/// Waits (bounded) until `series` reads `value`.
+async fn wait_for_metric(api: &Api, series: &str, value: f64) {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    while metric(api, series).await != value {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{series} never reached {value}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -346,4 +362,108 @@ async fn a_client_slow_to_send_its_headers_is_disconnected_while_others_are_serv
     assert_eq!(status, StatusCode::OK);
     assert!(client.state().is_open(), "{}", client.state());
     api.document(&id).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_loaded_bound_the_least_recently_used_idle_workshop_makes_way_and_nothing_is_lost()
+{
+    let server =
+        TestServer::start_with(&["--max-loaded-workshops", "2", "--idle-unload-secs", "3600"])
+            .await;
+    let api = Api::new(server.http_url());
+    let mut ids = Vec::new();
+    for title in ["First", "Second", "Third"] {
+        ids.push(api.create_workshop(title, "Northshire").await);
+    }
+    let voters: Vec<String> = ids.iter().map(|_| participant()).collect();
+
+    // Each workshop gets a vote from a client that then leaves; the first leaves first.
+    for (id, voter) in ids.iter().zip(&voters).take(2) {
+        let mut client = connect(&server, id).await;
+        set_score(
+            &mut client.doc().transact_mut(),
+            WHOLE_SYSTEM,
+            SHARED_UNDERSTANDING,
+            voter,
+            4,
+        );
+        client.flush(TIMEOUT).await.unwrap();
+        client.disconnect().await;
+        wait_for_metric(&api, "workshop_connections_open", 0.0).await;
+    }
+    assert_eq!(metric(&api, "workshop_rooms_loaded").await, 2.0);
+
+    // The third loads: the first, unused longest, makes way.
+    let vote_of = |document: &Value, voter: &str| {
+        document_scores(document, WHOLE_SYSTEM, SHARED_UNDERSTANDING)
+            .get(voter)
+            .copied()
+    };
+    let third = document_when_loadable(&api, &ids[2]).await;
+    assert_eq!(third["meta"]["title"], "Third");
+    assert_eq!(metric(&api, "workshop_rooms_loaded").await, 2.0);
+    let log = server.log();
+    assert!(
+        log.lines()
+            .any(|line| line.contains("least recently used") && line.contains(ids[0].as_str())),
+        "the first workshop made way:\n{log}"
+    );
+    // Every workshop's content survives, the unloaded ones read back from the store.
+    for (id, voter) in ids.iter().zip(&voters).take(2) {
+        let document = document_when_loadable(&api, id).await;
+        assert_eq!(vote_of(&document, voter), Some(4.0), "{id}");
+        assert_eq!(metric(&api, "workshop_rooms_loaded").await, 2.0);
+    }
+
+    // With both loaded workshops in use, a third cannot load and nothing in use is unloaded.
+    let held: Vec<SyncClient> = {
+        let mut held = Vec::new();
+        for id in &ids[..2] {
+            held.push(connect(&server, id).await);
+        }
+        held
+    };
+    let token = facilitator_token(&ids[2]).unwrap();
+    let (status, refusal) = api
+        .get_as(&format!("/api/workshops/{}/document", ids[2]), &token)
+        .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{refusal}");
+    assert_eq!(refusal["error"], "server_busy");
+    let mut late = SyncClient::new().with_connect_timeout(TIMEOUT);
+    assert_refused_with(late.connect(&server.ws_url(&ids[2])).await, ROOMS_FULL);
+    // The workshops in use go on as before.
+    let later = participant();
+    set_score(
+        &mut held[0].doc().transact_mut(),
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+        &later,
+        2,
+    );
+    held[0].flush(TIMEOUT).await.unwrap();
+    assert!(held.iter().all(|client| client.state().is_open()));
+    assert_eq!(vote_of(&api.document(&ids[0]).await, &later), Some(2.0));
+    for (id, voter) in ids.iter().zip(&voters).take(2) {
+        assert_eq!(
+            vote_of(&api.document(id).await, voter),
+            Some(4.0),
+            "{id} stayed loaded and intact"
+        );
+    }
+}
+
+/// The document of `id`, waiting (bounded) while the server answers 503: a client that has
+/// just left may still hold its room for a moment.
+async fn document_when_loadable(api: &Api, id: &str) -> Value {
+    let token = facilitator_token(id).unwrap();
+    let path = format!("/api/workshops/{id}/document");
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let (status, body) = api.get_as(&path, &token).await;
+        if status != StatusCode::SERVICE_UNAVAILABLE || tokio::time::Instant::now() >= deadline {
+            assert_eq!(status, StatusCode::OK, "{body}");
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -7,7 +7,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::auth::{AuthError, Denied};
-use crate::rooms::RoomError;
+use crate::rooms::{LeaseError, RoomError};
 use crate::store::StoreError;
 
 /// A failed request.
@@ -54,6 +54,10 @@ pub enum ApiError {
         /// Seconds until this address may create again.
         retry_after_secs: u64,
     },
+    /// The server has `--max-loaded-workshops` workshops open, every one in use
+    /// (503 `server_busy`).
+    #[error("the server has as many workshops open as it may, all in use; try again later")]
+    ServerBusy,
     /// Something failed on our side (500 `internal`); the detail goes to the log, not the
     /// client.
     #[error("internal server error")]
@@ -80,6 +84,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyParticipants { .. } => StatusCode::CONFLICT,
             ApiError::TooManyCreations { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::ServerBusy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +100,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::TooManyParticipants { .. } => "too_many_participants",
             ApiError::TooManyCreations { .. } => "too_many_creations",
+            ApiError::ServerBusy => "server_busy",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -113,6 +119,15 @@ impl From<RoomError> for ApiError {
             // Sync errors and Unloaded cannot come out of an HTTP request (it sends no frames
             // and holds a lease), but they must still map to something.
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<LeaseError> for ApiError {
+    fn from(error: LeaseError) -> Self {
+        match error {
+            LeaseError::Room(error) => error.into(),
+            LeaseError::Full { .. } => ApiError::ServerBusy,
         }
     }
 }
@@ -204,6 +219,7 @@ mod tests {
                 429,
                 "too_many_creations",
             ),
+            (ApiError::ServerBusy, 503, "server_busy"),
             (ApiError::Internal("disk full".into()), 500, "internal"),
         ];
         for (error, status, code) in cases {
@@ -221,6 +237,16 @@ mod tests {
         }
         .into_response();
         assert_eq!(response.headers()[header::RETRY_AFTER], "42");
+    }
+
+    #[test]
+    fn a_full_registry_is_503_and_an_unknown_workshop_404() {
+        let error = ApiError::from(LeaseError::Full { max: 3 });
+        assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(matches!(
+            ApiError::from(LeaseError::Room(RoomError::NotFound)),
+            ApiError::NotFound
+        ));
     }
 
     #[tokio::test]

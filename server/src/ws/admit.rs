@@ -7,12 +7,15 @@ use axum::extract::ws::close_code;
 use tokio_util::sync::CancellationToken;
 use workshop_shared::access::Capability;
 
-use super::{CLOSE_FORBIDDEN, CLOSE_MALFORMED_ID, CLOSE_TOKEN_REQUIRED, CLOSE_UNKNOWN_WORKSHOP};
+use super::{
+    CLOSE_FORBIDDEN, CLOSE_MALFORMED_ID, CLOSE_ROOMS_FULL, CLOSE_TOKEN_REQUIRED,
+    CLOSE_UNKNOWN_WORKSHOP,
+};
 use crate::auth::{self, AuthError, Denied, Need, Presented, Registration};
 use crate::http::handlers::parse_workshop_id;
 use crate::limits::{Admission, Limits};
 use crate::per_address::AddressAdmission;
-use crate::rooms::{ConnId, Lease, RoomError};
+use crate::rooms::{ConnId, Lease, LeaseError, RoomError};
 use crate::state::AppState;
 
 /// An admitted connection: its room, what it may do, and the parts of the server's state it
@@ -88,9 +91,13 @@ pub(crate) async fn admit(
     };
     let room = match state.rooms.lease(id).await {
         Ok(room) => room,
-        Err(RoomError::NotFound) => {
+        Err(LeaseError::Room(RoomError::NotFound)) => {
             tracing::info!("refused: unknown workshop");
             return Err((CLOSE_UNKNOWN_WORKSHOP, "unknown workshop".into()));
+        }
+        Err(error @ LeaseError::Full { .. }) => {
+            tracing::warn!(%error, "refused: every loaded workshop is in use");
+            return Err((CLOSE_ROOMS_FULL, error.to_string()));
         }
         Err(error) => {
             tracing::error!(%error, "cannot load workshop");

@@ -36,6 +36,7 @@
 //! | 4429 | more document messages than `--max-updates-per-sec` allows   |
 //! | 4430 | the client's address has `--max-connections-per-address` connections |
 //! | 4503 | the server has `--max-connections` connections               |
+//! | 4507 | the server has `--max-loaded-workshops` workshops loaded, every one in use |
 //!
 //! A client that cannot take frames as fast as its room produces them is not dropped: when
 //! its queue is full or holds `--max-pending-bytes`, the room stops relaying to it; once its
@@ -88,6 +89,9 @@ pub const CLOSE_UNKNOWN_WORKSHOP: u16 = 4404;
 pub const CLOSE_TOKEN_REQUIRED: u16 = 4401;
 /// Close code for a token that grants nothing on this workshop, or was revoked.
 pub const CLOSE_FORBIDDEN: u16 = 4403;
+/// Close code for a join whose workshop cannot be loaded: the server has its maximum of
+/// workshops loaded and every one is in use.
+pub const CLOSE_ROOMS_FULL: u16 = 4507;
 /// Frames queued for one connection before it is cut from the relay until it catches up.
 pub const OUTBOX_CAPACITY: usize = 1024;
 /// How often the server pings and sends an empty awareness message to each client.

@@ -1,5 +1,5 @@
 //! What an outsider may cost: workshop creations per client address (the peer, or a trusted
-//! proxy's `X-Forwarded-For`).
+//! proxy's `X-Forwarded-For`), and loads past the bound on loaded workshops.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -101,4 +101,26 @@ async fn a_trusted_proxy_names_the_client_and_no_one_else_can() {
         create_from(&state, stranger, Some("192.0.2.3")).await
     ));
     assert_eq!(state.store.list().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_load_past_the_bound_with_every_workshop_in_use_is_503() {
+    let mut settings = Settings::default();
+    settings.rooms.max_loaded = 1;
+    let state = AppState::new(Store::temporary().unwrap(), stepping_clock(), settings);
+    let (first, _) = create(&state, "First").await;
+    let (second, second_token) = create(&state, "Second").await;
+    let held = state.rooms().lease(first.parse().unwrap()).await.unwrap();
+    let document = format!("/api/workshops/{second}/document");
+    assert_error(
+        call_as(&state, Some(&second_token), Method::GET, &document, None).await,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "server_busy",
+    );
+    assert_eq!(state.rooms().loaded(), 1);
+    drop(held);
+    let (status, body) = call_as(&state, Some(&second_token), Method::GET, &document, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["meta"]["title"], "Second");
+    assert_eq!(state.rooms().loaded(), 1);
 }
