@@ -8,7 +8,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 use super::client::ClientAddress;
@@ -16,7 +16,7 @@ use super::ApiError;
 use crate::auth::{self, Denied, Need, Presented, Role, TokenHash, TokenKind};
 use crate::clock::parse_rfc3339;
 use crate::state::AppState;
-use crate::store::StoreError;
+use crate::store::{blocking, Store, StoreError};
 
 /// Longest title or place accepted, in characters.
 pub const MAX_FIELD_CHARS: usize = 200;
@@ -130,6 +130,9 @@ pub async fn create_workshop(
 /// `GET /api/workshops`: the workshops the presented tokens grant access to, most recently
 /// changed first. Revoked and unknown tokens show nothing; when none shows anything the
 /// answer is 403.
+///
+/// Each token's record names its workshop, and only those workshops' records are read: the
+/// answer costs as much as the tokens presented, however many workshops the server holds.
 pub async fn list_workshops(
     State(state): State<AppState>,
     presented: Presented,
@@ -137,7 +140,7 @@ pub async fn list_workshops(
     if presented.is_empty() {
         return Err(auth::AuthError::Denied(Denied::Missing).into());
     }
-    let mut visible = HashSet::new();
+    let mut visible = BTreeSet::new();
     for secret in &presented.0 {
         if let Some(record) = auth::lookup(&state, secret).await? {
             if !record.revoked {
@@ -149,19 +152,7 @@ pub async fn list_workshops(
         return Err(auth::AuthError::Denied(Denied::Forbidden).into());
     }
     let store = state.store.clone();
-    let records = tokio::task::spawn_blocking(move || store.list())
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))??;
-    let mut summaries: Vec<WorkshopSummary> = records
-        .into_iter()
-        .filter(|(id, _)| visible.contains(id))
-        .map(|(id, record)| WorkshopSummary {
-            id,
-            title: record.title,
-            place: record.place,
-            updated_at: record.updated_at,
-        })
-        .collect();
+    let mut summaries = blocking(move || summaries_of(&store, visible)).await?;
     // By parsed time, not text: RFC 3339 allows several spellings of one instant. Ties
     // (and unparsable times, which sort last) fall back to the id so the order is stable.
     summaries.sort_by(|a, b| {
@@ -170,6 +161,33 @@ pub async fn list_workshops(
             .then(a.id.cmp(&b.id))
     });
     Ok(Json(summaries))
+}
+
+/// The list entries of workshops `ids`: those that exist and whose records are readable (an
+/// unreadable one is skipped with a warning, so it cannot hide the others).
+fn summaries_of(
+    store: &Store,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<WorkshopSummary>, StoreError> {
+    let mut summaries = Vec::new();
+    for id in ids {
+        let record = match store.workshop(id) {
+            Ok(Some(record)) => record,
+            Ok(None) => continue,
+            Err(error @ StoreError::Corrupt { .. }) => {
+                tracing::warn!(%error, "skipping unreadable workshop record");
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        summaries.push(WorkshopSummary {
+            id,
+            title: record.title,
+            place: record.place,
+            updated_at: record.updated_at,
+        });
+    }
+    Ok(summaries)
 }
 
 /// `GET /api/workshops/{id}/results`: the engine's results, recomputed if stale. With

@@ -1,5 +1,6 @@
 //! What an outsider may cost: workshop creations per client address (the peer, or a trusted
-//! proxy's `X-Forwarded-For`), and loads past the bound on loaded workshops.
+//! proxy's `X-Forwarded-For`), loads past the bound on loaded workshops, and the workshop
+//! list, answered from the presented tokens alone.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -123,4 +124,39 @@ async fn a_load_past_the_bound_with_every_workshop_in_use_is_503() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["meta"]["title"], "Second");
     assert_eq!(state.rooms().loaded(), 1);
+}
+
+#[tokio::test]
+async fn the_list_is_answered_from_the_presented_tokens_alone() {
+    let state = state_with(10, &[]);
+    let (first, first_token) = create(&state, "First").await;
+    create(&state, "Not shown").await;
+    let (third, third_token) = create(&state, "Third").await;
+    // A token whose workshop does not exist (never created here) shows nothing.
+    let (stray, _) = crate::auth::mint(
+        &state,
+        uuid::Uuid::new_v4(),
+        crate::auth::Role::Viewer,
+        crate::auth::TokenKind::Invite,
+        None,
+    )
+    .await
+    .unwrap();
+    let uri = format!(
+        "/api/workshops?token={first_token}&token={}&token={third_token}&token={first_token}",
+        stray.as_str()
+    );
+    let (status, list) = call(&state, Method::GET, &uri, None).await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [third.as_str(), first.as_str()],
+        "newest first, once each"
+    );
 }
