@@ -1,12 +1,15 @@
 //! Command-line and environment configuration.
 
 use std::fmt;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 
+use crate::forwarded::TrustedProxies;
 use crate::limits::{Limits, RateLimit};
+use crate::per_address::AddressLimits;
 
 /// How the server is started. Every flag has an environment fallback.
 #[derive(Debug, Clone, Parser)]
@@ -82,6 +85,51 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub slow_client_timeout_secs: u64,
 
+    /// Participants one workshop may have; registering one more is refused with 409.
+    #[arg(long, env = "WORKSHOP_MAX_PARTICIPANTS_PER_WORKSHOP", default_value_t = 500,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_participants_per_workshop: u64,
+
+    /// Open WebSocket connections one client address may hold (an IPv6 client counts by its
+    /// /64); one more is refused with 4430.
+    #[arg(long, env = "WORKSHOP_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = 100,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_connections_per_address: u64,
+
+    /// Workshops one client address may create in any minute; one more is refused with 429.
+    #[arg(long, env = "WORKSHOP_MAX_CREATIONS_PER_ADDRESS_PER_MINUTE", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_creations_per_address_per_minute: u64,
+
+    /// Exempts loopback clients (127.0.0.0/8, ::1) from the per-address limits: for
+    /// benchmarks and load tests run on the server's machine. Behind a reverse proxy on the
+    /// same machine, name the proxy with `--trusted-proxy` instead.
+    #[arg(long, env = "WORKSHOP_EXEMPT_LOOPBACK",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub exempt_loopback: bool,
+
+    /// Address of a reverse proxy whose `X-Forwarded-For` names the client (its last entry).
+    /// Repeat the flag or separate addresses with commas. Requests from any other peer come
+    /// from that peer, whatever they forward.
+    #[arg(
+        long = "trusted-proxy",
+        env = "WORKSHOP_TRUSTED_PROXY",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<IpAddr>,
+
+    /// Workshops loaded in memory at once. Loading one more first unloads the least recently
+    /// used one nobody is using; when all are in use, it is refused (HTTP 503, close 4507).
+    #[arg(long, env = "WORKSHOP_MAX_LOADED_WORKSHOPS", default_value_t = 1000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_loaded_workshops: u64,
+
+    /// Seconds a client may take to send a request's headers (and an idle keep-alive
+    /// connection may wait for its next request) before the connection is closed.
+    #[arg(long, env = "WORKSHOP_HEADER_READ_TIMEOUT_SECS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_secs: u64,
+
     /// `on`: after every change the room runs the engine and writes the figures into the
     /// document's `results` map. `off` (for benchmarks of the bare relay): the engine never
     /// runs on its own and nothing is written into `results`; `GET .../results` computes the
@@ -141,6 +189,16 @@ impl Config {
         Duration::from_secs(self.idle_unload_secs)
     }
 
+    /// How long a client may take to send a request's headers.
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
+    }
+
+    /// The reverse proxies whose `X-Forwarded-For` is believed.
+    pub fn trusted_proxies(&self) -> TrustedProxies {
+        TrustedProxies::new(self.trusted_proxies.iter().copied())
+    }
+
     /// The limits on what clients may send and hold open.
     pub fn limits(&self) -> Limits {
         let size = |value: u64| usize::try_from(value).unwrap_or(usize::MAX);
@@ -153,6 +211,12 @@ impl Config {
             max_connections: size(self.max_connections),
             max_pending_bytes: size(self.max_pending_bytes),
             slow_client_timeout: Duration::from_secs(self.slow_client_timeout_secs),
+            max_participants_per_workshop: size(self.max_participants_per_workshop),
+            per_address: AddressLimits {
+                max_connections: size(self.max_connections_per_address),
+                max_creations_per_minute: size(self.max_creations_per_address_per_minute),
+                exempt_loopback: self.exempt_loopback,
+            },
         }
     }
 }
@@ -199,6 +263,90 @@ mod tests {
         assert_eq!(config.limits().updates.per_sec, 5);
         assert_eq!(config.limits().max_connections_per_workshop, 2);
         assert!(Config::try_parse_from(["workshop-server", "--max-connections", "0"]).is_err());
+    }
+
+    #[test]
+    fn the_participant_cap_defaults_to_500_and_may_be_set() {
+        let config = Config::try_parse_from(["workshop-server"]).unwrap();
+        assert_eq!(config.limits().max_participants_per_workshop, 500);
+        let config =
+            Config::try_parse_from(["workshop-server", "--max-participants-per-workshop", "7"])
+                .unwrap();
+        assert_eq!(config.limits().max_participants_per_workshop, 7);
+        let zero = ["workshop-server", "--max-participants-per-workshop", "0"];
+        assert!(Config::try_parse_from(zero).is_err());
+    }
+
+    #[test]
+    fn per_address_limits_and_trusted_proxies_parse() {
+        let config = Config::try_parse_from(["workshop-server"]).unwrap();
+        let settings = Settings::from_config(&config);
+        assert_eq!(settings.limits.per_address, AddressLimits::default());
+        assert!(!settings.limits.per_address.exempt_loopback);
+        assert!(settings.trusted_proxies.is_empty());
+
+        let config = Config::try_parse_from([
+            "workshop-server",
+            "--max-connections-per-address",
+            "3",
+            "--max-creations-per-address-per-minute",
+            "2",
+            "--exempt-loopback",
+            "--trusted-proxy",
+            "10.0.0.1,::1",
+            "--trusted-proxy",
+            "192.0.2.1",
+        ])
+        .unwrap();
+        let settings = Settings::from_config(&config);
+        assert_eq!(
+            settings.limits.per_address,
+            AddressLimits {
+                max_connections: 3,
+                max_creations_per_minute: 2,
+                exempt_loopback: true,
+            }
+        );
+        for proxy in ["10.0.0.1", "::1", "192.0.2.1"] {
+            assert!(settings.trusted_proxies.trusts(proxy.parse().unwrap()));
+        }
+        for bad in [
+            ["--trusted-proxy", "proxy.example"],
+            ["--max-connections-per-address", "0"],
+            ["--max-creations-per-address-per-minute", "0"],
+            ["--exempt-loopback", "perhaps"],
+        ] {
+            let args = ["workshop-server", bad[0], bad[1]];
+            assert!(Config::try_parse_from(args).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_header_read_timeout_defaults_to_ten_seconds() {
+        let config = Config::try_parse_from(["workshop-server"]).unwrap();
+        assert_eq!(
+            Settings::from_config(&config).header_read_timeout,
+            Duration::from_secs(10)
+        );
+        let config =
+            Config::try_parse_from(["workshop-server", "--header-read-timeout-secs", "1"]).unwrap();
+        assert_eq!(config.header_read_timeout(), Duration::from_secs(1));
+        let zero = ["workshop-server", "--header-read-timeout-secs", "0"];
+        assert!(Config::try_parse_from(zero).is_err());
+    }
+
+    #[test]
+    fn the_loaded_bound_defaults_to_the_rooms_one() {
+        let config = Config::try_parse_from(["workshop-server"]).unwrap();
+        assert_eq!(
+            Settings::from_config(&config).rooms.max_loaded,
+            RoomSettings::default().max_loaded
+        );
+        let config =
+            Config::try_parse_from(["workshop-server", "--max-loaded-workshops", "2"]).unwrap();
+        assert_eq!(Settings::from_config(&config).rooms.max_loaded, 2);
+        let zero = ["workshop-server", "--max-loaded-workshops", "0"];
+        assert!(Config::try_parse_from(zero).is_err());
     }
 
     #[test]

@@ -4,13 +4,17 @@
 //! How the files divide the work:
 //!
 //! - [`config`]: command-line flags with environment fallbacks.
+//! - [`accept`]: the accept loop (HTTP/1 with a header-read timeout, each request told its
+//!   peer address, graceful stop).
 //! - [`state`]: [`AppState`], the handle every handler shares, and the shutdown sequence.
 //! - [`auth`]: access tokens (generated, hashed, compared in constant time), what a token
 //!   grants, and the live connections of each token.
 //! - [`http`]: routes, handlers and [`http::ApiError`] (`{"error", "message"}` bodies).
 //! - [`ws`]: the WebSocket endpoint; the only module that sees sockets.
 //! - [`limits`]: the limits on clients (update rate, connections, pending bytes) and
-//!   their pure rules.
+//!   their pure rules; [`per_address`]: the limits per client address (connections,
+//!   creations per minute); [`forwarded`]: which address a request comes from (the peer, or
+//!   a trusted proxy's `X-Forwarded-For`).
 //! - [`sync`]: the y-sync protocol for one connection, bytes in and messages out.
 //! - [`rooms`]: loaded workshops (document, awareness, peers), loading on first use,
 //!   recompute on change, compaction, and unloading when idle.
@@ -40,12 +44,15 @@
 //! # }
 //! ```
 
+pub mod accept;
 pub mod auth;
 pub mod clock;
 pub mod config;
+pub mod forwarded;
 pub mod http;
 pub mod limits;
 pub mod metrics;
+pub mod per_address;
 pub mod rooms;
 pub mod shutdown;
 pub mod state;
@@ -59,8 +66,8 @@ pub use config::Config;
 pub use state::{AppState, Settings};
 
 use std::future::Future;
+use std::pin::pin;
 
-use axum::serve::ListenerExt;
 use axum::Router;
 use thiserror::Error;
 use tokio::net::TcpListener;
@@ -78,7 +85,7 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
 }
 
-/// The router of the whole server, for `axum::serve` or for tests with `oneshot`.
+/// The router of the whole server, for [`accept::serve_http`] or for tests with `oneshot`.
 pub fn app(state: AppState) -> Router {
     http::router(state)
 }
@@ -102,27 +109,23 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let token = state.shutdown_token().clone();
-    let stop = async move {
-        tokio::select! {
-            () = shutdown => {}
-            () = token.cancelled() => {}
+    // The one token stops the accept loop and every WebSocket (upgraded sockets are no
+    // longer the accept loop's, and they must start closing at once too).
+    let mut http = pin!(accept::serve_http(
+        listener,
+        app(state.clone()),
+        state.settings.header_read_timeout,
+        token.clone(),
+    ));
+    tokio::select! {
+        () = &mut http => {}
+        () = shutdown => {
+            token.cancel();
+            http.await;
         }
-        // Cancel before axum's graceful wait: upgraded sockets are not part of it, and
-        // they must start closing now.
-        token.cancel();
-    };
-    // Small y-sync frames must leave at once, not wait on Nagle's algorithm for an ACK.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::warn!(%error, "cannot set TCP_NODELAY");
-        }
-    });
-    let served = axum::serve(listener, app(state.clone()))
-        .with_graceful_shutdown(stop)
-        .await;
+    }
     let persisted = state.shut_down().await;
     tracing::info!("shut down");
-    served?;
     persisted?;
     Ok(())
 }

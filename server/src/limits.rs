@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
+use crate::per_address::AddressLimits;
+
 /// Close code for a connection that sent updates faster than its rate limit.
 pub const CLOSE_RATE_LIMITED: u16 = 4429;
 /// Close code for a join refused because the workshop has its maximum of connections.
@@ -39,6 +41,11 @@ pub struct Limits {
     /// How long a connection may stay cut from the relay (or take to write one frame)
     /// before it is closed as too far behind.
     pub slow_client_timeout: Duration,
+    /// Participants one workshop may have (entries of its `participants` map); registering
+    /// one more is refused.
+    pub max_participants_per_workshop: usize,
+    /// What one client address may hold and do ([`crate::per_address`]).
+    pub per_address: AddressLimits,
 }
 
 impl Default for Limits {
@@ -52,6 +59,8 @@ impl Default for Limits {
             max_connections: 2000,
             max_pending_bytes: 8 * 1024 * 1024,
             slow_client_timeout: Duration::from_secs(30),
+            max_participants_per_workshop: 500,
+            per_address: AddressLimits::default(),
         }
     }
 }

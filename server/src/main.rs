@@ -50,6 +50,9 @@ async fn main() -> anyhow::Result<()> {
              lose updates that clients have already received"
         );
     }
+    if config.exempt_loopback {
+        tracing::warn!("loopback clients are exempt from the per-address limits");
+    }
     if !config.recompute.is_on() {
         tracing::info!("recompute is off: the engine does not run and `results` is not written");
     }

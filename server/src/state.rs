@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -9,12 +10,14 @@ use tokio_util::task::TaskTracker;
 use crate::auth::{LiveConnections, TokenHash};
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::forwarded::TrustedProxies;
 use crate::limits::{Connections, Limits};
+use crate::per_address::{AddressConnections, Creations};
 use crate::rooms::{CompactionLimits, ConnId, RoomSettings, Rooms};
 use crate::store::{Store, StoreError};
 
 /// Tunables of a running server, taken from [`Config`] or set directly by tests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// Largest WebSocket message accepted, in bytes.
     pub max_frame_bytes: usize,
@@ -26,6 +29,10 @@ pub struct Settings {
     pub limits: Limits,
     /// Digest of the token that creating a workshop needs; anyone may create one when `None`.
     pub create_token: Option<TokenHash>,
+    /// The reverse proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`).
+    pub trusted_proxies: Arc<TrustedProxies>,
+    /// How long a client may take to send a request's headers (`--header-read-timeout-secs`).
+    pub header_read_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -35,6 +42,8 @@ impl Default for Settings {
             rooms: RoomSettings::default(),
             limits: Limits::default(),
             create_token: None,
+            trusted_proxies: Arc::default(),
+            header_read_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -53,9 +62,12 @@ impl Settings {
                 recompute: config.recompute,
                 recompute_interval: config.recompute_interval(),
                 durability: config.durability,
+                max_loaded: usize::try_from(config.max_loaded_workshops).unwrap_or(usize::MAX),
             },
             limits: config.limits(),
             create_token: config.create_token.as_deref().map(TokenHash::of),
+            trusted_proxies: Arc::new(config.trusted_proxies()),
+            header_read_timeout: config.header_read_timeout(),
         }
     }
 }
@@ -72,6 +84,10 @@ pub struct AppState {
     pub(crate) tasks: TaskTracker,
     /// Open WebSocket connections, counted against the connection limits.
     pub(crate) connections: Connections,
+    /// Open WebSocket connections per client address.
+    pub(crate) address_connections: AddressConnections,
+    /// Recent workshop creations per client address.
+    pub(crate) creations: Creations,
     /// Live WebSocket connections per token id, closed when their token is revoked.
     pub(crate) live: LiveConnections,
     next_conn: Arc<AtomicU64>,
@@ -83,6 +99,8 @@ impl AppState {
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         let connections = Connections::new(&settings.limits);
+        let address_connections = AddressConnections::new(settings.limits.per_address);
+        let creations = Creations::new(settings.limits.per_address);
         AppState {
             rooms: Rooms::new(
                 store.clone(),
@@ -96,6 +114,8 @@ impl AppState {
             shutdown,
             tasks,
             connections,
+            address_connections,
+            creations,
             live: LiveConnections::default(),
             next_conn: Arc::new(AtomicU64::new(1)),
         }

@@ -79,7 +79,7 @@ start_server() {
       local switches=()
       if [ "$1" = ours-bare ]; then switches=(--recompute off --durability off); fi
       "$server_bin" --bind "127.0.0.1:$port" --data-dir "$data" --log warn \
-        --max-connections 20000 --max-connections-per-workshop 1000 \
+        --exempt-loopback --max-connections 20000 --max-connections-per-workshop 1000 \
         --max-updates-per-sec 100000 --max-update-burst 100000 \
         "${switches[@]}" >/dev/null 2>"$bench/$1.log" &
       pid=$!

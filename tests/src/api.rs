@@ -66,6 +66,19 @@ impl Api {
         }
     }
 
+    /// A client of the server at `base` whose requests leave from `local`: another loopback
+    /// address (`127.0.0.2`) is another client machine to the server's per-address limits.
+    pub fn from_address(base: impl Into<String>, local: std::net::IpAddr) -> Api {
+        let http = reqwest::Client::builder()
+            .local_address(local)
+            .build()
+            .unwrap_or_else(|error| panic!("an HTTP client bound to {local}: {error}"));
+        Api {
+            http,
+            base: base.into(),
+        }
+    }
+
     fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
         let request = self.http.request(method, format!("{}{path}", self.base));
         match token {

@@ -14,8 +14,12 @@
 //! |---|---|---|
 //! | viewer invite | read | none |
 //! | editor invite | read, register a participant | none |
-//! | editor personal (bound to a participant id) | read, register | own votes and ordinary content |
-//! | facilitator invite or personal | everything, mint and revoke tokens | everything |
+//! | editor personal (bound to a participant id) | read | own votes and ordinary content |
+//! | facilitator invite | everything, mint and revoke tokens | everything |
+//! | facilitator personal | everything but registering, mint and revoke tokens | everything |
+//!
+//! Only invite tokens register participants: a personal token speaks for the one participant
+//! it was issued to, so it cannot mint further identities (and votes) for its holder.
 
 pub mod live;
 pub mod token;
@@ -102,7 +106,7 @@ pub struct TokenRecord {
 pub enum Need {
     /// Read it: results, document, join its WebSocket.
     Read,
-    /// Register a participant: editors and facilitators.
+    /// Register a participant: editor and facilitator invites, never personal tokens.
     Register,
     /// Manage it: mint, list and revoke tokens.
     Facilitate,
@@ -152,6 +156,9 @@ pub enum Denied {
     /// The token grants access, but not to this (HTTP 403, close 4403).
     #[error("this token's role may not do this")]
     Insufficient,
+    /// A personal token asked to register a participant: only invite tokens do (HTTP 403).
+    #[error("only an invite token may register participants; a personal token may not")]
+    NotAnInvite,
 }
 
 /// Decides what a looked-up token grants: `record` is what the digest of the presented secret
@@ -177,6 +184,9 @@ pub fn authorize(
     };
     if !allowed {
         return Err(Denied::Insufficient);
+    }
+    if need == Need::Register && record.kind != TokenKind::Invite {
+        return Err(Denied::NotAnInvite);
     }
     Ok(Grant {
         workshop,
@@ -295,7 +305,7 @@ pub async fn grant(
 fn rank(denied: &Denied) -> u8 {
     match denied {
         Denied::Missing | Denied::Forbidden => 0,
-        Denied::Insufficient => 1,
+        Denied::Insufficient | Denied::NotAnInvite => 1,
         Denied::Revoked => 2,
     }
 }
@@ -401,7 +411,7 @@ mod tests {
             (
                 Role::Editor,
                 TokenKind::Personal,
-                [true, true, false],
+                [true, false, false],
                 Capability::Participant("p1".into()),
             ),
             (
@@ -413,7 +423,7 @@ mod tests {
             (
                 Role::Facilitator,
                 TokenKind::Personal,
-                [true, true, true],
+                [true, false, true],
                 Capability::Facilitator,
             ),
         ];
@@ -427,6 +437,8 @@ mod tests {
                 assert_eq!(verdict.is_ok(), allowed, "{role:?} {kind:?} {need:?}");
                 if let Ok(grant) = verdict {
                     assert_eq!(grant.capability(), capability);
+                } else if need == Need::Register && role != Role::Viewer {
+                    assert_eq!(verdict, Err(Denied::NotAnInvite), "{role:?} {kind:?}");
                 } else {
                     assert_eq!(verdict, Err(Denied::Insufficient));
                 }

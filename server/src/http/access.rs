@@ -1,6 +1,6 @@
 //! Handlers of a workshop's tokens and participants: minting, listing and revoking tokens
-//! (facilitator), and registering a participant for a personal token (editor or
-//! facilitator).
+//! (facilitator), and registering a participant for a personal token (editor or facilitator
+//! invite, up to `--max-participants-per-workshop` participants).
 
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use workshop_shared::schema;
 use workshop_shared::template::{self, ParticipantEntry};
-use yrs::{Map, WriteTxn};
+use yrs::{Any, Map, MapRef, Out, ReadTxn, WriteTxn};
 
 use super::handlers::{required_text, workshop_id, MAX_FIELD_CHARS};
 use super::ApiError;
@@ -195,9 +195,14 @@ pub async fn revoke_token(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /api/workshops/{id}/participants` (editor or facilitator): registers a participant
-/// in the document and returns its personal token, bound to its id and to the presented
-/// token's role.
+/// `POST /api/workshops/{id}/participants` (editor or facilitator invite): registers a
+/// participant in the document and returns its personal token, bound to its id and to the
+/// presented token's role.
+///
+/// A personal token registers nobody (it speaks for its one participant), nor does a revoked
+/// invite. A workshop holds at most `--max-participants-per-workshop` participants: the count
+/// and the write are one step under the room's lock, so concurrent registrations cannot pass
+/// it together, and a full workshop is answered 409 with nothing written.
 pub async fn register_participant(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
@@ -238,11 +243,16 @@ pub async fn register_participant(
     };
     let prelim = template::participant_prelim(&entry);
     let key = participant_id.clone();
+    let max = state.settings.limits.max_participants_per_workshop;
     room.write_as_server(move |txn| {
         let participants = txn.get_or_insert_map(schema::PARTICIPANTS);
+        if registered(&participants, txn) >= max {
+            return Err(ApiError::TooManyParticipants { max });
+        }
         participants.insert(txn, key, prelim);
+        Ok(())
     })
-    .await?;
+    .await??;
     let (token, record) = auth::mint(
         &state,
         id,
@@ -261,6 +271,15 @@ pub async fn register_participant(
             role: grant.role,
         }),
     ))
+}
+
+/// How many participants the `participants` map holds: its entries that are not null (a
+/// null entry is no participant).
+fn registered<T: ReadTxn>(participants: &MapRef, txn: &T) -> usize {
+    participants
+        .iter(txn)
+        .filter(|(_, value)| !matches!(value, Out::Any(Any::Null | Any::Undefined)))
+        .count()
 }
 
 /// Trims an optional text field and checks its length.

@@ -7,7 +7,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::auth::{AuthError, Denied};
-use crate::rooms::RoomError;
+use crate::rooms::{LeaseError, RoomError};
 use crate::store::StoreError;
 
 /// A failed request.
@@ -37,6 +37,27 @@ pub enum ApiError {
     /// The route exists but not for this method (405 `method_not_allowed`).
     #[error("method not allowed on this route")]
     MethodNotAllowed,
+    /// The workshop already has `--max-participants-per-workshop` participants
+    /// (409 `too_many_participants`).
+    #[error("this workshop already has its maximum of {max} participants")]
+    TooManyParticipants {
+        /// The cap.
+        max: usize,
+    },
+    /// This address created `--max-creations-per-address-per-minute` workshops in the last
+    /// minute (429 `too_many_creations`, with `Retry-After`).
+    #[error(
+        "too many workshops were created from this address in the last minute; \
+         try again in {retry_after_secs} s"
+    )]
+    TooManyCreations {
+        /// Seconds until this address may create again.
+        retry_after_secs: u64,
+    },
+    /// The server has `--max-loaded-workshops` workshops open, every one in use
+    /// (503 `server_busy`).
+    #[error("the server has as many workshops open as it may, all in use; try again later")]
+    ServerBusy,
     /// Something failed on our side (500 `internal`); the detail goes to the log, not the
     /// client.
     #[error("internal server error")]
@@ -61,6 +82,9 @@ impl ApiError {
                 StatusCode::NOT_FOUND
             }
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TooManyParticipants { .. } => StatusCode::CONFLICT,
+            ApiError::TooManyCreations { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::ServerBusy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,6 +98,9 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound | ApiError::TokenNotFound | ApiError::NoRoute => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::TooManyParticipants { .. } => "too_many_participants",
+            ApiError::TooManyCreations { .. } => "too_many_creations",
+            ApiError::ServerBusy => "server_busy",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -92,6 +119,15 @@ impl From<RoomError> for ApiError {
             // Sync errors and Unloaded cannot come out of an HTTP request (it sends no frames
             // and holds a lease), but they must still map to something.
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<LeaseError> for ApiError {
+    fn from(error: LeaseError) -> Self {
+        match error {
+            LeaseError::Room(error) => error.into(),
+            LeaseError::Full { .. } => ApiError::ServerBusy,
         }
     }
 }
@@ -119,11 +155,20 @@ impl IntoResponse for ApiError {
             message: self.to_string(),
         };
         let mut response = (self.status(), Json(body)).into_response();
-        if matches!(self, ApiError::Unauthorized(_)) {
+        match self {
             // RFC 6750: a 401 names the scheme it wants.
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            ApiError::Unauthorized(_) => {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            // RFC 6585: a 429 may say how long to wait.
+            ApiError::TooManyCreations { retry_after_secs } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            }
+            _ => {}
         }
         response
     }
@@ -162,6 +207,19 @@ mod tests {
             (ApiError::TokenNotFound, 404, "not_found"),
             (ApiError::NoRoute, 404, "not_found"),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
+            (
+                ApiError::TooManyParticipants { max: 500 },
+                409,
+                "too_many_participants",
+            ),
+            (
+                ApiError::TooManyCreations {
+                    retry_after_secs: 7,
+                },
+                429,
+                "too_many_creations",
+            ),
+            (ApiError::ServerBusy, 503, "server_busy"),
             (ApiError::Internal("disk full".into()), 500, "internal"),
         ];
         for (error, status, code) in cases {
@@ -170,6 +228,25 @@ mod tests {
             assert_eq!(got_status.as_u16(), status);
             assert_eq!(body, serde_json::json!({"error": code, "message": message}));
         }
+    }
+
+    #[test]
+    fn a_429_says_when_to_retry() {
+        let response = ApiError::TooManyCreations {
+            retry_after_secs: 42,
+        }
+        .into_response();
+        assert_eq!(response.headers()[header::RETRY_AFTER], "42");
+    }
+
+    #[test]
+    fn a_full_registry_is_503_and_an_unknown_workshop_404() {
+        let error = ApiError::from(LeaseError::Full { max: 3 });
+        assert_eq!(error.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(matches!(
+            ApiError::from(LeaseError::Room(RoomError::NotFound)),
+            ApiError::NotFound
+        ));
     }
 
     #[tokio::test]

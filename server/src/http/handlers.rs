@@ -8,13 +8,15 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use std::collections::HashSet;
+use std::collections::BTreeSet;
+use std::time::Instant;
 
+use super::client::ClientAddress;
 use super::ApiError;
 use crate::auth::{self, Denied, Need, Presented, Role, TokenHash, TokenKind};
 use crate::clock::parse_rfc3339;
 use crate::state::AppState;
-use crate::store::StoreError;
+use crate::store::{blocking, Store, StoreError};
 
 /// Longest title or place accepted, in characters.
 pub const MAX_FIELD_CHARS: usize = 200;
@@ -74,10 +76,12 @@ pub async fn health() -> Json<Health> {
 }
 
 /// `POST /api/workshops`: creates a workshop from the template, with an invite token per
-/// role. Needs the server's create token when it was started with one.
+/// role. Needs the server's create token when it was started with one; one client address
+/// creates at most `--max-creations-per-address-per-minute` workshops in any minute.
 pub async fn create_workshop(
     State(state): State<AppState>,
     presented: Presented,
+    ClientAddress(address): ClientAddress,
     body: Result<Json<CreateWorkshop>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Created>), ApiError> {
     if let Some(required) = &state.settings.create_token {
@@ -99,6 +103,14 @@ pub async fn create_workshop(
     let Json(body) = body.map_err(|rejection| ApiError::BadRequest(rejection.body_text()))?;
     let title = required_text("title", &body.title)?;
     let place = required_text("place", &body.place)?;
+    // Counted when allowed, before anything is written: concurrent requests cannot pass the
+    // limit together, and a creation that fails later still counts.
+    if let Err(refused) = state.creations.record(address, Instant::now()) {
+        tracing::info!(%address, "refused a creation: too many from this address");
+        return Err(ApiError::TooManyCreations {
+            retry_after_secs: refused.retry_after_secs(),
+        });
+    }
     let id = state.rooms.create(title, place).await?;
     let invite = |role| auth::mint(&state, id, role, TokenKind::Invite, None);
     let facilitator = invite(Role::Facilitator).await?.0.into_string();
@@ -118,6 +130,9 @@ pub async fn create_workshop(
 /// `GET /api/workshops`: the workshops the presented tokens grant access to, most recently
 /// changed first. Revoked and unknown tokens show nothing; when none shows anything the
 /// answer is 403.
+///
+/// Each token's record names its workshop, and only those workshops' records are read: the
+/// answer costs as much as the tokens presented, however many workshops the server holds.
 pub async fn list_workshops(
     State(state): State<AppState>,
     presented: Presented,
@@ -125,7 +140,7 @@ pub async fn list_workshops(
     if presented.is_empty() {
         return Err(auth::AuthError::Denied(Denied::Missing).into());
     }
-    let mut visible = HashSet::new();
+    let mut visible = BTreeSet::new();
     for secret in &presented.0 {
         if let Some(record) = auth::lookup(&state, secret).await? {
             if !record.revoked {
@@ -137,19 +152,7 @@ pub async fn list_workshops(
         return Err(auth::AuthError::Denied(Denied::Forbidden).into());
     }
     let store = state.store.clone();
-    let records = tokio::task::spawn_blocking(move || store.list())
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))??;
-    let mut summaries: Vec<WorkshopSummary> = records
-        .into_iter()
-        .filter(|(id, _)| visible.contains(id))
-        .map(|(id, record)| WorkshopSummary {
-            id,
-            title: record.title,
-            place: record.place,
-            updated_at: record.updated_at,
-        })
-        .collect();
+    let mut summaries = blocking(move || summaries_of(&store, visible)).await?;
     // By parsed time, not text: RFC 3339 allows several spellings of one instant. Ties
     // (and unparsable times, which sort last) fall back to the id so the order is stable.
     summaries.sort_by(|a, b| {
@@ -158,6 +161,33 @@ pub async fn list_workshops(
             .then(a.id.cmp(&b.id))
     });
     Ok(Json(summaries))
+}
+
+/// The list entries of workshops `ids`: those that exist and whose records are readable (an
+/// unreadable one is skipped with a warning, so it cannot hide the others).
+fn summaries_of(
+    store: &Store,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<Vec<WorkshopSummary>, StoreError> {
+    let mut summaries = Vec::new();
+    for id in ids {
+        let record = match store.workshop(id) {
+            Ok(Some(record)) => record,
+            Ok(None) => continue,
+            Err(error @ StoreError::Corrupt { .. }) => {
+                tracing::warn!(%error, "skipping unreadable workshop record");
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        summaries.push(WorkshopSummary {
+            id,
+            title: record.title,
+            place: record.place,
+            updated_at: record.updated_at,
+        });
+    }
+    Ok(summaries)
 }
 
 /// `GET /api/workshops/{id}/results`: the engine's results, recomputed if stale. With

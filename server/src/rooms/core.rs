@@ -136,9 +136,8 @@ impl RoomCore {
                         // be half-changed: the room must be reloaded from its log.
                         let committed =
                             catch_unwind(AssertUnwindSafe(|| self.guard.commit(doc, &update)));
-                        match committed {
-                            Ok(result) => result?,
-                            Err(_) => return Err(RoomError::Poisoned),
+                        if !matches!(committed, Ok(Ok(()))) {
+                            return Err(RoomError::Poisoned);
                         }
                         author.brought(new_clients.len());
                         author.accepted();

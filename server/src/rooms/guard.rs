@@ -137,6 +137,9 @@ impl Guard {
             *shadow = copy_of(real);
         }
         let before = shadow.transact().state_vector();
+        if leaves_a_hole(&update, &before) {
+            return Ok(Verdict::Refuse(Refusal::whole(Reason::Unverifiable)));
+        }
         let observe = !author.capability().is_facilitator();
         // yrs computes events with a few `unwrap`s on block content; a crafted update must
         // not take the connection task down with it.
@@ -159,19 +162,42 @@ impl Guard {
     }
 
     /// Applies an update [`Guard::check`] accepted to the real document, which the shadow
-    /// already holds. Returns whether it applied (an error here means the two diverged, and
-    /// the shadow is rebuilt).
-    pub(crate) fn commit(&self, real: &Doc, update: &[u8]) -> Result<(), SyncError> {
-        let decoded = Update::decode_v1(update)?;
+    /// already holds. If the real document does not take it exactly as the shadow did (it
+    /// fails, or leaves something pending), the two have diverged: the caller must drop the
+    /// room and reload it from its log, where this update is not.
+    pub(crate) fn commit(&self, real: &Doc, update: &[u8]) -> Result<(), Diverged> {
+        let decoded = Update::decode_v1(update).map_err(|_| Diverged)?;
         self.committing.store(true, Ordering::SeqCst);
         let applied = real.transact_mut().apply_update(decoded);
         self.committing.store(false, Ordering::SeqCst);
         if applied.is_err() || real.transact().has_missing_updates() {
-            tracing::error!("the document and its shadow diverged; rebuilding the shadow");
-            *lock(&self.shadow) = copy_of(real);
+            tracing::error!("the document did not take an update as its shadow did");
+            return Err(Diverged);
         }
-        Ok(applied?)
+        Ok(())
     }
+}
+
+/// The room's document did not take an accepted update as its shadow did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Diverged;
+
+/// Whether `update` holds a block after a gap in its client's clocks, given what the document
+/// holds (`known`). yrs integrates such a block and keeps a hole before it, but what its
+/// transaction then encodes is not the same update (a GC range after a gap comes out as a
+/// deletion of clocks nobody holds), and a Yjs client would keep the block pending: it waits
+/// on the clocks before it, so it is refused like any update that cannot be integrated whole.
+fn leaves_a_hole(update: &Update, known: &StateVector) -> bool {
+    update.insertions(true).iter().any(|(client, ranges)| {
+        let mut ranges: Vec<std::ops::Range<u32>> = ranges.iter().cloned().collect();
+        ranges.sort_by_key(|range| range.start);
+        let mut covered = known.get(client);
+        ranges.into_iter().any(|range| {
+            let gap = range.start > covered;
+            covered = covered.max(range.end);
+            gap
+        })
+    })
 }
 
 /// The verdict on an update the shadow has taken in: see the module documentation.
@@ -677,9 +703,8 @@ mod tests {
     fn votes_inside_a_new_item_count() {
         let real = real();
         let guard = Guarded::new(&real);
-        let client = replica(&real);
-        let item = |voter: &'static str| {
-            edit(&client, move |txn| {
+        let item = |client: &Doc, voter: &'static str| {
+            edit(client, move |txn| {
                 let items = txn.get_or_insert_map(schema::ITEMS);
                 items.insert(
                     txn,
@@ -692,16 +717,20 @@ mod tests {
                 );
             })
         };
-        let refusal = check_and_apply(&guard, &me(), &item(OTHER), &real).unwrap();
+        let refused = item(&replica(&real), OTHER);
+        let refusal = check_and_apply(&guard, &me(), &refused, &real).unwrap();
         assert_eq!(refusal.reason, Reason::OthersVote(OTHER.into()));
         assert!(
             refusal.path.ends_with(&format!("/dots/{OTHER}")),
             "{}",
             refusal.path
         );
-        let client = replica(&real);
-        let _ = client;
-        assert_eq!(check_and_apply(&guard, &me(), &item(ME), &real), None);
+        // A client whose edit was refused continues its clock after it: its next edit waits
+        // on the refused one, so it reloads (a fresh replica) and tries again.
+        assert_eq!(
+            check_and_apply(&guard, &me(), &item(&replica(&real), ME), &real),
+            None
+        );
     }
 
     #[test]
@@ -865,6 +894,31 @@ mod tests {
         assert_eq!(json(&real), expected);
         assert_eq!(json(&lock(&guard.shadow)), expected);
         assert!(!real.transact().has_missing_updates());
+    }
+
+    #[test]
+    fn a_block_after_a_gap_in_its_clients_clocks_is_refused_for_every_writer() {
+        // Found by the `connections` fuzz target: yrs integrates a GC range after a gap, and
+        // its transaction encodes that as a deletion of clocks nobody holds, which the room's
+        // document would have kept pending.
+        let real = real();
+        let guard = Guarded::new(&real);
+        let before = real.transact().state_vector();
+        let gap = crafted(ClientID::new(9), 16383, Raw::Gc(25));
+        let after_origin = crafted(
+            ClientID::new(10),
+            5,
+            Raw::Before(yrs::ID::new(real.client_id(), 0), "x"),
+        );
+        for update in [&gap, &after_origin] {
+            for writer in [Capability::Facilitator, me()] {
+                let refusal = check_and_apply(&guard, &writer, update, &real).unwrap();
+                assert_eq!(refusal.reason, Reason::Unverifiable);
+            }
+        }
+        assert_eq!(real.transact().state_vector(), before);
+        assert!(!real.transact().has_missing_updates());
+        assert!(!lock(&guard.shadow).transact().has_missing_updates());
     }
 
     #[test]

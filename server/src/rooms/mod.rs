@@ -6,11 +6,17 @@
 //! are counted under the registry lock, so a room is never unloaded while someone is about
 //! to use it, and never loaded twice.
 //!
+//! Loaded rooms are bounded (`max_loaded`, `--max-loaded-workshops`): a load that would pass
+//! the bound first unloads the least recently used room nobody holds, the way an idle room is
+//! unloaded; when every loaded room is held, the load is refused ([`LeaseError::Full`],
+//! `bound.rs`).
+//!
 //! Each room judges every client message before any of it takes effect, in its core
 //! (`core.rs`, no I/O): updates by what they would do once integrated (`guard.rs`: a shadow
 //! document kept in lockstep, the rules of [`workshop_shared::access`]), client ids by who
 //! owns them (`writers.rs`), presence by who speaks for it (`presence.rs`).
 
+mod bound;
 mod core;
 mod guard;
 mod presence;
@@ -18,6 +24,7 @@ mod room;
 pub mod writers;
 
 pub use self::core::{Effects, RoomCore};
+pub use bound::LeaseError;
 pub use presence::{PresenceError, MAX_PRESENCE_BYTES};
 pub use room::{Backlog, ConnId, Outgoing, Peer, Room, RoomError, CLOSE_RELOADING, SERVER_ORIGIN};
 pub use writers::{Author, MAX_NEW_CLIENTS_PER_CONNECTION};
@@ -87,6 +94,8 @@ pub struct RoomSettings {
     /// steps answered. Off, they are still appended to the log but relayed at once, and sled
     /// writes them on its own schedule: a crash can lose updates clients have received.
     pub durability: Switch,
+    /// `--max-loaded-workshops`: rooms loaded (or being loaded) at once.
+    pub max_loaded: usize,
 }
 
 impl Default for RoomSettings {
@@ -97,6 +106,7 @@ impl Default for RoomSettings {
             recompute: Switch::On,
             recompute_interval: Duration::from_millis(100),
             durability: Switch::On,
+            max_loaded: 1000,
         }
     }
 }
@@ -134,6 +144,8 @@ struct Slot {
 struct Registry {
     ctx: RoomContext,
     idle_unload: Duration,
+    /// Rooms loaded or being loaded at once, at most.
+    max_loaded: usize,
     slots: Mutex<HashMap<Uuid, Slot>>,
     shutdown: CancellationToken,
 }
@@ -150,6 +162,16 @@ impl std::fmt::Debug for Rooms {
             .field("loaded", &self.loaded())
             .finish_non_exhaustive()
     }
+}
+
+/// What became of a room [`Rooms::unload_if_idle_since`] was asked to unload.
+enum Unload {
+    /// Persisted and unloaded.
+    Unloaded,
+    /// Persisted, but used or changed meanwhile, so kept loaded.
+    Kept,
+    /// Its slot was gone already.
+    Gone,
 }
 
 /// The right to use a loaded room; the room stays loaded while a lease exists.
@@ -208,6 +230,7 @@ impl Rooms {
                     tasks,
                 },
                 idle_unload: settings.idle_unload,
+                max_loaded: settings.max_loaded.max(1),
                 slots: Mutex::new(HashMap::new()),
                 shutdown,
             }),
@@ -270,25 +293,23 @@ impl Rooms {
         Ok(id)
     }
 
-    /// Returns a lease on the workshop's room, loading it if needed.
-    pub async fn lease(&self, id: Uuid) -> Result<Lease, RoomError> {
+    /// Returns a lease on the workshop's room, loading it if needed. A load that would pass
+    /// the bound on loaded rooms first unloads the least recently used room nobody holds, or
+    /// is refused with [`LeaseError::Full`] when every loaded room is held.
+    pub async fn lease(&self, id: Uuid) -> Result<Lease, LeaseError> {
         loop {
-            let cell = self
-                .slots()
-                .entry(id)
-                .or_insert_with(|| Slot {
-                    room: Arc::new(OnceCell::new()),
-                    leases: 0,
-                    idle_since: None,
-                    timer_running: false,
-                })
-                .room
-                .clone();
+            let cell = match self.place(id)? {
+                bound::Place::Slot(cell) => cell,
+                bound::Place::MakeWay(victim) => {
+                    self.make_way(victim).await?;
+                    continue;
+                }
+            };
             let room = match cell.get_or_try_init(|| self.load(id)).await {
                 Ok(room) => room.clone(),
                 Err(error) => {
                     self.forget_unloaded(id, &cell);
-                    return Err(error);
+                    return Err(error.into());
                 }
             };
             let mut slots = self.slots();
@@ -351,7 +372,7 @@ impl Rooms {
 
     fn release(&self, room: &Arc<Room>) {
         let id = room.id();
-        {
+        let cell = {
             let mut slots = self.slots();
             let Some(slot) = slots.get_mut(&id) else {
                 return;
@@ -376,21 +397,24 @@ impl Rooms {
                 return;
             }
             slot.timer_running = true;
-        }
+            slot.room.clone()
+        };
         let rooms = self.clone();
         let span = tracing::info_span!("unload", workshop = %id);
         self.registry
             .ctx
             .tasks
-            .spawn(rooms.unload_when_idle(id).instrument(span));
+            .spawn(rooms.unload_when_idle(id, cell).instrument(span));
     }
 
     /// The slot's unload timer: unloads the room once it has been unused for `idle_unload`,
     /// and ends early if the room is leased again. One timer per slot, however many leases
-    /// come and go, so a stream of HTTP reads does not pile up sleeping tasks.
-    async fn unload_when_idle(self, id: Uuid) {
+    /// come and go, so a stream of HTTP reads does not pile up sleeping tasks. The timer
+    /// belongs to the slot of `cell`: once that slot is gone (unloaded to make way for
+    /// another room), a later slot of the same workshop gets a timer of its own.
+    async fn unload_when_idle(self, id: Uuid, cell: Arc<OnceCell<Arc<Room>>>) {
         loop {
-            let Some(idle_since) = self.idle_since_or_stop(id) else {
+            let Some(idle_since) = self.idle_since_or_stop(id, &cell) else {
                 return;
             };
             let deadline = idle_since + self.registry.idle_unload;
@@ -402,45 +426,69 @@ impl Rooms {
                 // Check again: the room may have been used in the meantime.
                 continue;
             }
-            let Some(room) = self
-                .slots()
-                .get(&id)
-                .and_then(|slot| slot.room.get().cloned())
-            else {
-                return;
-            };
-            // Persist first, outside the registry lock; use in the meantime just cancels the
-            // unload below.
-            let covers = match room.compact().await {
-                Ok(covers) => covers,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot persist idle workshop; keeping it loaded");
-                    self.restart_idle_clock(id);
-                    continue;
-                }
-            };
-            let mut slots = self.slots();
-            let Some(slot) = slots.get_mut(&id) else {
-                return;
-            };
-            if slot.leases == 0 && slot.idle_since == Some(idle_since) {
-                if room.retire_if_unchanged(covers) {
-                    slots.remove(&id);
+            match self.unload_if_idle_since(id, &cell, idle_since).await {
+                Ok(Unload::Unloaded) => {
                     tracing::info!("unloaded idle workshop");
                     return;
                 }
-                // Changed since the snapshot (a late recompute): wait another idle period.
-                slot.idle_since = Some(Instant::now());
+                Ok(Unload::Gone) => return,
+                // Used meanwhile, or changed since the snapshot (a late recompute): go round
+                // with its new idle start, if any.
+                Ok(Unload::Kept) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "cannot persist idle workshop; keeping it loaded");
+                    self.restart_idle_clock(id);
+                }
             }
-            // Otherwise it was used meanwhile: go round with its new idle start, if any.
         }
     }
 
-    /// The slot's idle start, or `None` (and the timer marked stopped) if the slot is gone
-    /// or leased.
-    fn idle_since_or_stop(&self, id: Uuid) -> Option<Instant> {
+    /// Persists the room of `cell` (a snapshot, flushed) and unloads it if it is still unused
+    /// since `idle_since` and unchanged since the snapshot. The idle timer and the bound on
+    /// loaded rooms both unload this way.
+    async fn unload_if_idle_since(
+        &self,
+        id: Uuid,
+        cell: &Arc<OnceCell<Arc<Room>>>,
+        idle_since: Instant,
+    ) -> Result<Unload, StoreError> {
+        let Some(room) = self
+            .slots()
+            .get(&id)
+            .filter(|slot| Arc::ptr_eq(&slot.room, cell))
+            .and_then(|slot| slot.room.get().cloned())
+        else {
+            return Ok(Unload::Gone);
+        };
+        // Persist first, outside the registry lock; use in the meantime just cancels the
+        // unload below.
+        let covers = room.compact().await?;
         let mut slots = self.slots();
-        let slot = slots.get_mut(&id)?;
+        let Some(slot) = slots
+            .get_mut(&id)
+            .filter(|slot| Arc::ptr_eq(&slot.room, cell))
+        else {
+            return Ok(Unload::Gone);
+        };
+        if slot.leases != 0 || slot.idle_since != Some(idle_since) {
+            return Ok(Unload::Kept);
+        }
+        if room.retire_if_unchanged(covers) {
+            slots.remove(&id);
+            return Ok(Unload::Unloaded);
+        }
+        // Changed since the snapshot: it counts as used now.
+        slot.idle_since = Some(Instant::now());
+        Ok(Unload::Kept)
+    }
+
+    /// The slot's idle start, or `None` (and the timer marked stopped) if the slot of `cell`
+    /// is gone or leased.
+    fn idle_since_or_stop(&self, id: Uuid, cell: &Arc<OnceCell<Arc<Room>>>) -> Option<Instant> {
+        let mut slots = self.slots();
+        let slot = slots
+            .get_mut(&id)
+            .filter(|slot| Arc::ptr_eq(&slot.room, cell))?;
         match slot.idle_since {
             Some(since) if slot.leases == 0 => Some(since),
             _ => {
@@ -628,7 +676,7 @@ mod tests {
         let rooms = rooms();
         assert!(matches!(
             rooms.lease(Uuid::new_v4()).await,
-            Err(RoomError::NotFound)
+            Err(LeaseError::Room(RoomError::NotFound))
         ));
         assert_eq!(rooms.loaded(), 0);
         assert!(rooms.slots().is_empty());

@@ -1,14 +1,20 @@
 //! Admission: the checks an upgraded connection passes before it joins its room, cheapest
 //! first, and what an admitted connection keeps for as long as it is open.
 
+use std::net::IpAddr;
+
 use axum::extract::ws::close_code;
 use tokio_util::sync::CancellationToken;
 
-use super::{CLOSE_FORBIDDEN, CLOSE_MALFORMED_ID, CLOSE_TOKEN_REQUIRED, CLOSE_UNKNOWN_WORKSHOP};
+use super::{
+    CLOSE_FORBIDDEN, CLOSE_MALFORMED_ID, CLOSE_ROOMS_FULL, CLOSE_TOKEN_REQUIRED,
+    CLOSE_UNKNOWN_WORKSHOP,
+};
 use crate::auth::{self, AuthError, Denied, Need, Presented, Registration};
 use crate::http::handlers::parse_workshop_id;
 use crate::limits::{Admission, Limits};
-use crate::rooms::{Author, ConnId, Lease, RoomError};
+use crate::per_address::AddressAdmission;
+use crate::rooms::{Author, ConnId, Lease, LeaseError, RoomError};
 use crate::state::AppState;
 
 /// An admitted connection: its room, what it may do, and the parts of the server's state it
@@ -26,13 +32,16 @@ pub(crate) struct Admitted {
     pub(crate) shutdown: CancellationToken,
     /// Its place under the connection limits.
     _admission: Admission,
+    /// Its place under its address's connection limit.
+    _address: AddressAdmission,
 }
 
-/// Lets connection `conn` in, or returns the close code and reason to refuse it with.
-/// Nothing is counted or loaded for a stranger.
+/// Lets connection `conn` from client `address` in, or returns the close code and reason to
+/// refuse it with. Nothing is counted or loaded for a stranger.
 pub(crate) async fn admit(
     raw_id: &str,
     presented: &Presented,
+    address: IpAddr,
     state: &AppState,
     conn: ConnId,
 ) -> Result<Admitted, (u16, String)> {
@@ -51,7 +60,9 @@ pub(crate) async fn admit(
             let (code, reason) = match denied {
                 Denied::Missing => (CLOSE_TOKEN_REQUIRED, "token required"),
                 Denied::Revoked => (CLOSE_FORBIDDEN, "token revoked"),
-                Denied::Forbidden | Denied::Insufficient => (CLOSE_FORBIDDEN, "forbidden"),
+                Denied::Forbidden | Denied::Insufficient | Denied::NotAnInvite => {
+                    (CLOSE_FORBIDDEN, "forbidden")
+                }
             };
             return Err((code, reason.into()));
         }
@@ -61,7 +72,15 @@ pub(crate) async fn admit(
         }
     };
     let registration = state.live.register(&grant.token_id, conn);
-    // Counted before the room is loaded, so refused connections cost no load.
+    // Counted before the room is loaded, so refused connections cost no load; the address
+    // first, so that one address at its limit takes no more of the server's places.
+    let address_admission = match state.address_connections.admit(address) {
+        Ok(admission) => admission,
+        Err(refused) => {
+            tracing::info!(%address, %refused, "refused: connection limit of the address");
+            return Err((refused.close_code(), refused.to_string()));
+        }
+    };
     let admission = match state.connections.admit(id) {
         Ok(admission) => admission,
         Err(refused) => {
@@ -71,9 +90,13 @@ pub(crate) async fn admit(
     };
     let room = match state.rooms.lease(id).await {
         Ok(room) => room,
-        Err(RoomError::NotFound) => {
+        Err(LeaseError::Room(RoomError::NotFound)) => {
             tracing::info!("refused: unknown workshop");
             return Err((CLOSE_UNKNOWN_WORKSHOP, "unknown workshop".into()));
+        }
+        Err(error @ LeaseError::Full { .. }) => {
+            tracing::warn!(%error, "refused: every loaded workshop is in use");
+            return Err((CLOSE_ROOMS_FULL, error.to_string()));
         }
         Err(error) => {
             tracing::error!(%error, "cannot load workshop");
@@ -91,5 +114,6 @@ pub(crate) async fn admit(
         max_frame_bytes: state.settings.max_frame_bytes,
         shutdown: state.shutdown.clone(),
         _admission: admission,
+        _address: address_admission,
     })
 }

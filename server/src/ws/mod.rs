@@ -35,7 +35,9 @@
 //! | 1013 | the client stayed too far behind for `--slow-client-timeout-secs` |
 //! | 4409 | the workshop has `--max-connections-per-workshop` connections |
 //! | 4429 | more document messages than `--max-updates-per-sec` allows   |
+//! | 4430 | the client's address has `--max-connections-per-address` connections |
 //! | 4503 | the server has `--max-connections` connections               |
+//! | 4507 | the server has `--max-loaded-workshops` workshops loaded, every one in use |
 //!
 //! A client that cannot take frames as fast as its room produces them is not dropped: when
 //! its queue is full or holds `--max-pending-bytes`, the room stops relaying to it; once its
@@ -48,6 +50,7 @@
 //! [`MAX_PRESENCE_BYTES`]: crate::rooms::MAX_PRESENCE_BYTES
 
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
 use std::time::Duration;
 
@@ -63,6 +66,7 @@ use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::{Instrument, Span};
 
 use crate::auth::Presented;
+use crate::http::client::ClientAddress;
 use crate::limits::CLOSE_RATE_LIMITED;
 use crate::rooms::{Backlog, Outgoing, Peer, RoomError};
 use crate::state::AppState;
@@ -87,6 +91,9 @@ pub const CLOSE_UNKNOWN_WORKSHOP: u16 = 4404;
 pub const CLOSE_TOKEN_REQUIRED: u16 = 4401;
 /// Close code for a token that grants nothing on this workshop, or was revoked.
 pub const CLOSE_FORBIDDEN: u16 = 4403;
+/// Close code for a join whose workshop cannot be loaded: the server has its maximum of
+/// workshops loaded and every one is in use.
+pub const CLOSE_ROOMS_FULL: u16 = 4507;
 /// Frames queued for one connection before it is cut from the relay until it catches up.
 pub const OUTBOX_CAPACITY: usize = 1024;
 /// How often the server pings and sends an empty awareness message to each client.
@@ -115,13 +122,27 @@ pub async fn upgrade(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
     presented: Presented,
+    ClientAddress(address): ClientAddress,
     handshake: Handshake,
 ) -> Response {
     let raw_id = id.map(|Path(raw)| raw).unwrap_or_default();
     let config = socket::config(state.settings.max_frame_bytes);
+    let request = Request {
+        raw_id,
+        presented,
+        address,
+    };
     handshake.accept(config, move |upgrading| {
-        serve(Box::pin(open(upgrading, raw_id, presented, state)))
+        serve(Box::pin(open(upgrading, request, state)))
     })
+}
+
+/// What an upgrade request asked for, kept until the connection is admitted.
+struct Request {
+    raw_id: String,
+    presented: Presented,
+    /// The client's address, for the per-address limits.
+    address: IpAddr,
 }
 
 /// The task of one connection: opens it, then serves it until either side ends it.
@@ -151,12 +172,12 @@ struct Connection {
 
 /// Waits for the upgrade and admits the connection; refuses it (and returns `None`) if it
 /// may not join.
-async fn open(
-    upgrading: Upgrading,
-    raw_id: String,
-    presented: Presented,
-    state: AppState,
-) -> Option<Connection> {
+async fn open(upgrading: Upgrading, request: Request, state: AppState) -> Option<Connection> {
+    let Request {
+        raw_id,
+        presented,
+        address,
+    } = request;
     let socket = upgrading.socket().await?;
     // From the upgrade on, as when axum's upgrade callback was tracked.
     let task = state.tasks.token();
@@ -164,7 +185,7 @@ async fn open(
     let shown_id: String = raw_id.chars().take(64).collect();
     let span = tracing::info_span!("ws", workshop = %shown_id, conn);
     let (mut sink, mut stream) = socket.split();
-    let admitted = admit::admit(&raw_id, &presented, &state, conn)
+    let admitted = admit::admit(&raw_id, &presented, address, &state, conn)
         .instrument(span.clone())
         .await;
     match admitted {

@@ -7,7 +7,9 @@
 //! max), after a warm-up. `idle`: N connections that join and stay quiet, to measure the
 //! server's memory per connection. With `--server-pid`, the server's resident memory and CPU
 //! time are sampled from `/proc`. Prints one JSON object on stdout; progress on stderr.
-//! Loopback only, and bounded in time.
+//! Loopback only, and bounded in time. Every connection and creation comes from one loopback
+//! address, so this server must run with `--exempt-loopback` (or per-address limits above the
+//! load) for anything larger than a smoke test.
 
 mod framing;
 mod participant;
@@ -132,15 +134,24 @@ async fn rooms(args: &Args, count: u32) -> Result<Vec<Room>, String> {
     let client = reqwest::Client::new();
     let mut rooms = Vec::new();
     for n in 0..count {
-        let answer: Value = client
+        let response = client
             .post(format!("{api}/api/workshops"))
             .json(&json!({"title": format!("Load {n}"), "place": "Loopback"}))
             .send()
             .await
-            .map_err(|error| format!("create a workshop: {error}"))?
+            .map_err(|error| format!("create a workshop: {error}"))?;
+        let status = response.status();
+        let answer: Value = response
             .json()
             .await
             .map_err(|error| format!("create a workshop: {error}"))?;
+        if !status.is_success() {
+            return Err(format!(
+                "create a workshop: {status}: {} (for load runs, start the server with \
+                 --exempt-loopback)",
+                answer["message"].as_str().unwrap_or_default()
+            ));
+        }
         let name = answer["id"].as_str().ok_or("no workshop id")?.to_owned();
         let token = answer["tokens"]["facilitator"]
             .as_str()
