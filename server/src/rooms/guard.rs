@@ -217,15 +217,37 @@ fn judge(
             return Verdict::Refuse(refusal);
         }
     }
-    let after = shadow.transact().state_vector();
-    let written: Vec<ClientID> = after
-        .iter()
-        .filter(|(client, clock)| before.get(client) < **clock)
-        .map(|(client, _)| *client)
-        .collect();
-    if !written.is_empty() && !author.may_write() {
+    if sync::is_empty_update(&applied.update) {
+        return Verdict::Nothing;
+    }
+    // A token that may not write integrates nothing at all: no content, no GC range, no
+    // deletion, whatever events it makes or does not make.
+    if !author.may_write() {
         return Verdict::Refuse(Refusal::whole(Reason::ReadOnly));
     }
+    // What is committed to the room's document is the transaction's own update: it must
+    // apply there as a whole, as it did here (no hole before a block, no deletion of clocks
+    // nobody holds), or the document would keep part of it pending.
+    let after = shadow.transact().state_vector();
+    let Ok(diff) = Update::decode_v1(&applied.update) else {
+        return Verdict::Refuse(Refusal::whole(Reason::Unverifiable));
+    };
+    if leaves_a_hole(&diff, before) || deletes_the_unknown(&diff, &after) {
+        return Verdict::Refuse(Refusal::whole(Reason::Unverifiable));
+    }
+    let mut written: Vec<ClientID> = diff
+        .insertions(true)
+        .iter()
+        .map(|(client, _)| *client)
+        .chain(
+            after
+                .iter()
+                .filter(|(client, clock)| before.get(client) != **clock)
+                .map(|(client, _)| *client),
+        )
+        .collect();
+    written.sort_unstable_by_key(|client| client.get());
+    written.dedup();
     let mut new_clients = Vec::new();
     for client in written {
         match writers.claim(author, client) {
@@ -237,13 +259,19 @@ fn judge(
     if !author.may_bring(new_clients.len()) {
         return Verdict::Refuse(Refusal::whole(Reason::TooManyClients));
     }
-    if sync::is_empty_update(&applied.update) {
-        return Verdict::Nothing;
-    }
     Verdict::Accept {
         update: applied.update,
         new_clients,
     }
+}
+
+/// Whether `update` deletes a clock beyond what the document holds (`known`, its state vector
+/// once the update's own blocks are in): such a deletion waits for content nobody has sent.
+fn deletes_the_unknown(update: &Update, known: &StateVector) -> bool {
+    update
+        .delete_set()
+        .iter()
+        .any(|(client, ranges)| ranges.iter().any(|range| range.end > known.get(client)))
 }
 
 fn lock(shadow: &Mutex<Doc>) -> MutexGuard<'_, Doc> {
@@ -919,6 +947,33 @@ mod tests {
         assert_eq!(real.transact().state_vector(), before);
         assert!(!real.transact().has_missing_updates());
         assert!(!lock(&guard.shadow).transact().has_missing_updates());
+    }
+
+    #[test]
+    fn a_reader_integrates_nothing_even_where_no_clock_advances() {
+        // Found by the `connections` fuzz target: a GC range whose length overflows its
+        // client's clock. Taken by yrs, it left the state vector as it was, so no clock
+        // advanced, yet its transaction came out as a non-empty update.
+        let overflowing: Vec<u8> = vec![
+            0x01, 0x01, 0x23, 0xda, 0x00, 0x00, 0xff, 0xff, 0xfd, 0xff, 0xff, 0xff, 0x00, 0x00,
+            0x01, 0xb4, 0x00, 0x04, 0x8a, 0xee, 0xee,
+        ];
+        let Ok(update) = Update::decode_v1(&overflowing) else {
+            panic!("the fuzzer's update decodes");
+        };
+        drop(update);
+        let real = real();
+        let guard = Guarded::new(&real);
+        let before = json(&real);
+        for reader in [Capability::Viewer, Capability::EditorInvite] {
+            assert!(check_and_apply(&guard, &reader, &overflowing, &real).is_some());
+        }
+        assert_eq!(json(&real), before);
+        assert!(!real.transact().has_missing_updates());
+        // And a writer's is taken only if it applies whole.
+        let _ = check_and_apply(&guard, &Capability::Facilitator, &overflowing, &real);
+        assert!(!real.transact().has_missing_updates());
+        assert_eq!(json(&lock(&guard.shadow)), json(&real));
     }
 
     #[test]
