@@ -54,7 +54,20 @@ impl Store {
     ///
     /// The set-aside and the new snapshot are not flushed here: the caller's next flush makes
     /// them durable, and a crash before it just repeats the same recovery on the next load.
+    ///
+    /// yrs has `unwrap`s in its integration code; a record that makes it panic fails the load
+    /// as corrupt (HTTP 500, close 1011) and rewrites nothing, rather than serving a
+    /// half-applied document.
     pub fn restore(&self, id: Uuid, stored: &StoredDoc) -> Result<Restored, StoreError> {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.replay(id, stored)))
+            .unwrap_or_else(|_| {
+                tracing::error!(workshop = %id, "replaying the workshop's log panicked");
+                metrics::corrupt_record(0);
+                Err(corrupt(id, "replaying the log panicked"))
+            })
+    }
+
+    fn replay(&self, id: Uuid, stored: &StoredDoc) -> Result<Restored, StoreError> {
         let doc = Doc::new();
         let mut bad = None;
         {
