@@ -107,6 +107,7 @@ pub async fn create_workshop(
     // limit together, and a creation that fails later still counts.
     if let Err(refused) = state.creations.record(address, Instant::now()) {
         tracing::info!(%address, "refused a creation: too many from this address");
+        crate::metrics::refused("address_creations");
         return Err(ApiError::TooManyCreations {
             retry_after_secs: refused.retry_after_secs(),
         });

@@ -78,6 +78,7 @@ pub(crate) async fn admit(
         Ok(admission) => admission,
         Err(refused) => {
             tracing::info!(%address, %refused, "refused: connection limit of the address");
+            crate::metrics::refused("address_connections");
             return Err((refused.close_code(), refused.to_string()));
         }
     };
@@ -96,6 +97,7 @@ pub(crate) async fn admit(
         }
         Err(error @ LeaseError::Full { .. }) => {
             tracing::warn!(%error, "refused: every loaded workshop is in use");
+            crate::metrics::refused("rooms_full");
             return Err((CLOSE_ROOMS_FULL, error.to_string()));
         }
         Err(error) => {
