@@ -182,6 +182,12 @@ impl RoomCore {
         Ok(())
     }
 
+    /// Nobody is connected: drops what only judging updates needs (the guard's shadow
+    /// document), made afresh when the next update arrives.
+    pub fn rest(&self) {
+        self.guard.rest();
+    }
+
     /// Forgets connection `conn`; returns the awareness message telling the others that the
     /// states it spoke for are gone, if it spoke for any.
     pub fn leave(&mut self, conn: ConnId) -> Option<Vec<u8>> {

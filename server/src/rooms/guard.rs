@@ -3,7 +3,9 @@
 //!
 //! The room's document has a *shadow*: a second [`Doc`] kept in lockstep with it (every update
 //! the real document commits, whoever wrote it, is applied to the shadow by an update
-//! observer). To judge an update, the guard applies it to the shadow, as the real document
+//! observer). The shadow is made from the document when the first update is to be judged and
+//! dropped when the room's last connection leaves ([`Guard::rest`]), so a loaded workshop that
+//! nobody is connected to holds its document once. To judge an update, the guard applies it to the shadow, as the real document
 //! would, and looks at what yrs did:
 //!
 //! 1. **Nothing pending, for any writer.** If yrs left any of it pending (blocks or deletions
@@ -28,7 +30,8 @@
 //! server holds (with whatever content a client put in them) are never stored or relayed, and
 //! an update that integrated nothing is dropped. The room applies that update to the real
 //! document ([`Guard::commit`]), logs it and relays it. If the update is refused, the shadow
-//! is rebuilt from the real document (refusals are rare), so nothing of it survives anywhere.
+//! is dropped and made afresh from the real document for the next check (refusals are rare),
+//! so nothing of it survives anywhere.
 
 use std::collections::HashSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -68,7 +71,9 @@ pub(crate) enum Verdict {
 
 /// A room's write guard: the shadow document and the checks run on it.
 pub(crate) struct Guard {
-    shadow: Arc<Mutex<Doc>>,
+    /// `None` until an update is to be judged, and again once nobody is connected (or after
+    /// a refusal): the next check makes it afresh from the document.
+    shadow: Arc<Mutex<Option<Doc>>>,
     /// Whether the update observer on the real document is in place. If it could not be
     /// installed, the shadow is rebuilt before every check instead (slower, still correct).
     following: bool,
@@ -86,10 +91,10 @@ impl std::fmt::Debug for Guard {
 }
 
 impl Guard {
-    /// A guard over `real`, whose shadow starts as a copy of it and follows every update it
-    /// commits from now on.
+    /// A guard over `real`. Its shadow is made when the first update is judged, and from then
+    /// on follows every update `real` commits.
     pub(crate) fn new(real: &Doc) -> Guard {
-        let shadow = Arc::new(Mutex::new(copy_of(real)));
+        let shadow = Arc::new(Mutex::new(None));
         let committing = Arc::new(AtomicBool::new(false));
         let follower = Arc::clone(&shadow);
         let skip = Arc::clone(&committing);
@@ -97,7 +102,10 @@ impl Guard {
             if skip.load(Ordering::SeqCst) {
                 return;
             }
-            let shadow = lock(&follower);
+            let slot = lock(&follower);
+            let Some(shadow) = slot.as_ref() else {
+                return;
+            };
             let applied = Update::decode_v1(&event.update)
                 .map_err(|error| error.to_string())
                 .and_then(|update| {
@@ -106,7 +114,7 @@ impl Guard {
                 });
             if let Err(error) = applied {
                 // The real document committed this very update, so this cannot happen; if it
-                // did, the next refusal rebuilds the shadow.
+                // did, the next refusal makes the shadow afresh.
                 tracing::error!(%error, "shadow document could not follow an update");
             }
         });
@@ -132,10 +140,11 @@ impl Guard {
         update: Update,
         real: &Doc,
     ) -> Result<Verdict, SyncError> {
-        let mut shadow = lock(&self.shadow);
-        if !self.following {
-            *shadow = copy_of(real);
-        }
+        let mut slot = lock(&self.shadow);
+        let shadow = match slot.take() {
+            Some(shadow) if self.following => slot.insert(shadow),
+            _ => slot.insert(copy_of(real)),
+        };
         let before = shadow.transact().state_vector();
         if leaves_a_hole(&update, &before) {
             return Ok(Verdict::Refuse(Refusal::whole(Reason::Unverifiable)));
@@ -143,22 +152,29 @@ impl Guard {
         let observe = !author.capability().is_facilitator();
         // yrs computes events with a few `unwrap`s on block content; a crafted update must
         // not take the connection task down with it.
-        let applied = catch_unwind(AssertUnwindSafe(|| observe_apply(&shadow, update, observe)));
+        let applied = catch_unwind(AssertUnwindSafe(|| observe_apply(shadow, update, observe)));
         let verdict = match applied {
             Err(_) => {
                 tracing::warn!("applying an update to the shadow panicked; refusing it");
                 Verdict::Refuse(Refusal::whole(Reason::Unverifiable))
             }
             Ok(Err(error)) => {
-                *shadow = copy_of(real);
+                *slot = None;
                 return Err(error.into());
             }
-            Ok(Ok(applied)) => judge(author, writers, &before, &shadow, applied, real),
+            Ok(Ok(applied)) => judge(author, writers, &before, shadow, applied, real),
         };
         if matches!(verdict, Verdict::Refuse(_)) {
-            *shadow = copy_of(real);
+            // Nothing of a refused update may stay: the next check makes the shadow afresh.
+            *slot = None;
         }
         Ok(verdict)
+    }
+
+    /// Drops the shadow (the room's last connection left): a loaded workshop nobody is
+    /// connected to holds its document once. The next update judged makes it afresh.
+    pub(crate) fn rest(&self) {
+        *lock(&self.shadow) = None;
     }
 
     /// Applies an update [`Guard::check`] accepted to the real document, which the shadow
@@ -274,9 +290,9 @@ fn deletes_the_unknown(update: &Update, known: &StateVector) -> bool {
         .any(|(client, ranges)| ranges.iter().any(|range| range.end > known.get(client)))
 }
 
-fn lock(shadow: &Mutex<Doc>) -> MutexGuard<'_, Doc> {
-    // A panic while applying is caught and followed by a rebuild; the document behind a
-    // poisoned lock is about to be replaced or is as good as any.
+fn lock(shadow: &Mutex<Option<Doc>>) -> MutexGuard<'_, Option<Doc>> {
+    // A panic while applying is caught and followed by a refusal, which drops the shadow; the
+    // document behind a poisoned lock is about to be dropped or is as good as any.
     shadow.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -683,6 +699,20 @@ mod tests {
         workshop_shared::export::document_json(&doc.transact())
     }
 
+    /// Whether the guard's shadow, if it has one, holds what the real document holds.
+    fn shadow_agrees(guard: &Guard, real: &Doc) -> bool {
+        lock(&guard.shadow)
+            .as_ref()
+            .is_none_or(|shadow| json(shadow) == json(real))
+    }
+
+    /// Whether the guard's shadow holds anything pending.
+    fn shadow_pending(guard: &Guard) -> bool {
+        lock(&guard.shadow)
+            .as_ref()
+            .is_some_and(|shadow| shadow.transact().has_missing_updates())
+    }
+
     #[test]
     fn own_votes_pass_and_the_shadow_follows_the_real_document() {
         let real = real();
@@ -692,11 +722,21 @@ mod tests {
             scores(txn).insert(txn, ME, 4);
         });
         assert_eq!(check_and_apply(&guard, &me(), &update, &real), None);
-        assert_eq!(json(&lock(&guard.shadow)), json(&real));
+        let shadow = || lock(&guard.shadow).as_ref().map(json);
+        assert_eq!(shadow(), Some(json(&real)));
 
         // A server write (recompute) reaches the shadow through the observer.
         workshop_shared::recompute(&mut real.transact_mut(), date!(2026 - 11 - 23));
-        assert_eq!(json(&lock(&guard.shadow)), json(&real));
+        assert_eq!(shadow(), Some(json(&real)));
+
+        // At rest (nobody connected) there is no shadow; the next check makes it afresh.
+        guard.rest();
+        assert_eq!(shadow(), None);
+        let again = edit(&client, |txn| {
+            scores(txn).insert(txn, ME, 5);
+        });
+        assert_eq!(check_and_apply(&guard, &me(), &again, &real), None);
+        assert_eq!(shadow(), Some(json(&real)));
     }
 
     #[test]
@@ -716,7 +756,7 @@ mod tests {
             "aspects/capacity/factors/confidence/agreed_score"
         );
         assert_eq!(json(&real), before);
-        assert_eq!(json(&lock(&guard.shadow)), before);
+        assert!(shadow_agrees(&guard, &real));
 
         // The facilitator may do the same.
         assert_eq!(
@@ -724,7 +764,7 @@ mod tests {
             None
         );
         assert_ne!(json(&real), before);
-        assert_eq!(json(&lock(&guard.shadow)), json(&real));
+        assert!(shadow_agrees(&guard, &real));
     }
 
     #[test]
@@ -851,7 +891,7 @@ mod tests {
         for writer in [me(), Capability::Facilitator] {
             let refusal = check_and_apply(&guard, &writer, &second, &real).unwrap();
             assert_eq!(refusal.reason, Reason::Unverifiable);
-            assert!(!lock(&guard.shadow).transact().has_missing_updates());
+            assert!(!shadow_pending(&guard));
             assert!(!real.transact().has_missing_updates());
         }
     }
@@ -920,7 +960,7 @@ mod tests {
         let mut expected = before;
         expected["meta"]["note"] = "x".into();
         assert_eq!(json(&real), expected);
-        assert_eq!(json(&lock(&guard.shadow)), expected);
+        assert!(shadow_agrees(&guard, &real));
         assert!(!real.transact().has_missing_updates());
     }
 
@@ -946,7 +986,7 @@ mod tests {
         }
         assert_eq!(real.transact().state_vector(), before);
         assert!(!real.transact().has_missing_updates());
-        assert!(!lock(&guard.shadow).transact().has_missing_updates());
+        assert!(!shadow_pending(&guard));
     }
 
     #[test]
@@ -973,7 +1013,7 @@ mod tests {
         // And a writer's is taken only if it applies whole.
         let _ = check_and_apply(&guard, &Capability::Facilitator, &overflowing, &real);
         assert!(!real.transact().has_missing_updates());
-        assert_eq!(json(&lock(&guard.shadow)), json(&real));
+        assert!(shadow_agrees(&guard, &real));
     }
 
     #[test]
@@ -989,7 +1029,7 @@ mod tests {
             assert_eq!(refusal.reason, Reason::ReadOnly);
         }
         assert_eq!(real.transact().state_vector(), before_state);
-        assert_eq!(lock(&guard.shadow).transact().state_vector(), before_state);
+        assert!(shadow_agrees(&guard, &real));
     }
 
     #[test]

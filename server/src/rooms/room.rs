@@ -425,6 +425,9 @@ impl Room {
         if let Some(removal) = state.core.leave(conn) {
             state.broadcast(None, removal);
         }
+        if state.peers.is_empty() {
+            state.core.rest();
+        }
     }
 
     /// Handles the binary frames that have arrived from `conn`, in order.
