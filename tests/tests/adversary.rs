@@ -2,6 +2,10 @@
 //! WebSocket against the real server, each trying to do what its token may not. Every test
 //! asserts what the server holds (over `GET /document`, after a restart, or in the stored log)
 //! and what a bystander received. SECURITY.md lists which recipe each test covers.
+//!
+//! To try them against another build of the server (an older one, say), point
+//! `WORKSHOP_SERVER_BIN` at its binary: `WORKSHOP_SERVER_BIN=path/to/workshop-server cargo test
+//! -p workshop-tests --test adversary`.
 
 #![allow(clippy::unwrap_used)]
 
