@@ -359,12 +359,10 @@ impl Rooms {
         let stored = blocking(move || store.load(id))
             .await?
             .ok_or(RoomError::NotFound)?;
-        let room = Arc::new(Room::restore(
-            id,
-            stored,
-            ctx.clone(),
-            self.registry.shutdown.child_token(),
-        )?);
+        // Replaying a long log is CPU work of many milliseconds: the blocking pool does it,
+        // not the workers that serve every other connection.
+        let (room_ctx, stop) = (ctx.clone(), self.registry.shutdown.child_token());
+        let room = Arc::new(blocking(move || Room::restore(id, stored, room_ctx, stop)).await?);
         tracing::info!(workshop = %id, client_id = %room.client_id(), "loaded workshop");
         room.start_recompute().await?;
         Ok(room)
