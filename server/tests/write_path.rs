@@ -145,18 +145,21 @@ fn edit() -> impl Strategy<Value = Edit> {
     ]
 }
 
-/// One step of a run: a client edits its copy, or one of its updates not yet sent reaches the
-/// room (`pick` chooses which, so later ones may go first).
+/// One step of a run: a client edits its copy, one of its updates not yet sent reaches the
+/// room (`pick` chooses which, so later ones may go first), or a client receives everything
+/// the room holds (so that its later edits build on the others').
 #[derive(Debug, Clone)]
 enum Step {
     Edit(usize, Edit),
     Deliver(usize, usize),
+    Receive(usize),
 }
 
 fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         (0..3usize, edit()).prop_map(|(client, edit)| Step::Edit(client, edit)),
         (0..3usize, any::<usize>()).prop_map(|(client, pick)| Step::Deliver(client, pick)),
+        (0..3usize).prop_map(Step::Receive),
     ]
 }
 
@@ -211,7 +214,7 @@ impl Room {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(128))]
 
     #[test]
     fn the_room_holds_every_writers_edits_and_nothing_of_the_viewers(
@@ -253,6 +256,16 @@ proptest! {
                         let update = client.unsent.remove(pick % client.unsent.len());
                         room.send(who as u64, client, update);
                     }
+                }
+                Step::Receive(who) => {
+                    let client = &clients[who];
+                    let state = client.doc.transact().state_vector();
+                    let missing = room.core.doc().transact().encode_state_as_update_v1(&state);
+                    client
+                        .doc
+                        .transact_mut()
+                        .apply_update(Update::decode_v1(&missing).unwrap())
+                        .unwrap();
                 }
             }
         }
