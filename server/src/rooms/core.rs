@@ -129,13 +129,14 @@ impl RoomCore {
                 match self.guard.check(author, &self.writers, update, doc)? {
                     Verdict::Accept {
                         update,
+                        decoded,
                         new_clients,
                     } => {
                         // yrs has `unwrap`s in its integration code; the shadow took this
                         // very update, so this cannot fail, but if it did the document may
                         // be half-changed: the room must be reloaded from its log.
                         let committed =
-                            catch_unwind(AssertUnwindSafe(|| self.guard.commit(doc, &update)));
+                            catch_unwind(AssertUnwindSafe(|| self.guard.commit(doc, decoded)));
                         if !matches!(committed, Ok(Ok(()))) {
                             return Err(RoomError::Poisoned);
                         }

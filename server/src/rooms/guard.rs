@@ -55,12 +55,14 @@ use crate::sync::{self, SyncError};
 const OBSERVER: &str = "workshop-server-guard";
 
 /// What the guard decided about one update.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq)]
 pub(crate) enum Verdict {
-    /// Take this v1 update: exactly what integrated on the shadow. `new_clients` are the
-    /// client ids it brings that nobody owned; the sender's token owns them from now on.
+    /// Take this v1 update: exactly what integrated on the shadow, encoded (to log and relay)
+    /// and decoded (to commit). `new_clients` are the client ids it brings that nobody owned;
+    /// the sender's token owns them from now on.
     Accept {
         update: Vec<u8>,
+        decoded: Update,
         new_clients: Vec<ClientID>,
     },
     /// The update holds nothing the document lacks: nothing to apply, store or relay.
@@ -181,10 +183,9 @@ impl Guard {
     /// already holds. If the real document does not take it exactly as the shadow did (it
     /// fails, or leaves something pending), the two have diverged: the caller must drop the
     /// room and reload it from its log, where this update is not.
-    pub(crate) fn commit(&self, real: &Doc, update: &[u8]) -> Result<(), Diverged> {
-        let decoded = Update::decode_v1(update).map_err(|_| Diverged)?;
+    pub(crate) fn commit(&self, real: &Doc, update: Update) -> Result<(), Diverged> {
         self.committing.store(true, Ordering::SeqCst);
-        let applied = real.transact_mut().apply_update(decoded);
+        let applied = real.transact_mut().apply_update(update);
         self.committing.store(false, Ordering::SeqCst);
         if applied.is_err() || real.transact().has_missing_updates() {
             tracing::error!("the document did not take an update as its shadow did");
@@ -277,6 +278,7 @@ fn judge(
     }
     Verdict::Accept {
         update: applied.update,
+        decoded: diff,
         new_clients,
     }
 }
@@ -667,17 +669,23 @@ mod tests {
             .unwrap();
         if let Verdict::Accept {
             update,
+            decoded,
             new_clients,
-        } = &verdict
+        } = verdict
         {
-            guard.commit(real, update).unwrap();
+            guard.commit(real, decoded).unwrap();
             author.brought(new_clients.len());
-            for client in new_clients {
+            for client in &new_clients {
                 guard
                     .writers
                     .borrow_mut()
                     .insert(*client, Owner::Token(author.token().clone()));
             }
+            return Verdict::Accept {
+                decoded: Update::decode_v1(&update).unwrap(),
+                update,
+                new_clients,
+            };
         }
         verdict
     }
