@@ -17,7 +17,8 @@ use workshop_tests::api::{tokens_of, Api, WorkshopTokens};
 use workshop_tests::crafted::{self, Block};
 use workshop_tests::raw::{RawPeer, Received};
 use workshop_tests::workshop::{
-    scores, set_agreed_score, set_score, SHARED_UNDERSTANDING, WHOLE_SYSTEM,
+    participant, scores, set_agreed_score, set_score, set_weight, SHARED_UNDERSTANDING,
+    WHOLE_SYSTEM,
 };
 use workshop_tests::{connect, TestServer, TIMEOUT};
 use yrs::sync::protocol::MSG_QUERY_AWARENESS;
@@ -71,6 +72,18 @@ impl Workshop {
     async fn document(&self) -> Value {
         self.api.document(&self.id).await
     }
+}
+
+/// A copy of `doc` that writes under client id `client`.
+fn copy_as(doc: &Doc, client: u64) -> Doc {
+    let state = doc
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
+    let copy = Doc::with_client_id(client);
+    copy.transact_mut()
+        .apply_update(Update::decode_v1(&state).unwrap())
+        .unwrap();
+    copy
 }
 
 /// The approach the facilitator chose, in a document from the HTTP API.
@@ -252,15 +265,7 @@ async fn a_participant_cannot_write_under_the_facilitators_client_id() {
     let mut mallory = workshop.raw(&ann.token).await;
 
     // Ann's own vote, but under Fay's client id.
-    let impostor = Doc::with_client_id(fay.client_id().get());
-    let state = mallory
-        .doc
-        .transact()
-        .encode_state_as_update_v1(&StateVector::default());
-    impostor
-        .transact_mut()
-        .apply_update(Update::decode_v1(&state).unwrap())
-        .unwrap();
+    let impostor = copy_as(&mallory.doc, fay.client_id().get());
     let vote = {
         let mut txn = impostor.transact_mut();
         set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &ann.id, 3);
@@ -504,4 +509,115 @@ async fn awareness_queries_are_rate_limited_and_answered_once() {
     };
     assert_eq!(code, Some(4429));
     assert_eq!(answers, 0);
+}
+
+/// A block after a gap in its client's clock: yrs would take it with a hole before it (and a
+/// Yjs peer would keep it pending), so it waits for what comes before it, and is refused until
+/// the whole run arrives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_block_after_a_gap_in_its_clients_clock_is_refused_until_the_gap_is_filled() {
+    let workshop = Workshop::start().await;
+    let bystander = connect(&workshop.server, &workshop.id).await;
+    let ann = workshop.api.register_editor(&workshop.id, "Ann").await;
+    let mut mallory = workshop.raw(&ann.token).await;
+
+    // Two edits of Ann's own: a weight, then a score (which does not build on the weight).
+    let mine = copy_as(&mallory.doc, 777_001);
+    let weight = {
+        let mut txn = mine.transact_mut();
+        set_weight(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &ann.id, 2);
+        txn.encode_update_v1()
+    };
+    let score = {
+        let mut txn = mine.transact_mut();
+        set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &ann.id, 4);
+        txn.encode_update_v1()
+    };
+    mallory.send_update(&score).await;
+    let answers = mallory.sync().await;
+    let votes = |document: &Value| {
+        workshop_tests::workshop::document_scores(document, WHOLE_SYSTEM, SHARED_UNDERSTANDING)
+    };
+    assert_eq!(votes(&workshop.document().await).get(&ann.id), None);
+    assert!(answers.iter().any(is_step1), "{answers:?}");
+
+    // The whole run, as a Yjs client sends it once asked: taken, and relayed.
+    let both = yrs::merge_updates_v1([weight.as_slice(), score.as_slice()]).unwrap();
+    mallory.send_update(&both).await;
+    mallory.sync().await;
+    assert_eq!(votes(&workshop.document().await).get(&ann.id), Some(&4.0));
+    let has_score = |txn: &yrs::Transaction<'_>| {
+        scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).contains_key(&ann.id)
+    };
+    bystander.wait_for(has_score, TIMEOUT).await.unwrap();
+}
+
+/// One connection brings at most 32 client ids the workshop had never seen: without a bound,
+/// one token could fill the state vector (and every client's copy of it) with ids.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_connection_brings_at_most_32_new_client_ids() {
+    let workshop = Workshop::start().await;
+    let mut mallory = workshop.raw(&workshop.tokens.facilitator).await;
+    let voters: Vec<String> = (0..33).map(|_| participant()).collect();
+    for (i, voter) in voters.iter().enumerate() {
+        let fresh = copy_as(&mallory.doc, 888_000 + i as u64);
+        let vote = {
+            let mut txn = fresh.transact_mut();
+            set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, voter, 3);
+            txn.encode_update_v1()
+        };
+        mallory.send_update(&vote).await;
+    }
+    let answers = mallory.sync().await;
+    let votes = workshop_tests::workshop::document_scores(
+        &workshop.document().await,
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+    );
+    assert_eq!(votes.len(), 32, "{votes:?}");
+    assert!(!votes.contains_key(&voters[32]));
+    let reasons: Vec<&str> = answers
+        .iter()
+        .filter_map(|message| match message {
+            Message::Auth(Some(reason)) => Some(reason.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        reasons.len() == 1 && reasons[0].contains("too many new client ids"),
+        "{reasons:?}"
+    );
+    let state = workshop.server_state_vector().await;
+    assert!(!state.contains_client(&ClientID::new(888_032)));
+}
+
+/// One presence state is at most 4 KiB: a larger one closes its connection (1008) and reaches
+/// nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_presence_state_over_4_kib_closes_its_connection_and_reaches_nobody() {
+    let workshop = Workshop::start().await;
+    let fay = connect(&workshop.server, &workshop.id).await;
+    let bystander = connect(&workshop.server, &workshop.id).await;
+    let mut eve = workshop.raw(&workshop.tokens.viewer).await;
+    let mut own = Awareness::new(Doc::new());
+    own.set_local_state(serde_json::json!({"pad": "x".repeat(5000)}))
+        .unwrap();
+    let eves = own.client_id();
+    eve.send(presence_of(&own)).await;
+
+    // A later edit of Fay's reaches the bystander after anything Eve's state caused.
+    let marker = participant();
+    {
+        let mut txn = fay.doc().transact_mut();
+        set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &marker, 1);
+    }
+    let has_marker = |txn: &yrs::Transaction<'_>| {
+        scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).contains_key(&marker)
+    };
+    bystander.wait_for(has_marker, TIMEOUT).await.unwrap();
+    assert!(
+        bystander.peers().iter().all(|(client, _)| *client != eves),
+        "the bystander sees the oversized state"
+    );
+    assert_eq!(eve.closed().await, Some(1008));
 }
