@@ -5,7 +5,7 @@
 # memory per workshop.
 #
 #   tests/bench/idle-rooms.sh            # 200 workshops, this checkout's release build
-#   tests/bench/idle-rooms.sh 500 path/to/workshop-server
+#   tests/bench/idle-rooms.sh 500 path/to/workshop-server   # another build, an older one say
 #
 # Loopback only; the server it starts is stopped when it ends.
 set -euo pipefail
@@ -23,9 +23,12 @@ stop() {
   if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; pid=""; fi
 }
 trap 'stop; rm -rf "$data"' EXIT
+# Builds that limit loopback clients per address need the exemption; older ones have no flag.
+exempt=()
+if "$server_bin" --help | grep -q -- --exempt-loopback; then exempt=(--exempt-loopback); fi
 start() {
   "$server_bin" --bind "127.0.0.1:$port" --data-dir "$data" --log warn --idle-unload-secs 3600 \
-    --exempt-loopback >/dev/null 2>>"$data.log" &
+    "${exempt[@]}" >/dev/null 2>>"$data.log" &
   pid=$!
   for _ in $(seq 1 100); do
     if (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
