@@ -119,11 +119,6 @@ impl Writers {
         }
     }
 
-    /// Who owns `client`, if anyone.
-    pub fn owner(&self, client: ClientID) -> Option<&Owner> {
-        self.owners.get(&client)
-    }
-
     /// What `author` writing under `client` would be.
     pub fn claim(&self, author: &Author, client: ClientID) -> Claim {
         match self.owners.get(&client) {
