@@ -23,6 +23,13 @@ pub struct Config {
     #[arg(long, env = "WORKSHOP_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
+    /// Memory sled may use to cache the database's pages, in MiB. Rooms keep their own
+    /// documents, so the store's cache serves loads and compactions only: a small one is
+    /// enough, and memory is what a server of many workshops runs short of first.
+    #[arg(long, env = "WORKSHOP_STORE_CACHE_MIB", default_value_t = 32,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub store_cache_mib: u64,
+
     /// When set, creating a workshop needs `Authorization: Bearer <this>`; otherwise anyone
     /// may create one. Only its SHA-256 digest is kept once the server has started.
     #[arg(long, env = "WORKSHOP_CREATE_TOKEN", hide_env_values = true,
@@ -346,6 +353,20 @@ mod tests {
             Config::try_parse_from(["workshop-server", "--max-loaded-workshops", "2"]).unwrap();
         assert_eq!(Settings::from_config(&config).rooms.max_loaded, 2);
         let zero = ["workshop-server", "--max-loaded-workshops", "0"];
+        assert!(Config::try_parse_from(zero).is_err());
+    }
+
+    #[test]
+    fn the_store_cache_defaults_to_the_stores_one_and_may_not_be_zero() {
+        let config = Config::try_parse_from(["workshop-server"]).unwrap();
+        assert_eq!(
+            config.store_cache_mib << 20,
+            crate::store::DEFAULT_CACHE_BYTES
+        );
+        let config =
+            Config::try_parse_from(["workshop-server", "--store-cache-mib", "256"]).unwrap();
+        assert_eq!(config.store_cache_mib, 256);
+        let zero = ["workshop-server", "--store-cache-mib", "0"];
         assert!(Config::try_parse_from(zero).is_err());
     }
 

@@ -97,7 +97,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let store = Store::open(&config.data_dir)?;
+    let store = Store::open_with_cache(&config.data_dir, config.store_cache_mib << 20)?;
     let state = AppState::new(store, Clock::system(), Settings::from_config(&config));
     serve(listener, state, shutdown).await
 }

@@ -315,8 +315,7 @@ impl<T: ReadTxn> Changes<'_, T> {
             return Ok(());
         }
         // Changed, or a shape `same` does not cover: build the value the writer stores.
-        let json = serde_json::to_value(value).map_err(|_| ())?;
-        let Ok(any) = serde_json::from_value::<Any>(json) else {
+        let Ok(any) = yrs::encoding::serde::to_any(value) else {
             // Not representable in the document (an integer above i64::MAX): left alone.
             return Ok(());
         };

@@ -1192,6 +1192,75 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_change_after_a_quiet_spell_reaches_each_peer_with_its_figures_in_one_frame() {
+        let store = Store::temporary().unwrap();
+        let tasks = TaskTracker::new();
+        let rooms = Rooms::new(
+            store.clone(),
+            Clock::system(),
+            RoomSettings {
+                recompute_interval: Duration::from_secs(3600),
+                ..RoomSettings::default()
+            },
+            tasks,
+            CancellationToken::new(),
+        );
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let (author, mut author_inbox) = peer();
+        let (other, mut other_inbox) = peer();
+        room.join(1, author);
+        room.join(2, other);
+        let (author_doc, other_doc) = (replica(&room), replica(&room));
+        frames(&mut author_inbox);
+        frames(&mut other_inbox);
+        let loaded = revision(&room);
+
+        room.receive(1, &mut facilitator(), &[agree(&author_doc, 4)])
+            .await
+            .unwrap();
+        assert_eq!(revision(&room), loaded + 1, "recomputed with the change");
+
+        // The other peer gets the change and the figures it caused as one update ...
+        let relayed = frames(&mut other_inbox);
+        assert_eq!(relayed.len(), 1, "one frame for the change and its figures");
+        assert_eq!(apply_updates(&relayed, &other_doc), 1);
+        let figures = |doc: &Doc| {
+            let txn = doc.transact();
+            let results = txn.get_map(schema::RESULTS).unwrap();
+            results.get(&txn, "revision").map(|r| r.to_string(&txn))
+        };
+        assert_eq!(figures(&other_doc), Some((loaded + 1).to_string()));
+        let agreed = |doc: &Doc| {
+            let aspect = &workshop_shared::template::ASPECTS[0];
+            let json = workshop_shared::export::document_json(&doc.transact());
+            json["aspects"][aspect.id]["factors"][aspect.factors[0].0][schema::key::AGREED_SCORE]
+                .clone()
+        };
+        assert_eq!(agreed(&other_doc), serde_json::json!(4));
+        // ... the author gets the figures, in one frame too ...
+        let answered = frames(&mut author_inbox);
+        assert_eq!(answered.len(), 1);
+        assert_eq!(apply_updates(&answered, &author_doc), 1);
+        assert_eq!(figures(&author_doc), Some((loaded + 1).to_string()));
+        // ... and the log holds both, durably.
+        let replay = stored_state(&store, id);
+        assert_eq!(figures(&replay), Some((loaded + 1).to_string()));
+        assert_eq!(agreed(&replay), serde_json::json!(4));
+
+        // Within the interval a change goes out alone, its figures to follow.
+        room.receive(1, &mut facilitator(), &[agree(&author_doc, 2)])
+            .await
+            .unwrap();
+        assert_eq!(revision(&room), loaded + 1, "not recomputed yet");
+        let relayed = frames(&mut other_inbox);
+        assert_eq!(relayed.len(), 1);
+        apply_updates(&relayed, &other_doc);
+        assert_eq!(agreed(&other_doc), serde_json::json!(2));
+        assert!(frames(&mut author_inbox).is_empty());
+    }
+
+    #[tokio::test]
     async fn changes_within_the_recompute_interval_wait_for_it_and_are_not_lost() {
         let tasks = TaskTracker::new();
         let rooms = Rooms::new(

@@ -232,6 +232,32 @@ pub enum RoomError {
     Poisoned,
 }
 
+/// What [`Room::recompute_if_due_locked`] did.
+enum Recompute {
+    /// The engine ran: its update to `results` (if anything changed) and whether a compaction
+    /// is due.
+    Ran(Option<Vec<u8>>, bool),
+    /// Not due yet (or recompute is off): the recompute task runs it when the interval ends.
+    Later,
+}
+
+/// What the other peers receive for the accepted `updates` of one sender and the `results`
+/// they caused: one update, merged, so that an edit and its figures cost one frame each. If
+/// the merge fails (it cannot for updates the document took), each goes on its own.
+fn relayed(mut updates: Vec<Vec<u8>>, results: Option<Vec<u8>>) -> Vec<Vec<u8>> {
+    updates.extend(results);
+    if updates.len() < 2 {
+        return updates;
+    }
+    match yrs::merge_updates_v1(&updates) {
+        Ok(merged) => vec![merged],
+        Err(error) => {
+            tracing::warn!(%error, "cannot merge updates for the relay; sending each");
+            updates
+        }
+    }
+}
+
 /// The mutable part of a room, behind its mutex.
 struct RoomState {
     /// The document, its presence states and the rules for changing them.
@@ -252,6 +278,9 @@ struct RoomState {
     /// The figures' model kept between recomputes and updated from what each transaction
     /// changed; `None` if it could not attach, and then every recompute reads everything.
     recomputer: Option<workshop_shared::Recomputer>,
+    /// When the engine last ran after a change (loads and reads of the figures do not count):
+    /// the next such run waits until the interval has passed.
+    recomputed_at: Option<tokio::time::Instant>,
 }
 
 impl RoomState {
@@ -334,6 +363,7 @@ impl Room {
             record_stale: false,
             unloaded: false,
             recomputer,
+            recomputed_at: None,
         };
         Ok(Room {
             id,
@@ -459,6 +489,8 @@ impl Room {
         let mut compact = false;
         let mut failure = None;
         let mut states = None;
+        let mut results = None;
+        let mut recompute_later = false;
         {
             let mut state = self.lock();
             if state.unloaded {
@@ -495,6 +527,22 @@ impl Room {
                 }
             }
             state.record_stale |= logged > 0;
+            if logged > 0 && failure.is_none() {
+                match self.recompute_if_due_locked(&mut state) {
+                    Ok(Recompute::Ran(update, due)) => {
+                        results = update;
+                        compact |= due;
+                    }
+                    Ok(Recompute::Later) => recompute_later = true,
+                    // The room was dropped (a panic, or an update it could not log).
+                    Err(error) if state.unloaded => return Err(error),
+                    Err(error) => {
+                        // The clients' updates still go out; the task tries again.
+                        tracing::warn!(%error, "recompute failed");
+                        recompute_later = true;
+                    }
+                }
+            }
             if effects.query {
                 states = sync::presence_states(state.core.awareness());
             }
@@ -510,8 +558,7 @@ impl Room {
             self.poison_locked(&mut self.lock(), Some(conn));
             return Err(RoomError::Poisoned);
         }
-        if logged > 0 {
-            // Started now rather than after the flush, so its update can share that flush.
+        if recompute_later || (logged > 0 && failure.is_some()) {
             self.recompute.notify_one();
         }
         if compact {
@@ -524,11 +571,33 @@ impl Room {
             for reply in effects.replies {
                 state.send_to(conn, reply);
             }
-            for update in effects.updates {
-                state.broadcast(Some(conn), sync::update_message(&update));
+            if let Some(results) = &results {
+                state.send_to(conn, sync::update_message(results));
+            }
+            for relay in relayed(effects.updates, results) {
+                state.broadcast(Some(conn), sync::update_message(&relay));
             }
         }
         failure.map_or(Ok(()), Err)
+    }
+
+    /// With recompute on, runs the engine now if the interval since its last run has passed
+    /// (under the same lock as the changes that call for it, so their relay and the results
+    /// they cause share one flush and one frame); otherwise leaves it to the recompute task.
+    fn recompute_if_due_locked(&self, state: &mut RoomState) -> Result<Recompute, RoomError> {
+        if !self.ctx.recompute.is_on() {
+            return Ok(Recompute::Later);
+        }
+        let now = tokio::time::Instant::now();
+        let due = state
+            .recomputed_at
+            .is_none_or(|at| now >= at + self.ctx.recompute_interval);
+        if !due {
+            return Ok(Recompute::Later);
+        }
+        state.recomputed_at = Some(now);
+        let (_, update, compact) = self.recompute_locked(state)?;
+        Ok(Recompute::Ran(update, compact))
     }
 
     /// Stores the owners `effects` has gathered, then appends the updates from index `from`
@@ -593,32 +662,42 @@ impl Room {
     pub async fn recompute_and_publish(
         self: &Arc<Self>,
     ) -> Result<workshop_shared::Results, RoomError> {
-        let today = self.ctx.clock.today();
         let (results, update, compact) = {
             let mut state = self.lock();
             if state.unloaded {
                 return Err(RoomError::Unloaded);
             }
-            // Taken out while the transaction borrows the state; put back whatever happens.
-            let mut recomputer = state.recomputer.take();
-            let written = self.write_locked(&mut state, |txn| {
-                let started = std::time::Instant::now();
-                let recomputed = match recomputer.as_mut() {
-                    Some(recomputer) => recomputer.recompute(txn, today),
-                    None => workshop_shared::recompute(txn, today),
-                };
-                crate::metrics::recomputed(started.elapsed());
-                recomputed
-            });
-            state.recomputer = recomputer;
-            let (recomputed, update, compact) = written?;
-            if update.is_some() || state.record_stale {
-                self.refresh_record_locked(&mut state)?;
-            }
-            (recomputed.results, update, compact)
+            self.recompute_locked(&mut state)?
         };
         self.publish(update, compact).await?;
         Ok(results)
+    }
+
+    /// Runs the engine and writes what changed into `results`, as the server, and appends that
+    /// update to the log. Returns the results, the update (`None` if nothing changed) and
+    /// whether a compaction is due.
+    fn recompute_locked(
+        &self,
+        state: &mut RoomState,
+    ) -> Result<(Results, Option<Vec<u8>>, bool), RoomError> {
+        let today = self.ctx.clock.today();
+        // Taken out while the transaction borrows the state; put back whatever happens.
+        let mut recomputer = state.recomputer.take();
+        let written = self.write_locked(state, |txn| {
+            let started = std::time::Instant::now();
+            let recomputed = match recomputer.as_mut() {
+                Some(recomputer) => recomputer.recompute(txn, today),
+                None => workshop_shared::recompute(txn, today),
+            };
+            crate::metrics::recomputed(started.elapsed());
+            recomputed
+        });
+        state.recomputer = recomputer;
+        let (recomputed, update, compact) = written?;
+        if update.is_some() || state.record_stale {
+            self.refresh_record_locked(state)?;
+        }
+        Ok((recomputed.results, update, compact))
     }
 
     /// Refreshes the workshop record (title, place, `updated_at`) from the document's `meta`.
@@ -844,26 +923,27 @@ impl Room {
 
     /// The room's background task: recompute after client changes until stopped.
     ///
-    /// Runs at most once per `recompute_interval`: a change after a quiet spell is recomputed
-    /// at once, and changes arriving sooner after the last run wait until the interval has
-    /// passed, then share one run. Wake-ups during a run or a wait coalesce ([`Notify`] keeps
+    /// The engine runs at most once per `recompute_interval` after changes: a change after a
+    /// quiet spell is recomputed at once, by [`Room::receive`] itself (so the change and its
+    /// figures go out together), and changes arriving sooner after the last run are left to
+    /// this task, which waits until the interval has passed and gives them one run. Wake-ups during a run or a wait coalesce ([`Notify`] keeps
     /// one permit), so a room recomputes at most as often as the interval allows however many
     /// updates arrive, and its relay never waits for the engine.
     async fn recompute_loop(self: Arc<Self>) {
         let interval = self.ctx.recompute_interval;
-        let mut last_run: Option<tokio::time::Instant> = None;
         loop {
             tokio::select! {
                 () = self.stop.cancelled() => break,
                 () = self.recompute.notified() => {}
             }
+            let last_run = self.lock().recomputed_at;
             if let Some(next) = last_run.map(|last| last + interval) {
                 tokio::select! {
                     () = self.stop.cancelled() => break,
                     () = tokio::time::sleep_until(next) => {}
                 }
             }
-            last_run = Some(tokio::time::Instant::now());
+            self.lock().recomputed_at = Some(tokio::time::Instant::now());
             match self.recompute_and_publish().await {
                 Ok(_) => {}
                 Err(RoomError::Unloaded) => break,

@@ -136,6 +136,9 @@ pub struct Store {
     writers: sled::Tree,
 }
 
+/// The page cache of [`Store::open`]: the default of `--store-cache-mib`.
+pub const DEFAULT_CACHE_BYTES: u64 = 32 << 20;
+
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").finish_non_exhaustive()
@@ -143,9 +146,21 @@ impl std::fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database in `dir`.
+    /// Opens (creating if needed) the database in `dir`, with a page cache of
+    /// [`DEFAULT_CACHE_BYTES`].
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        Store::from_db(sled::Config::new().path(dir).open()?)
+        Store::open_with_cache(dir, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Opens (creating if needed) the database in `dir`, letting sled cache up to
+    /// `cache_bytes` of its pages (`--store-cache-mib`).
+    pub fn open_with_cache(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+        Store::from_db(
+            sled::Config::new()
+                .path(dir)
+                .cache_capacity(cache_bytes)
+                .open()?,
+        )
     }
 
     /// Opens a database that lives in a temporary directory and is deleted on drop (tests).
