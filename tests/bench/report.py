@@ -15,9 +15,14 @@ SERVERS = [
     ("ours-bare", "this server (recompute and durability off)"),
     ("y-websocket", "@y/websocket-server 0.1.1"),
     ("hocuspocus", "@hocuspocus/server 3.4.4"),
+    ("y-sweet", "y-sweet 0.9.1"),
 ]
 
+# The other Yjs servers, which neither recompute nor (Hocuspocus, y-sweet here) persist.
+PEERS = ("y-websocket", "hocuspocus", "y-sweet")
+
 SCENARIOS = [
+    ("0-small-rooms", "0. Many small rooms", "CPU and peak RSS ≤ the lowest peer's; p99 ≤ the higher of @y/websocket-server's and Hocuspocus's plus the disk's own flush p99"),
     ("1-many-workshops", "1. Many workshops", "edit-to-peer p99 ≤ 25 ms with recompute and durability on"),
     ("2-hot-plenary", "2. One hot plenary", "sustained edits/s at p99 ≤ 50 ms: 3× each peer"),
     ("3-durable-burst", "3. Durable burst (1,000 updates/s)", "durable-before-relay p99 ≤ 10 ms"),
@@ -33,7 +38,7 @@ def cold_table(results, scenario):
         "|---|---|---|---|---|---|---|---|",
     ]
     for key, name in SERVERS:
-        if key in ("ours-bare", "hocuspocus"):
+        if key in ("ours-bare", "hocuspocus", "y-sweet"):
             continue
         r = load(results, scenario, key)
         if isinstance(r.get("failed"), str):
@@ -55,8 +60,8 @@ def cold_table(results, scenario):
         )
     rows.append("")
     rows.append(
-        "Hocuspocus runs with its defaults, which keep documents in memory only, so there is "
-        "nothing to load after a restart. \"This workshop stored\" is its snapshot and log as "
+        "Hocuspocus and y-sweet run in memory (Hocuspocus with its defaults, y-sweet without "
+        "a store), so there is nothing to load after a restart. \"This workshop stored\" is its snapshot and log as "
         "this server's store holds them after a clean stop (read by `workshop-stored`); the "
         "data directory is the whole sled database (every workshop and token of the run, and "
         "sled's own segments), as the operating system sees it."
@@ -336,6 +341,182 @@ def sweep_table(results, which):
     return "\n".join(rows)
 
 
+SMALL_PREFIX = "7-small-"
+
+
+def small_runs(results, server):
+    """The rising-rate sweeps of many small rooms for one server: {run: {edits/s: report}}."""
+    found = {}
+    suffix = f"--{server}.json"
+    for name in os.listdir(results):
+        if name.startswith(SMALL_PREFIX) and name.endswith(suffix):
+            middle = name[len(SMALL_PREFIX):-len(suffix)]
+            run, _, rate = middle.partition("-")
+            if run.isdigit() and rate.isdigit():
+                found.setdefault(int(run), {})[int(rate)] = load(results, f"{SMALL_PREFIX}{middle}", server)
+    return {run: dict(sorted(steps.items())) for run, steps in sorted(found.items())}
+
+
+def small_best(results):
+    """Each server's highest held rate in each of its sweeps: {server: [rate or None, ...]}."""
+    best = {}
+    for key, _ in SERVERS:
+        best[key] = [
+            max((rate for rate, r in steps.items() if passed(r, rate, 50)), default=None)
+            for steps in small_runs(results, key).values()
+        ]
+    return best
+
+
+def median(values):
+    values = sorted(v or 0 for v in values)
+    return values[(len(values) - 1) // 2] if values else None
+
+
+def small_table(results):
+    best = small_best(results)
+    if not any(best.values()):
+        return "No sweep was run."
+    rows = [
+        "20 workshops × 10 participants, vote edits, at rising rates (edits/s over the whole "
+        "run), each step on a fresh server (warm-up, then measured), until a step's p99 passes "
+        "50 ms, it cannot send at its rate, or it has errors or disconnects (a step that misses "
+        "is run once more, and the second run is the one judged). The step test is noisy on a "
+        "shared machine, so each server runs it three times.",
+        "",
+        "| server | highest edits/s with p99 ≤ 50 ms, each sweep | median | p99 ms at each step, per sweep |",
+        "|---|---|---|---|",
+    ]
+    for key, name in SERVERS:
+        sweeps = small_runs(results, key)
+        if not sweeps:
+            continue
+        steps = "; ".join(
+            ", ".join(
+                f"{rate:,}: " + (fmt(r["latency"]["p99_ms"], 1) if "latency" in r else "failed")
+                for rate, r in s.items()
+            )
+            for s in sweeps.values()
+        )
+        each = ", ".join(f"{v:,}" if v else "none" for v in best[key])
+        rows.append(f"| {name} | {each} | {fmt(median(best[key]), 0)} | {steps} |")
+    return "\n".join(rows)
+
+
+def flush_probe(results):
+    """The disk's own flush latency, measured in the same run (`workshop-flush-probe`)."""
+    try:
+        with open(os.path.join(results, "flush-probe.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
+def lean_targets_table(results):
+    """The targets for lean rooms: the 100 × 10 case against the lowest peer, capacity,
+    many small rooms, idle costs and the durable burst against the disk's own flush."""
+
+    def verdict(ok):
+        if ok is None:
+            return "no figure"
+        return "yes" if ok else "**no**"
+
+    names = dict(SERVERS)
+    rows = ["| target | this server's figure | met |", "|---|---|---|"]
+    small = {key: load(results, "0-small-rooms", key) for key, _ in SERVERS}
+    ours = small["ours"]
+    server = ours.get("server", {})
+    peers = {key: small[key] for key in PEERS if "latency" in small[key]}
+    case = (
+        f"{ours['workshops']} × {ours['participants']} × 1 edit/s"
+        if "workshops" in ours
+        else "Many small rooms"
+    )
+
+    def lowest(field):
+        figures = [(r["server"][field], key) for key, r in peers.items() if field in r.get("server", {})]
+        return min(figures) if figures else (None, None)
+
+    cpu, cpu_peer = lowest("cpu_percent")
+    if "cpu_percent" in server and cpu is not None:
+        figure = (
+            f"{fmt(server['cpu_percent'], 0)}% of a core; lowest peer {names[cpu_peer]} "
+            f"{fmt(cpu, 0)}% (half of it: {fmt(cpu / 2, 0)}%)"
+        )
+        ok = server["cpu_percent"] <= cpu
+    else:
+        figure, ok = "failed", None
+    rows.append(f"| {case}: CPU ≤ the lowest peer's | {figure} | {verdict(ok)} |")
+    rss, rss_peer = lowest("peak_rss_bytes")
+    if "peak_rss_bytes" in server and rss is not None:
+        figure = (
+            f"{fmt(server['peak_rss_bytes'] / 2**20, 0)} MiB; lowest peer {names[rss_peer]} "
+            f"{fmt(rss / 2**20, 0)} MiB"
+        )
+        ok = server["peak_rss_bytes"] <= rss
+    else:
+        figure, ok = "failed", None
+    rows.append(f"| {case}: peak RSS ≤ the lowest peer's | {figure} | {verdict(ok)} |")
+    probe = flush_probe(results).get("p99_ms")
+    relays = [small[key]["latency"]["p99_ms"] for key in ("y-websocket", "hocuspocus") if "latency" in small[key]]
+    p99 = ours.get("latency", {}).get("p99_ms")
+    if p99 is not None and len(relays) == 2 and probe is not None:
+        bound = max(relays) + probe
+        figure = f"{fmt(p99, 2)} ms; bound {fmt(max(relays), 2)} + {fmt(probe, 2)} (flush p99) = {fmt(bound, 2)} ms"
+        ok = p99 <= bound
+    else:
+        figure, ok = "failed", None
+    rows.append(
+        f"| {case}: p99 ≤ the higher of @y/websocket-server's and Hocuspocus's + "
+        f"the disk's flush p99 | {figure} | {verdict(ok)} |"
+    )
+    _, _, most = sweep_best(results, "1")
+    if most["ours"] and most["y-websocket"]:
+        figure = f"{most['ours']} workshops; @y/websocket-server {most['y-websocket']}"
+        ok = most["ours"] >= 2 * most["y-websocket"]
+    else:
+        figure = f"{most['ours'] or 'none'} workshops; @y/websocket-server {most['y-websocket'] or 'none'}"
+        ok = None if not most["y-websocket"] else False
+    rows.append(f"| Scenario 1 capacity (p99 ≤ 25 ms) ≥ 2× @y/websocket-server's | {figure} | {verdict(ok)} |")
+    best = small_best(results)
+    ours_small = median(best["ours"]) if best["ours"] else None
+    peer_small = [(median(best[key]), key) for key in PEERS if best[key]]
+    if ours_small is not None and peer_small:
+        top, top_key = max(peer_small)
+        figure = f"{ours_small:,} edits/s (median of 3); best peer {names[top_key]} {top:,}"
+        ok = ours_small >= top
+    else:
+        figure, ok = "failed", None
+    rows.append(f"| Many small rooms at rising rates: highest edits/s with p99 ≤ 50 ms ≥ the best peer's | {figure} | {verdict(ok)} |")
+    per = load(results, "6-idle-connections", "ours").get("bytes_per_connection")
+    rows.append(
+        "| Idle connection ≤ 5 KiB | "
+        + (f"{fmt(per / 1024, 1)} KiB" if per is not None else "failed")
+        + f" | {verdict(None if per is None else per <= 5 * 1024)} |"
+    )
+    idle = {}
+    try:
+        with open(os.path.join(results, "idle-rooms.json")) as f:
+            idle = json.load(f)
+    except (OSError, ValueError):
+        pass
+    kib = idle.get("kib_per_workshop")
+    rows.append(
+        "| A loaded idle workshop (template, no clients) ≤ 150 KiB | "
+        + (f"{kib} KiB ({idle['workshops']} workshops, `tests/bench/idle-rooms.sh`)" if kib is not None else "failed")
+        + f" | {verdict(None if kib is None else kib <= 150)} |"
+    )
+    bursts = runs(results, "3-durable-burst", "ours")
+    p99 = median_run(bursts).get("latency", {}).get("p99_ms")
+    if p99 is not None and probe is not None:
+        figure = f"{fmt(p99, 2)} ms (median of {len(bursts)} runs); bound {fmt(probe, 2)} + 2 = {fmt(probe + 2, 2)} ms"
+        ok = p99 <= probe + 2
+    else:
+        figure, ok = "failed", None
+    rows.append(f"| Scenario 3: durable burst p99 ≤ the disk's flush p99 + 2 ms | {figure} | {verdict(ok)} |")
+    return "\n".join(rows)
+
+
 def idle_table(results, scenario):
     rows = [
         "| server | connections open | refused | RSS before MiB | RSS after MiB | KiB per connection |",
@@ -457,7 +638,8 @@ def main():
         "tokio-tungstenite with TCP_NODELAY; each edit carries the time it was sent, read by "
         "every other participant of its workshop (HDR histogram). Against this server the "
         "participants join with the workshop's facilitator token; the peers start rooms empty "
-        "and the first participant writes the workshop template into each."
+        "and the first participant writes the workshop template into each (y-sweet's documents "
+        "are first created with its `POST /doc/new`)."
     )
     out.append(
         "- Server memory and CPU: sampled from `/proc/<pid>` every 0.5 s while measuring "
@@ -470,6 +652,17 @@ def main():
     )
     out.append("")
     out.append("## Targets")
+    out.append("")
+    out.append("### Lean rooms")
+    out.append("")
+    out.append(
+        "This server with recompute and durability on against the other servers, which do "
+        "neither; no target is met by turning a feature off."
+    )
+    out.append("")
+    out.append(lean_targets_table(results))
+    out.append("")
+    out.append("### Scenarios")
     out.append("")
     out.append(targets_table(results))
     out.append("")
@@ -485,6 +678,20 @@ def main():
         }.get(key[0], live_table)
         out.append(table(results, key))
         out.append("")
+        if key[0] == "0":
+            probe = flush_probe(results)
+            if probe:
+                out.append(
+                    f"The disk's own flush, probed in the same run (`workshop-flush-probe`: "
+                    f"{probe['flushes']:,} appends of 256 bytes, each followed by fdatasync): "
+                    f"p50 {fmt(probe['p50_ms'], 2)} ms, p99 {fmt(probe['p99_ms'], 2)} ms, max "
+                    f"{fmt(probe['max_ms'], 2)} ms."
+                )
+                out.append("")
+            out.append("### Rising rates")
+            out.append("")
+            out.append(small_table(results))
+            out.append("")
         if key[0] in SWEEPS:
             out.append("### Sustained rate" if key[0] == "2" else "### Capacity")
             out.append("")

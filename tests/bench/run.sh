@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Runs the load scenarios of BENCHMARKS.md against this server (recompute and durability on,
-# then both off), the reference y-websocket server (@y/websocket-server) and Hocuspocus, one
-# after the other, and rewrites BENCHMARKS.md with the figures.
+# then both off), the reference y-websocket server (@y/websocket-server), Hocuspocus and
+# y-sweet, one after the other, and rewrites BENCHMARKS.md with the figures.
 #
 #   tests/bench/run.sh            # every scenario at the sizes of the performance issue
 #   BENCH_SCALE=quick tests/bench/run.sh   # the same scenarios, smaller and shorter
 #
-# The peers are installed from npm into a scratch directory ($BENCH_DIR, default
-# target/bench), never into the committed tree. Loopback only; every process it starts is
+# The peers are installed from npm and crates.io into a scratch directory ($BENCH_DIR,
+# default target/bench), never into the committed tree. Loopback only; every process it starts is
 # stopped when it ends.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -38,10 +38,17 @@ const server = new Server({ port: Number(process.env.PORT), address: '127.0.0.1'
 await server.listen()
 JS
 (cd "$bench/peers" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+# y-sweet, the Rust Yjs server, built from crates.io once into the scratch directory.
+y_sweet="$bench/y-sweet/bin/y-sweet"
+if ! "$y_sweet" --version 2>/dev/null | grep -q '0\.9\.1'; then
+  echo "==> y-sweet 0.9.1 (cargo install, into $bench/y-sweet)"
+  cargo install -q y-sweet --version 0.9.1 --locked --root "$bench/y-sweet"
+fi
 
 echo "==> build (release)"
 cargo build --release -q -p workshop-server --bin workshop-server
-cargo build --release -q -p workshop-tests --bin workshop-load --bin workshop-stored
+cargo build --release -q -p workshop-tests --bin workshop-load --bin workshop-stored \
+  --bin workshop-flush-probe
 server_bin="$root/target/release/workshop-server"
 load_bin="$root/target/release/workshop-load"
 
@@ -97,6 +104,12 @@ start_server() {
       (cd "$bench/peers" && PORT=$port exec node hocuspocus.mjs) >/dev/null 2>"$bench/$1.log" &
       pid=$!
       url="ws://127.0.0.1:$port"; protocol=hocuspocus
+      ;;
+    y-sweet)
+      # In memory (no store), no auth: each document is created over HTTP by the generator.
+      "$y_sweet" serve --host 127.0.0.1 --port "$port" >/dev/null 2>"$bench/$1.log" &
+      pid=$!
+      url="ws://127.0.0.1:$port"; protocol=y-sweet
       ;;
   esac
   wait_port
@@ -225,7 +238,19 @@ sweep_size() {
   done
 }
 
-servers=(ours ours-bare y-websocket hocuspocus)
+# sweep_small SERVER RUN: many small rooms (20 workshops × 10 participants) at rising rates
+# per participant, each step on a fresh server, until p99 passes 50 ms (each twice: see
+# step). Every step's report lands in $results as 7-small-RUN-RATE--SERVER.json, RATE being
+# the edits/s of the whole run.
+sweep_small() {
+  local server=$1 n=$2 rate
+  for rate in "${small_rates[@]}"; do
+    step "7-small-$n-$rate" "$server" 50 "$rate" live --workshops 20 --participants 10 \
+      --interval-ms $((200 * 1000 / rate)) "${sweep_timing[@]}" || break
+  done
+}
+
+servers=(ours ours-bare y-websocket hocuspocus y-sweet)
 if [ "$scale" = quick ]; then
   s1=(--workshops 50 --participants 20 --interval-ms 1000 --warmup-secs 3 --duration-secs 10)
   s2=(--workshops 1 --participants 50 --interval-ms 200 --warmup-secs 2 --duration-secs 10)
@@ -237,6 +262,9 @@ if [ "$scale" = quick ]; then
   sweep_rates=(25 50 100 200 400 800 1600)
   size_steps=(5 10 25 50)
   sweep_timing=(--warmup-secs 1 --duration-secs 4)
+  s0=(--workshops 20 --participants 10 --interval-ms 1000 --warmup-secs 2 --duration-secs 10)
+  small_rates=(200 800 3200)
+  idle_rooms=50
 else
   s1=(--workshops 500 --participants 20 --interval-ms 1000 --warmup-secs 5 --duration-secs 30)
   s2=(--workshops 1 --participants 200 --interval-ms 200 --warmup-secs 5 --duration-secs 30)
@@ -248,9 +276,20 @@ else
   sweep_rates=(50 70 100 140 200 280 400 560 800 1120 1600 2240)
   size_steps=(10 25 50 75 100 150 200 300 500)
   sweep_timing=(--warmup-secs 2 --duration-secs 8)
+  s0=(--workshops 100 --participants 10 --interval-ms 1000 --warmup-secs 5 --duration-secs 30)
+  small_rates=(200 400 800 1600 3200 6400 12800)
+  idle_rooms=200
 fi
 
+# What one flush to this disk costs, idle: the floor under every durable relay figure.
+"$root/target/release/workshop-flush-probe" --dir "$bench" > "$results/flush-probe.json"
+
 for server in "${servers[@]}"; do
+  run 0-small-rooms "$server" live "${s0[@]}"
+  if [ "$server" != ours-bare ]; then
+    # A noisy step test: three sweeps, reported side by side.
+    for n in 1 2 3; do sweep_small "$server" "$n"; done
+  fi
   run 1-many-workshops "$server" live "${s1[@]}"
   sweep_size "$server"
   run 2-hot-plenary "$server" live "${s2[@]}"
@@ -260,10 +299,23 @@ for server in "${servers[@]}"; do
   run 5-offline-return "$server" return "${s5[@]}"
   run 6-idle-connections "$server" idle "${s6[@]}"
 done
-# Hocuspocus keeps documents in memory only (no persistence extension): nothing to load cold.
+# Hocuspocus and y-sweet keep documents in memory only here: nothing to load cold.
 for server in ours y-websocket; do
   cold_load "$server" "$s4"
 done
+
+echo "==> loaded idle workshops"
+tests/bench/idle-rooms.sh "$idle_rooms" "$server_bin" | tee "$bench/idle-rooms.txt"
+python3 - "$bench/idle-rooms.txt" "$results/idle-rooms.json" <<'PY'
+import json, re, sys
+text = open(sys.argv[1]).read()
+found = re.search(r"loaded idle workshops: (\d+); server RSS (\d+) KiB -> (\d+) KiB; (-?\d+) KiB per workshop", text)
+report = {"failed": "no figure"} if not found else {
+    "workshops": int(found[1]), "rss_before_kib": int(found[2]), "rss_after_kib": int(found[3]),
+    "kib_per_workshop": int(found[4]),
+}
+json.dump(report, open(sys.argv[2], "w"))
+PY
 
 echo "==> BENCHMARKS.md"
 python3 tests/bench/report.py "$results" "$scale" "${BENCH_SCALE:+BENCH_SCALE=$BENCH_SCALE }tests/bench/run.sh" > BENCHMARKS.md

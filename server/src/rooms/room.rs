@@ -276,8 +276,11 @@ struct RoomState {
     /// Set once the room is unloaded; nothing may be appended after that.
     unloaded: bool,
     /// The figures' model kept between recomputes and updated from what each transaction
-    /// changed; `None` if it could not attach, and then every recompute reads everything.
+    /// changed, while anyone is connected; `None` while nobody is (a recompute then reads
+    /// everything, and the room holds no model), and if it could not attach.
     recomputer: Option<workshop_shared::Recomputer>,
+    /// Attaching the model failed once: every recompute reads everything from then on.
+    recomputer_failed: bool,
     /// When the engine last ran after a change (loads and reads of the figures do not count):
     /// the next such run waits until the interval has passed.
     recomputed_at: Option<tokio::time::Instant>,
@@ -341,13 +344,6 @@ impl Room {
             ctx.tasks.spawn(async move { flusher.flush().await });
         }
         let owners = ctx.store.owners(id)?;
-        let recomputer = match workshop_shared::Recomputer::attach(&restored.doc) {
-            Ok(recomputer) => Some(recomputer),
-            Err(error) => {
-                tracing::warn!(%error, "recomputes will read the whole document");
-                None
-            }
-        };
         let (core, added) = RoomCore::new(restored.doc, owners);
         for (client, owner) in &added {
             ctx.store.set_owner(id, *client, owner)?;
@@ -362,7 +358,8 @@ impl Room {
             compaction_queued: false,
             record_stale: false,
             unloaded: false,
-            recomputer,
+            recomputer: None,
+            recomputer_failed: false,
             recomputed_at: None,
         };
         Ok(Room {
@@ -456,7 +453,9 @@ impl Room {
             state.broadcast(None, removal);
         }
         if state.peers.is_empty() {
+            // What only serves the connected: the guard's shadow and the figures' model.
             state.core.rest();
+            state.recomputer = None;
         }
     }
 
@@ -681,6 +680,15 @@ impl Room {
         state: &mut RoomState,
     ) -> Result<(Results, Option<Vec<u8>>, bool), RoomError> {
         let today = self.ctx.clock.today();
+        if state.recomputer.is_none() && !state.peers.is_empty() && !state.recomputer_failed {
+            match workshop_shared::Recomputer::attach(state.core.doc()) {
+                Ok(recomputer) => state.recomputer = Some(recomputer),
+                Err(error) => {
+                    tracing::warn!(%error, "recomputes will read the whole document");
+                    state.recomputer_failed = true;
+                }
+            }
+        }
         // Taken out while the transaction borrows the state; put back whatever happens.
         let mut recomputer = state.recomputer.take();
         let written = self.write_locked(state, |txn| {

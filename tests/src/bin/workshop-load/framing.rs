@@ -1,7 +1,7 @@
 //! The two framings of the y-sync protocol the load generator speaks: `y-websocket`'s (one
-//! document per socket, chosen by the URL; each message starts with its type) and
-//! Hocuspocus's (each message starts with the document's name as a var-string, and a
-//! document is opened with an auth message first).
+//! document per socket, chosen by the URL; each message starts with its type), which y-sweet
+//! speaks too, and Hocuspocus's (each message starts with the document's name as a
+//! var-string, and a document is opened with an auth message first).
 
 use yrs::encoding::read::{Cursor, Read};
 use yrs::encoding::write::Write;
@@ -26,6 +26,9 @@ pub enum Protocol {
     YWebsocket,
     /// Hocuspocus: the document name prefixes every message.
     Hocuspocus,
+    /// y-sweet: y-websocket's framing; each document is created over HTTP first and has a
+    /// socket address of its own (`/d/{id}/ws/{id}`).
+    YSweet,
 }
 
 /// Builds and reads the messages of one document on one socket.
@@ -157,7 +160,7 @@ mod tests {
 
     #[test]
     fn both_framings_round_trip_a_sync_message() {
-        for protocol in [Protocol::YWebsocket, Protocol::Hocuspocus] {
+        for protocol in [Protocol::YWebsocket, Protocol::Hocuspocus, Protocol::YSweet] {
             let framing = Framing::new(protocol, "room-1");
             let frame = framing.sync(SYNC_UPDATE, &[1, 2, 3]);
             assert!(matches!(framing.read_sync(&frame), Some(Sync::Update(p)) if p == [1, 2, 3]));

@@ -124,12 +124,16 @@ struct Room {
 async fn rooms(args: &Args, count: u32) -> Result<Vec<Room>, String> {
     let run = uuid::Uuid::new_v4().simple().to_string();
     let Some(api) = &args.create_api else {
-        return Ok((0..count)
+        let rooms: Vec<Room> = (0..count)
             .map(|n| Room {
                 name: format!("bench-{}-{n}", &run[..8]),
                 token: "bench".into(),
             })
-            .collect());
+            .collect();
+        if args.protocol == Protocol::YSweet {
+            create_y_sweet_docs(args, &rooms).await?;
+        }
+        return Ok(rooms);
     };
     let client = reqwest::Client::new();
     let mut rooms = Vec::new();
@@ -162,10 +166,33 @@ async fn rooms(args: &Args, count: u32) -> Result<Vec<Room>, String> {
     Ok(rooms)
 }
 
+/// Creates each room's document on a y-sweet server (`POST /doc/new`), which has no
+/// document until it is created.
+async fn create_y_sweet_docs(args: &Args, rooms: &[Room]) -> Result<(), String> {
+    let api = args
+        .url
+        .trim_end_matches('/')
+        .replacen("ws://", "http://", 1);
+    let client = reqwest::Client::new();
+    for room in rooms {
+        let response = client
+            .post(format!("{api}/doc/new"))
+            .json(&json!({"docId": room.name}))
+            .send()
+            .await
+            .map_err(|error| format!("create a y-sweet document: {error}"))?;
+        if !response.status().is_success() {
+            return Err(format!("create a y-sweet document: {}", response.status()));
+        }
+    }
+    Ok(())
+}
+
 fn url_of(args: &Args, room: &Room) -> String {
     let base = args.url.trim_end_matches('/');
     match args.protocol {
         Protocol::Hocuspocus => base.to_owned(),
+        Protocol::YSweet => format!("{base}/d/{0}/ws/{0}", room.name),
         Protocol::YWebsocket if args.create_api.is_some() => {
             format!("{base}/{}?token={}", room.name, room.token)
         }
