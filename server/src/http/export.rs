@@ -41,7 +41,7 @@ pub async fn workbook(
     let (title, snapshot) = room.read(|txn| {
         let snapshot = txn.encode_state_as_update_v1(&StateVector::default());
         (title(txn), snapshot)
-    });
+    })?;
     drop(room);
     let bytes = tokio::task::spawn_blocking(move || {
         let copy = copy_of(&snapshot)?;
@@ -61,7 +61,7 @@ pub async fn markdown(
 ) -> Result<Response, ApiError> {
     let room = open(&state, id, &presented).await?;
     let today = state.rooms.clock().today();
-    let (title, text) = room.read(|txn| (title(txn), export::markdown(txn, today)));
+    let (title, text) = room.read(|txn| (title(txn), export::markdown(txn, today)))?;
     Ok(download(
         MARKDOWN_TYPE,
         title.as_deref(),
@@ -77,7 +77,7 @@ pub async fn votes_csv(
     presented: Presented,
 ) -> Result<Response, ApiError> {
     let room = open(&state, id, &presented).await?;
-    let (title, csv) = room.read(|txn| (title(txn), export::votes_csv(txn)));
+    let (title, csv) = room.read(|txn| (title(txn), export::votes_csv(txn)))?;
     let csv = csv.map_err(|error| ApiError::Internal(error.to_string()))?;
     Ok(download(
         CSV_TYPE,

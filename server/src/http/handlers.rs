@@ -215,7 +215,7 @@ pub async fn workshop_document(
     let id = workshop_id(id)?;
     auth::grant(&state, &presented, id, Need::Read).await?;
     let room = state.rooms.lease(id).await?;
-    Ok(Json(room.document_json()))
+    Ok(Json(room.document_json()?))
 }
 
 /// Any path no route matches.

@@ -196,7 +196,7 @@ mod tests {
     }
 
     fn note_of(room: &Room) -> Option<String> {
-        room.read(|txn| match txn.get_map("scratch")?.get(txn, "note")? {
+        room.peek(|txn| match txn.get_map("scratch")?.get(txn, "note")? {
             Out::Any(Any::String(note)) => Some(note.to_string()),
             _ => None,
         })

@@ -13,6 +13,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use workshop_shared::access::Reason;
 use yrs::sync::Awareness;
+use yrs::updates::decoder::Decode;
 use yrs::{ClientID, Doc, ReadTxn, Transact};
 
 use super::guard::{Guard, Verdict};
@@ -189,11 +190,86 @@ impl RoomCore {
         self.guard.rest();
     }
 
+    /// Nobody is connected: keeps the document encoded, which takes a fraction of the memory
+    /// of the live one, and the owners of its client ids. Presence states are dropped (a room
+    /// nobody is connected to has none that any connection speaks for).
+    pub fn sleep(self) -> Asleep {
+        let doc = self.awareness.doc();
+        let state = doc
+            .transact()
+            .encode_state_as_update_v1(&yrs::StateVector::default());
+        Asleep {
+            state,
+            client_id: doc.client_id(),
+            writers: self.writers,
+        }
+    }
+
     /// Forgets connection `conn`; returns the awareness message telling the others that the
     /// states it spoke for are gone, if it spoke for any.
     pub fn leave(&mut self, conn: ConnId) -> Option<Vec<u8>> {
         let spoken = self.presences.leave(conn);
         sync::remove_clients(&mut self.awareness, &spoken)
+    }
+}
+
+/// A room's core while nobody is connected ([`RoomCore::sleep`]).
+pub struct Asleep {
+    /// The whole document, as a v1 update.
+    state: Vec<u8>,
+    /// The document's client id, kept across a sleep: the server's writes continue its clock
+    /// from what the encoded document holds, so no clock is ever used twice.
+    client_id: ClientID,
+    /// Owners of the document's client ids.
+    writers: Writers,
+}
+
+impl std::fmt::Debug for Asleep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Asleep")
+            .field("client_id", &self.client_id)
+            .field("state_bytes", &self.state.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A sleeping core's document could not be decoded again (a fault in yrs: it is the
+/// server's own encoding of a document yrs held).
+#[derive(Debug, thiserror::Error)]
+#[error("the workshop's document could not be woken: {0}")]
+pub struct WakeError(String);
+
+impl Asleep {
+    /// The document's client id.
+    pub fn client_id(&self) -> ClientID {
+        self.client_id
+    }
+
+    /// The core again, with its document decoded under the same client id.
+    pub fn wake(self) -> Result<RoomCore, WakeError> {
+        let Asleep {
+            state,
+            client_id,
+            writers,
+        } = self;
+        let woken = catch_unwind(AssertUnwindSafe(|| {
+            let doc = Doc::with_client_id(client_id.get());
+            let update = yrs::Update::decode_v1(&state).map_err(|e| WakeError(e.to_string()))?;
+            doc.transact_mut()
+                .apply_update(update)
+                .map_err(|e| WakeError(e.to_string()))?;
+            Ok(doc)
+        }));
+        let doc = match woken {
+            Ok(result) => result?,
+            Err(_) => return Err(WakeError("yrs panicked".into())),
+        };
+        Ok(RoomCore {
+            guard: Guard::new(&doc),
+            awareness: Awareness::new(doc),
+            writers,
+            presences: Presences::default(),
+        })
     }
 }
 

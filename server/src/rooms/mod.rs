@@ -609,7 +609,7 @@ mod tests {
 
     /// A client replica holding the room's current document.
     fn replica(room: &Room) -> Doc {
-        let state = room.read(|txn| txn.encode_state_as_update_v1(&StateVector::default()));
+        let state = room.peek(|txn| txn.encode_state_as_update_v1(&StateVector::default()));
         let doc = Doc::new();
         doc.transact_mut()
             .apply_update(Update::decode_v1(&state).unwrap())
@@ -688,9 +688,9 @@ mod tests {
             .await
             .unwrap();
         let room = rooms.lease(id).await.unwrap();
-        let meta = room.read(|txn| workshop_shared::model::read_meta_summary(txn));
+        let meta = room.peek(|txn| workshop_shared::model::read_meta_summary(txn));
         assert_eq!(meta.title.as_deref(), Some("Autumn"));
-        let has_results = room.read(|txn| {
+        let has_results = room.peek(|txn| {
             txn.get_map(schema::RESULTS)
                 .is_some_and(|results| results.len(txn) > 0)
         });
@@ -797,7 +797,7 @@ mod tests {
             "no results update comes back to the author"
         );
         assert!(!author_greeting.is_empty());
-        assert_eq!(room.read(|txn| results_keys(txn)), 0);
+        assert_eq!(room.peek(|txn| results_keys(txn)), 0);
         assert_eq!(results_keys(&stored_state(&store, id).transact()), 0);
 
         // The results route computes on demand and writes nothing.
@@ -805,7 +805,7 @@ mod tests {
         assert_eq!(results.revision, 0);
         assert_eq!(results.aspects.len(), 8);
         assert_eq!(results.selected.as_deref(), Some("market-management"));
-        assert_eq!(room.read(|txn| results_keys(txn)), 0);
+        assert_eq!(room.peek(|txn| results_keys(txn)), 0);
         assert!(frames(&mut other_inbox).is_empty());
 
         // The workshop record is refreshed when the room is persisted instead, and a reload
@@ -814,7 +814,7 @@ mod tests {
         rooms.persist_all().await.unwrap();
         assert_eq!(store.workshop(id).unwrap().unwrap().title, "New");
         let reloaded = rooms.lease(id).await.unwrap();
-        assert_eq!(reloaded.read(|txn| results_keys(txn)), 0);
+        assert_eq!(reloaded.peek(|txn| results_keys(txn)), 0);
         assert_eq!(results_keys(&stored_state(&store, id).transact()), 0);
     }
 
@@ -847,7 +847,7 @@ mod tests {
         rooms.persist_all().await.unwrap();
         assert_eq!(rooms.loaded(), 0, "unloaded");
         let reloaded = rooms.lease(id).await.unwrap();
-        let text = reloaded.read(|txn| {
+        let text = reloaded.peek(|txn| {
             txn.get_text("scratch")
                 .map(|t| t.get_string(txn))
                 .unwrap_or_default()
@@ -992,7 +992,7 @@ mod tests {
             results.get(&txn, "recommended"),
             Some(yrs::Out::Any(yrs::Any::from("forged")))
         );
-        let server_view = room.read(|txn| {
+        let server_view = room.peek(|txn| {
             txn.get_map(schema::RESULTS)
                 .and_then(|m| m.get(txn, "stray"))
                 .is_none()
@@ -1063,7 +1063,7 @@ mod tests {
         drop(room);
         rooms.persist_all().await.unwrap();
         let reloaded = rooms.lease(id).await.unwrap();
-        let text = reloaded.read(|txn| {
+        let text = reloaded.peek(|txn| {
             txn.get_text("scratch")
                 .map(|t| t.get_string(txn))
                 .unwrap_or_default()
@@ -1163,7 +1163,7 @@ mod tests {
 
     /// The `revision` stored in the document's `results` map.
     fn revision(room: &Room) -> i64 {
-        room.read(|txn| {
+        room.peek(|txn| {
             let results = txn.get_map(schema::RESULTS).unwrap();
             match results.get(txn, "revision") {
                 Some(yrs::Out::Any(yrs::Any::Number(n))) => n.as_i64().unwrap(),
@@ -1189,6 +1189,82 @@ mod tests {
             };
             factor.insert(txn, schema::key::AGREED_SCORE, score);
         })
+    }
+
+    #[tokio::test]
+    async fn a_room_nobody_is_connected_to_sleeps_and_wakes_with_all_it_held() {
+        let store = Store::temporary().unwrap();
+        let rooms = rooms_with(store.clone(), CompactionLimits::default());
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        assert!(room.is_asleep(), "loaded with nobody connected");
+        let server = room.client_id();
+
+        // A read wakes it and lets it sleep again.
+        let loaded = room.peek(|txn| txn.encode_state_as_update_v1(&StateVector::default()));
+        assert!(room.is_asleep());
+
+        // A server write while asleep, then a peer: the document is the same, and the server
+        // writes on under the same client id, continuing its clock.
+        room.write_as_server(|txn| {
+            let notes = yrs::WriteTxn::get_or_insert_map(txn, "server_notes");
+            notes.insert(txn, "note", "written asleep");
+        })
+        .await
+        .unwrap();
+        assert!(room.is_asleep());
+        let (peer, mut inbox) = peer();
+        room.join(1, peer);
+        assert!(!room.is_asleep(), "a peer wakes it");
+        assert_eq!(room.client_id(), server);
+        let client = Doc::new();
+        client
+            .transact_mut()
+            .apply_update(Update::decode_v1(&loaded).unwrap())
+            .unwrap();
+        let step1 = Message::Sync(yrs::sync::SyncMessage::SyncStep1(
+            client.transact().state_vector(),
+        ))
+        .encode_v1();
+        room.receive(1, &mut facilitator(), &[&step1])
+            .await
+            .unwrap();
+        receive_until(&mut inbox, &client, |doc| {
+            let txn = doc.transact();
+            txn.get_map("server_notes")
+                .and_then(|notes| notes.get(&txn, "note"))
+                .is_some()
+        })
+        .await;
+        let before = client.transact().state_vector().get(&server);
+        room.write_as_server(|txn| {
+            let notes = yrs::WriteTxn::get_or_insert_map(txn, "server_notes");
+            notes.insert(txn, "note", "written awake");
+        })
+        .await
+        .unwrap();
+        receive_until(&mut inbox, &client, |doc| {
+            let txn = doc.transact();
+            txn.get_map("server_notes")
+                .and_then(|notes| notes.get(&txn, "note"))
+                .is_some_and(|note| note.to_string(&txn) == "written awake")
+        })
+        .await;
+        assert!(client.transact().state_vector().get(&server) > before);
+        assert_eq!(client.transact().store().pending_update(), None);
+
+        // The peer's edits go through the woken room; when it leaves, the room sleeps.
+        let frame = append_text(&client, "hello");
+        room.receive(1, &mut facilitator(), &[&frame])
+            .await
+            .unwrap();
+        room.leave(1);
+        assert!(room.is_asleep());
+        let text = room.peek(|txn| txn.get_text("scratch").map(|t| t.get_string(txn)));
+        assert_eq!(text.as_deref(), Some("hello"));
+        let replay = stored_state(&store, id);
+        let scratch = replay.get_or_insert_text("scratch");
+        assert_eq!(scratch.get_string(&replay.transact()), "hello");
     }
 
     #[tokio::test]
@@ -1485,7 +1561,7 @@ mod tests {
         // The next user gets the workshop as its log has it.
         let again = rooms.lease(id).await.unwrap();
         assert!(!Arc::ptr_eq(&room, &again));
-        let text = again.read(|txn| txn.get_text("scratch").map(|t| t.get_string(txn)));
+        let text = again.peek(|txn| txn.get_text("scratch").map(|t| t.get_string(txn)));
         assert_eq!(text.as_deref(), Some("kept"));
         drop(room);
         assert_eq!(rooms.loaded(), 1);
@@ -1504,7 +1580,7 @@ mod tests {
             Err(RoomError::Sync(_))
         ));
         // The whole frame is decoded before anything is applied, so nothing was kept.
-        let text = room.read(|txn| txn.get_text("scratch").map(|t| t.get_string(txn)));
+        let text = room.peek(|txn| txn.get_text("scratch").map(|t| t.get_string(txn)));
         assert_eq!(text.unwrap_or_default(), "");
     }
 
@@ -1523,7 +1599,7 @@ mod tests {
                 .await,
             Err(RoomError::Sync(_))
         ));
-        let text = room.read(|txn| txn.get_text("scratch").map(|t| t.get_string(txn)));
+        let text = room.peek(|txn| txn.get_text("scratch").map(|t| t.get_string(txn)));
         assert_eq!(text.unwrap_or_default(), "kept+also");
     }
 

@@ -32,7 +32,7 @@ use uuid::Uuid;
 use workshop_shared::Results;
 use yrs::{ClientID, Transact, TransactionMut};
 
-use super::core::{Effects, RoomCore};
+use super::core::{Asleep, Effects, RoomCore};
 use super::presence::PresenceError;
 use super::writers::Author;
 use super::RoomContext;
@@ -258,10 +258,20 @@ fn relayed(mut updates: Vec<Vec<u8>>, results: Option<Vec<u8>>) -> Vec<Vec<u8>> 
     }
 }
 
+/// A room's document as it is held: live while anyone is connected or the room is at work,
+/// encoded while nobody is ([`RoomCore::sleep`]).
+enum Held {
+    Awake(RoomCore),
+    Asleep(Asleep),
+    /// Only while the room changes from one to the other, or after it could not be woken
+    /// (the room is then dropped, to be loaded afresh from its log).
+    Lost,
+}
+
 /// The mutable part of a room, behind its mutex.
 struct RoomState {
     /// The document, its presence states and the rules for changing them.
-    core: RoomCore,
+    held: Held,
     peers: HashMap<ConnId, Peer>,
     /// Sequence number of the next appended update.
     next_seq: u64,
@@ -287,6 +297,14 @@ struct RoomState {
 }
 
 impl RoomState {
+    /// The live core; [`Room::wake_locked`] must have run under the same lock.
+    fn awake(&mut self) -> Result<&mut RoomCore, RoomError> {
+        match &mut self.held {
+            Held::Awake(core) => Ok(core),
+            Held::Asleep(_) | Held::Lost => Err(RoomError::Poisoned),
+        }
+    }
+
     /// Sends a message to every peer except `except`, dropping peers that are gone.
     fn broadcast(&mut self, except: Option<ConnId>, message: Vec<u8>) {
         let frame = Bytes::from(message);
@@ -306,6 +324,8 @@ impl RoomState {
 /// A loaded workshop.
 pub struct Room {
     id: Uuid,
+    /// The document's client id for this load (kept across sleeps).
+    client_id: ClientID,
     ctx: RoomContext,
     state: Mutex<RoomState>,
     /// Wakes the recompute task; notifications while it runs coalesce into one more run.
@@ -344,12 +364,13 @@ impl Room {
             ctx.tasks.spawn(async move { flusher.flush().await });
         }
         let owners = ctx.store.owners(id)?;
+        let client_id = restored.doc.client_id();
         let (core, added) = RoomCore::new(restored.doc, owners);
         for (client, owner) in &added {
             ctx.store.set_owner(id, *client, owner)?;
         }
         let state = RoomState {
-            core,
+            held: Held::Awake(core),
             peers: HashMap::new(),
             next_seq: stored.next_seq,
             log_entries: restored.log_entries,
@@ -364,6 +385,7 @@ impl Room {
         };
         Ok(Room {
             id,
+            client_id,
             ctx,
             state: Mutex::new(state),
             recompute: Notify::new(),
@@ -385,7 +407,44 @@ impl Room {
 
     /// The document's client id (the server's identity in it).
     pub fn client_id(&self) -> ClientID {
-        self.lock().core.awareness().client_id()
+        self.client_id
+    }
+
+    /// Makes the document live again if the room sleeps. If it cannot be (a fault in yrs), the
+    /// room is dropped, to be loaded afresh from its log.
+    fn wake_locked(&self, state: &mut RoomState) -> Result<(), RoomError> {
+        if !matches!(state.held, Held::Asleep(_)) {
+            return Ok(());
+        }
+        if let Held::Asleep(asleep) = std::mem::replace(&mut state.held, Held::Lost) {
+            match asleep.wake() {
+                Ok(core) => state.held = Held::Awake(core),
+                Err(error) => {
+                    tracing::error!(%error, "dropping the room to reload it from its log");
+                    self.poison_locked(state, None);
+                    return Err(RoomError::Poisoned);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Nobody is connected: drops what only the connected need (the guard's shadow, the
+    /// figures' model) and keeps the document encoded until someone joins or reads it.
+    fn settle_locked(&self, state: &mut RoomState) {
+        if !state.peers.is_empty() || state.unloaded || !matches!(state.held, Held::Awake(_)) {
+            return;
+        }
+        if state.record_stale {
+            // The record is read from the live document: refreshed now, not at compaction.
+            if let Err(error) = self.refresh_record_locked(state) {
+                tracing::warn!(%error, "cannot refresh the workshop record");
+            }
+        }
+        state.recomputer = None;
+        if let Held::Awake(core) = std::mem::replace(&mut state.held, Held::Lost) {
+            state.held = Held::Asleep(core.sleep());
+        }
     }
 
     /// Number of connected peers.
@@ -397,7 +456,20 @@ impl Room {
     /// then starts relaying to it. Both happen under the lock so no update falls between.
     pub fn join(&self, conn: ConnId, peer: Peer) {
         let mut state = self.lock();
-        for message in sync::greeting(state.core.awareness()) {
+        let greeting = match self
+            .wake_locked(&mut state)
+            .and_then(|()| state.awake().map(|core| sync::greeting(core.awareness())))
+        {
+            Ok(greeting) => greeting,
+            Err(_) => {
+                let _ = peer.outbox.try_send(Outgoing::Close {
+                    code: CLOSE_RELOADING,
+                    reason: "the workshop is being reloaded".into(),
+                });
+                return;
+            }
+        };
+        for message in greeting {
             if !peer.deliver(conn, Bytes::from(message)) {
                 return;
             }
@@ -427,11 +499,13 @@ impl Room {
             if state.next_seq != applied {
                 continue;
             }
+            self.wake_locked(&mut state)?;
+            let messages = sync::resync(state.awake()?.awareness());
             let Some(peer) = state.peers.get(&conn) else {
                 return Ok(());
             };
             let mut gone = false;
-            for message in sync::resync(state.core.awareness()) {
+            for message in messages {
                 gone |= !peer.deliver_anyway(Bytes::from(message));
             }
             if gone {
@@ -449,14 +523,11 @@ impl Room {
     pub fn leave(&self, conn: ConnId) {
         let mut state = self.lock();
         state.peers.remove(&conn);
-        if let Some(removal) = state.core.leave(conn) {
+        let removal = state.awake().ok().and_then(|core| core.leave(conn));
+        if let Some(removal) = removal {
             state.broadcast(None, removal);
         }
-        if state.peers.is_empty() {
-            // What only serves the connected: the guard's shadow and the figures' model.
-            state.core.rest();
-            state.recomputer = None;
-        }
+        self.settle_locked(&mut state);
     }
 
     /// Handles the binary frames that have arrived from `conn`, in order.
@@ -495,6 +566,7 @@ impl Room {
             if state.unloaded {
                 return Err(RoomError::Unloaded);
             }
+            self.wake_locked(&mut state)?;
             'frames: for frame in frames {
                 let messages = match sync::decode_frame(frame.as_ref()) {
                     Ok(messages) => messages,
@@ -504,7 +576,9 @@ impl Room {
                     }
                 };
                 for message in messages {
-                    let handled = state.core.handle(conn, author, message, &mut effects);
+                    let handled = state
+                        .awake()
+                        .and_then(|core| core.handle(conn, author, message, &mut effects));
                     for relay in effects.presence.drain(..) {
                         state.broadcast(Some(conn), relay);
                     }
@@ -543,8 +617,12 @@ impl Room {
                 }
             }
             if effects.query {
-                states = sync::presence_states(state.core.awareness());
+                states = state
+                    .awake()
+                    .ok()
+                    .and_then(|core| sync::presence_states(core.awareness()));
             }
+            self.settle_locked(&mut state);
         }
         for _ in &effects.refused {
             crate::metrics::refused("permission");
@@ -666,7 +744,9 @@ impl Room {
             if state.unloaded {
                 return Err(RoomError::Unloaded);
             }
-            self.recompute_locked(&mut state)?
+            let recomputed = self.recompute_locked(&mut state);
+            self.settle_locked(&mut state);
+            recomputed?
         };
         self.publish(update, compact).await?;
         Ok(results)
@@ -680,8 +760,9 @@ impl Room {
         state: &mut RoomState,
     ) -> Result<(Results, Option<Vec<u8>>, bool), RoomError> {
         let today = self.ctx.clock.today();
+        self.wake_locked(state)?;
         if state.recomputer.is_none() && !state.peers.is_empty() && !state.recomputer_failed {
-            match workshop_shared::Recomputer::attach(state.core.doc()) {
+            match workshop_shared::Recomputer::attach(state.awake()?.doc()) {
                 Ok(recomputer) => state.recomputer = Some(recomputer),
                 Err(error) => {
                     tracing::warn!(%error, "recomputes will read the whole document");
@@ -710,8 +791,12 @@ impl Room {
 
     /// Refreshes the workshop record (title, place, `updated_at`) from the document's `meta`.
     fn refresh_record_locked(&self, state: &mut RoomState) -> Result<(), StoreError> {
+        let Held::Awake(core) = &state.held else {
+            // Asleep: refreshed when it went to sleep, and nothing changed since.
+            return Ok(());
+        };
+        let meta = workshop_shared::model::read_meta_summary(&core.doc().transact());
         state.record_stale = false;
-        let meta = workshop_shared::model::read_meta_summary(&state.core.doc().transact());
         self.ctx
             .store
             .touch(self.id, meta.title, meta.place, self.ctx.clock.timestamp())
@@ -726,7 +811,7 @@ impl Room {
         if self.ctx.recompute.is_on() {
             return self.recompute_and_publish().await;
         }
-        let workshop = self.read(|txn| workshop_shared::Workshop::read(txn));
+        let workshop = self.read(|txn| workshop_shared::Workshop::read(txn))?;
         let started = std::time::Instant::now();
         let results = workshop_shared::compute(&workshop, self.ctx.clock.today());
         crate::metrics::recomputed(started.elapsed());
@@ -745,9 +830,12 @@ impl Room {
             if state.unloaded {
                 return Err(RoomError::Unloaded);
             }
-            let written = self.write_locked(&mut state, write)?;
-            state.record_stale |= written.1.is_some();
-            written
+            let written = self.write_locked(&mut state, write);
+            if let Ok((_, update, _)) = &written {
+                state.record_stale |= update.is_some();
+            }
+            self.settle_locked(&mut state);
+            written?
         };
         let changed = update.is_some();
         self.publish(update, compact).await?;
@@ -765,7 +853,8 @@ impl Room {
         state: &mut RoomState,
         write: impl FnOnce(&mut TransactionMut<'_>) -> R,
     ) -> Result<(R, Option<Vec<u8>>, bool), RoomError> {
-        let doc = state.core.doc().clone();
+        self.wake_locked(state)?;
+        let doc = state.awake()?.doc().clone();
         // The engine and yrs may panic on a document no rule foresaw; what the transaction
         // half-wrote is then in memory only, and the room must be reloaded from its log.
         let written = catch_unwind(AssertUnwindSafe(|| {
@@ -823,17 +912,32 @@ impl Room {
     }
 
     /// The whole document as JSON.
-    pub fn document_json(&self) -> serde_json::Value {
-        let state = self.lock();
-        let txn = state.core.doc().transact();
-        workshop_shared::export::document_json(&txn)
+    pub fn document_json(&self) -> Result<serde_json::Value, RoomError> {
+        self.read(|txn| workshop_shared::export::document_json(txn))
     }
 
-    /// Runs `f` on a read transaction of the document (tests and diagnostics).
-    pub fn read<R>(&self, f: impl FnOnce(&yrs::Transaction<'_>) -> R) -> R {
-        let state = self.lock();
-        let txn = state.core.doc().transact();
-        f(&txn)
+    /// Runs `f` on a read transaction of the document (exports, and tests).
+    pub fn read<R>(&self, f: impl FnOnce(&yrs::Transaction<'_>) -> R) -> Result<R, RoomError> {
+        let mut state = self.lock();
+        self.wake_locked(&mut state)?;
+        let read = {
+            let txn = state.awake()?.doc().transact();
+            f(&txn)
+        };
+        self.settle_locked(&mut state);
+        Ok(read)
+    }
+
+    /// Whether the room holds its document encoded, nobody being connected (tests).
+    #[cfg(test)]
+    pub(crate) fn is_asleep(&self) -> bool {
+        matches!(self.lock().held, Held::Asleep(_))
+    }
+
+    /// [`Room::read`], for tests: a room that cannot be read fails the test.
+    #[cfg(test)]
+    pub(crate) fn peek<R>(&self, f: impl FnOnce(&yrs::Transaction<'_>) -> R) -> R {
+        self.read(f).expect("the room's document can be read")
     }
 
     /// Folds the update log into a new snapshot and flushes. Returns the sequence number the

@@ -346,7 +346,7 @@ pub(super) mod tests {
 
         let loaded = rooms(&tasks);
         let room = loaded.lease(id).await.unwrap();
-        let text = room.read(|txn| txn.get_text("notes").map(|t| t.get_string(txn)));
+        let text = room.peek(|txn| txn.get_text("notes").map(|t| t.get_string(txn)));
         assert_eq!(text.as_deref(), Some("kept"));
         assert!(metrics::corrupt_records() > before);
         assert_eq!(store.set_aside_entries(id).unwrap().len(), 1);

@@ -196,7 +196,7 @@ async fn joins_need_a_token_of_the_workshop_and_revoking_closes_them() {
         }
     }
     let room = server.state.rooms().lease(id).await.unwrap();
-    assert!(room.read(|txn| txn.get_text("scratch").is_none()));
+    assert!(room.peek(|txn| txn.get_text("scratch").is_none()));
 
     server
         .state
@@ -342,7 +342,7 @@ async fn text_frames_close_with_1003_and_oversized_ones_with_1009() {
         .lease(id.parse().unwrap())
         .await
         .unwrap();
-    assert!(room.read(|txn| txn.get_text("scratch").is_none()));
+    assert!(room.peek(|txn| txn.get_text("scratch").is_none()));
 }
 
 #[tokio::test]
@@ -547,7 +547,7 @@ async fn a_flood_is_closed_with_4429_after_the_burst() {
         .lease(id.parse().unwrap())
         .await
         .unwrap();
-    let text = room.read(|txn| txn.get_text("scratch").map(|t| t.get_string(txn)));
+    let text = room.peek(|txn| txn.get_text("scratch").map(|t| t.get_string(txn)));
     assert_eq!(text.as_deref(), Some("0123"));
 }
 
