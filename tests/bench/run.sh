@@ -40,7 +40,7 @@ JS
 (cd "$bench/peers" && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 # y-sweet, the Rust Yjs server, built from crates.io once into the scratch directory.
 y_sweet="$bench/y-sweet/bin/y-sweet"
-if ! "$y_sweet" --version 2>/dev/null | grep -q '0\.9\.1'; then
+if ! "$y_sweet" version 2>/dev/null | grep -q '^0\.9\.1$'; then
   echo "==> y-sweet 0.9.1 (cargo install, into $bench/y-sweet)"
   cargo install -q y-sweet --version 0.9.1 --locked --root "$bench/y-sweet"
 fi
