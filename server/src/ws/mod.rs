@@ -13,7 +13,7 @@
 //!
 //! Every y-sync message goes out as its own binary WebSocket message, because the
 //! y-websocket client reads exactly one y-sync message per WebSocket message; one longer than
-//! [`socket::FRAGMENT_BYTES`] is sent in several frames that the client reassembles, so that
+//! [`socket::SINGLE_FRAME_BYTES`] is sent in several frames that the client reassembles, so that
 //! an idle connection does not keep a write buffer as large as the document it was sent.
 //!
 //! Close codes sent by the server:

@@ -4,10 +4,10 @@
 //! tungstenite copies every frame it is given into one write buffer, whose capacity it keeps
 //! for the connection's lifetime. A sync step 2 holds the whole document (14 KB for a new
 //! workshop, far more for an old one), so sending it as one frame would leave every idle
-//! connection holding a buffer that large. A message longer than [`FRAGMENT_BYTES`] is sent
-//! instead as a fragmented message (RFC 6455, section 5.4): a binary frame that is not final,
-//! continuation frames, and a final one, each written out before the next, so the buffer
-//! never grows past one fragment. Every client (browsers, the `ws` package under
+//! connection holding a buffer that large. A message longer than [`SINGLE_FRAME_BYTES`] is
+//! sent instead as a fragmented message (RFC 6455, section 5.4): a binary frame that is not
+//! final, continuation frames, and a final one, each of [`FRAGMENT_BYTES`] at most and
+//! written out before the next, so the buffer never grows past one fragment for it. Every client (browsers, the `ws` package under
 //! y-websocket in Node, tungstenite) hands the reassembled message to its reader, so each
 //! y-sync message still arrives as exactly one WebSocket message.
 
@@ -42,10 +42,17 @@ pub type SocketStream = SplitStream<Socket>;
 const READ_BUFFER_BYTES: usize = 1024;
 /// Bytes gathered before a write reaches the socket; the writer flushes every batch anyway.
 const WRITE_BUFFER_BYTES: usize = 8 * 1024;
-/// Payload bytes in each frame of a fragmented message, and the longest message sent as a
-/// single frame. With the 4-byte header of a frame this size, a fragment takes exactly
-/// 4 KiB of the write buffer (and of the allocator's size classes).
-pub const FRAGMENT_BYTES: usize = 4 * 1024 - 4;
+/// The longest message sent as a single frame: a relayed edit or its results (one vote
+/// changes an aspect's figures and every approach's fit, often over 1 KiB) go out with one
+/// `send`. With the 4-byte header of a frame this size, it takes exactly 4 KiB of the write
+/// buffer (and of the allocator's size classes).
+pub const SINGLE_FRAME_BYTES: usize = 4 * 1024 - 4;
+/// Payload bytes in each frame of a fragmented message (a join's or a resync's whole
+/// document, an offline client's backlog): with its header, 1 KiB. The write buffer keeps
+/// the capacity of the largest frame it ever held, so an idle connection, which has been sent
+/// nothing but its join's sync step 2, keeps 1 KiB rather than 4 (scenario 6); a large
+/// message takes one `send` per KiB.
+pub const FRAGMENT_BYTES: usize = 1024 - 4;
 
 /// The socket's limits: messages and frames up to `max_frame_bytes` (anything larger is
 /// refused with 1009), and small read and write buffers.
@@ -68,7 +75,7 @@ pub async fn write_binary<S>(sink: &mut S, payload: Bytes, flush: bool, within: 
 where
     S: Sink<Message, Error = WsError> + Unpin,
 {
-    if payload.len() <= FRAGMENT_BYTES {
+    if payload.len() <= SINGLE_FRAME_BYTES {
         let message = Message::Binary(payload);
         let written = if flush {
             timeout(within, sink.send(message)).await
@@ -234,17 +241,17 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_message_of_the_fragment_size_goes_out_as_one_frame() {
+    async fn a_message_of_the_single_frame_size_goes_out_as_one_frame() {
         let (server_io, mut client_io) = tokio::io::duplex(1 << 20);
         let mut server = server_over(server_io).await;
-        assert!(write_binary(&mut server, payload(FRAGMENT_BYTES), true, WAIT).await);
+        assert!(write_binary(&mut server, payload(SINGLE_FRAME_BYTES), true, WAIT).await);
         drop(server);
         let mut wire = Vec::new();
         client_io.read_to_end(&mut wire).await.unwrap();
         let frames = frame_headers(&wire);
         assert_eq!(frames.len(), 1);
         assert!(frames[0].0.is_final);
-        // A fragment with its header is exactly 4 KiB.
+        // A single frame with its header is exactly 4 KiB.
         assert_eq!(wire.len(), 4 * 1024);
     }
 
