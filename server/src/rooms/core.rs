@@ -184,8 +184,8 @@ impl RoomCore {
         Ok(())
     }
 
-    /// Nobody is connected: drops what only judging updates needs (the guard's shadow
-    /// document), made afresh when the next update arrives.
+    /// Drops what only judging updates needs (the guard's shadow document), made afresh when
+    /// the next update arrives. A room nobody is connected to does more: it sleeps.
     pub fn rest(&self) {
         self.guard.rest();
     }

@@ -3,10 +3,11 @@
 //!
 //! The room's document has a *shadow*: a second [`Doc`] kept in lockstep with it (every update
 //! the real document commits, whoever wrote it, is applied to the shadow by an update
-//! observer). The shadow is made from the document when the first update is to be judged and
-//! dropped when the room's last connection leaves ([`Guard::rest`]), so a loaded workshop that
-//! nobody is connected to holds its document once. To judge an update, the guard applies it to the shadow, as the real document
-//! would, and looks at what yrs did:
+//! observer). The shadow is made from the document when the first update is to be judged. When
+//! the room's last connection leaves, the room sleeps ([`super::core::RoomCore::sleep`]): the
+//! guard and its shadow go with the live document, and a new guard is made on waking. To
+//! judge an update, the guard applies it to the shadow, as the real document would, and looks
+//! at what yrs did:
 //!
 //! 1. **Nothing pending, for any writer.** If yrs left any of it pending (blocks or deletions
 //!    that wait on changes the server does not hold), the update is refused whole: once its
