@@ -305,6 +305,91 @@ async fn a_participant_cannot_write_under_the_facilitators_client_id() {
     );
 }
 
+/// Recipe 2 across a sleep: a workshop nobody is connected to keeps only its document,
+/// encoded, and wakes when someone joins. The owners of its client ids must wake with it, or
+/// the facilitator's id would be free for the first writer after a quiet spell.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_id_stays_its_writers_after_the_workshop_slept() {
+    let workshop = Workshop::start().await;
+    let mut fay = connect(&workshop.server, &workshop.id).await;
+    choose_approach(&fay, "market-management").await;
+    let fays_client = fay.client_id();
+    let state = fay
+        .doc()
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
+    // The facilitator leaves (the closing handshake completes after the server has let the
+    // connection go): nobody is connected, and the workshop sleeps.
+    fay.disconnect().await;
+
+    let ann = workshop.api.register_editor(&workshop.id, "Ann").await;
+    let bystander = connect(&workshop.server, &workshop.id).await;
+    let mut mallory = workshop.raw(&ann.token).await;
+    let impostor = Doc::with_client_id(fays_client.get());
+    impostor
+        .transact_mut()
+        .apply_update(Update::decode_v1(&state).unwrap())
+        .unwrap();
+    let vote = {
+        let mut txn = impostor.transact_mut();
+        set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &ann.id, 3);
+        txn.encode_update_v1()
+    };
+    mallory.send_update(&vote).await;
+    let answers = mallory.sync().await;
+    assert!(
+        answers.iter().any(
+            |message| matches!(message, Message::Auth(Some(reason)) if reason.contains("client id"))
+        ),
+        "{answers:?}"
+    );
+
+    // Ann's vote under her own id goes through, so the bystander's view is current when
+    // checked; Fay's id holds nothing of Ann's, there or on disk.
+    let own = copy_as(&mallory.doc, 0x5eed);
+    let honest = {
+        let mut txn = own.transact_mut();
+        set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &ann.id, 4);
+        txn.encode_update_v1()
+    };
+    mallory.send_update(&honest).await;
+    mallory.sync().await;
+    let has_anns_vote = |txn: &yrs::Transaction<'_>| {
+        scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).contains_key(&ann.id)
+    };
+    bystander.wait_for(has_anns_vote, TIMEOUT).await.unwrap();
+    let seen = scores(
+        &bystander.doc().transact(),
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+    );
+    assert_eq!(
+        seen.get(&ann.id).map(ToString::to_string).as_deref(),
+        Some("4")
+    );
+    let stored = workshop_tests::workshop::document_scores(
+        &workshop.document().await,
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+    );
+    assert_eq!(stored.get(&ann.id), Some(&4.0), "{stored:?}");
+    assert_eq!(
+        bystander.doc().transact().state_vector().get(&fays_client),
+        state_vector_of(&state).get(&fays_client),
+        "nothing more under the facilitator's id"
+    );
+}
+
+/// The state vector of a document encoded as one update.
+fn state_vector_of(state: &[u8]) -> StateVector {
+    let doc = Doc::new();
+    doc.transact_mut()
+        .apply_update(Update::decode_v1(state).unwrap())
+        .unwrap();
+    let vector = doc.transact().state_vector();
+    vector
+}
+
 /// Recipe 3: the server relays and stores what it applied, not the bytes it was sent. A
 /// participant's legitimate vote carries a block whose id the server already holds, with other
 /// content: skipped by the server, it must not reach a bystander or the log.
