@@ -437,26 +437,18 @@ def lean_targets_table(results):
         figures = [(r["server"][field], key) for key, r in peers.items() if field in r.get("server", {})]
         return min(figures) if figures else (None, None)
 
-    cpu, cpu_peer = lowest("cpu_percent")
-    if "cpu_percent" in server and cpu is not None:
-        figure = (
-            f"{fmt(server['cpu_percent'], 0)}% of a core; lowest peer {names[cpu_peer]} "
-            f"{fmt(cpu, 0)}% (half of it: {fmt(cpu / 2, 0)}%)"
-        )
-        ok = server["cpu_percent"] <= cpu
-    else:
-        figure, ok = "failed", None
-    rows.append(f"| {case}: CPU ≤ the lowest peer's | {figure} | {verdict(ok)} |")
-    rss, rss_peer = lowest("peak_rss_bytes")
-    if "peak_rss_bytes" in server and rss is not None:
-        figure = (
-            f"{fmt(server['peak_rss_bytes'] / 2**20, 0)} MiB; lowest peer {names[rss_peer]} "
-            f"{fmt(rss / 2**20, 0)} MiB"
-        )
-        ok = server["peak_rss_bytes"] <= rss
-    else:
-        figure, ok = "failed", None
-    rows.append(f"| {case}: peak RSS ≤ the lowest peer's | {figure} | {verdict(ok)} |")
+    # (what, field of the server sample, how a figure is shown, a note on the lowest)
+    for what, field, show, note in (
+        ("CPU", "cpu_percent", lambda v: f"{fmt(v, 0)}% of a core", lambda v: f" (half of it: {fmt(v / 2, 0)}%)"),
+        ("peak RSS", "peak_rss_bytes", lambda v: f"{fmt(v / 2**20, 0)} MiB", lambda v: ""),
+    ):
+        low, low_peer = lowest(field)
+        if field in server and low is not None:
+            figure = f"{show(server[field])}; lowest peer {names[low_peer]} {show(low)}{note(low)}"
+            ok = server[field] <= low
+        else:
+            figure, ok = "failed", None
+        rows.append(f"| {case}: {what} ≤ the lowest peer's | {figure} | {verdict(ok)} |")
     probe = flush_probe(results).get("p99_ms")
     relays = [small[key]["latency"]["p99_ms"] for key in ("y-websocket", "hocuspocus") if "latency" in small[key]]
     p99 = ours.get("latency", {}).get("p99_ms")

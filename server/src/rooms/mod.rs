@@ -1172,6 +1172,21 @@ mod tests {
         })
     }
 
+    /// Rooms over `store` that recompute after a change at most once an hour: a change right
+    /// after another waits for the recompute task.
+    fn recomputing_hourly(store: Store) -> Rooms {
+        Rooms::new(
+            store,
+            Clock::system(),
+            RoomSettings {
+                recompute_interval: Duration::from_secs(3600),
+                ..RoomSettings::default()
+            },
+            TaskTracker::new(),
+            CancellationToken::new(),
+        )
+    }
+
     /// A facilitator's agreed score on the first factor of the first aspect, as an update
     /// frame made on `doc`.
     fn agree(doc: &Doc, score: i64) -> Vec<u8> {
@@ -1270,17 +1285,7 @@ mod tests {
     #[tokio::test]
     async fn a_change_after_a_quiet_spell_reaches_each_peer_with_its_figures_in_one_frame() {
         let store = Store::temporary().unwrap();
-        let tasks = TaskTracker::new();
-        let rooms = Rooms::new(
-            store.clone(),
-            Clock::system(),
-            RoomSettings {
-                recompute_interval: Duration::from_secs(3600),
-                ..RoomSettings::default()
-            },
-            tasks,
-            CancellationToken::new(),
-        );
+        let rooms = recomputing_hourly(store.clone());
         let id = rooms.create("A".into(), "B".into()).await.unwrap();
         let room = rooms.lease(id).await.unwrap();
         let (author, mut author_inbox) = peer();
@@ -1338,17 +1343,7 @@ mod tests {
 
     #[tokio::test]
     async fn changes_within_the_recompute_interval_wait_for_it_and_are_not_lost() {
-        let tasks = TaskTracker::new();
-        let rooms = Rooms::new(
-            Store::temporary().unwrap(),
-            Clock::system(),
-            RoomSettings {
-                recompute_interval: Duration::from_secs(3600),
-                ..RoomSettings::default()
-            },
-            tasks,
-            CancellationToken::new(),
-        );
+        let rooms = recomputing_hourly(Store::temporary().unwrap());
         let id = rooms.create("A".into(), "B".into()).await.unwrap();
         let room = rooms.lease(id).await.unwrap();
         let client = replica(&room);

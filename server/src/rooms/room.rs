@@ -63,6 +63,16 @@ pub enum Outgoing {
     },
 }
 
+impl Outgoing {
+    /// The close that tells a client its workshop is being reloaded: it reconnects.
+    fn reloading() -> Outgoing {
+        Outgoing::Close {
+            code: CLOSE_RELOADING,
+            reason: "the workshop is being reloaded".into(),
+        }
+    }
+}
+
 /// A connected client as the room sees it: where its frames go, and how far behind it is.
 #[derive(Debug, Clone)]
 pub struct Peer {
@@ -462,10 +472,7 @@ impl Room {
         {
             Ok(greeting) => greeting,
             Err(_) => {
-                let _ = peer.outbox.try_send(Outgoing::Close {
-                    code: CLOSE_RELOADING,
-                    reason: "the workshop is being reloaded".into(),
-                });
+                let _ = peer.outbox.try_send(Outgoing::reloading());
                 return;
             }
         };
@@ -708,10 +715,7 @@ impl Room {
             .iter()
             .filter(|(conn, _)| Some(**conn) != except)
         {
-            let _ = peer.outbox.try_send(Outgoing::Close {
-                code: CLOSE_RELOADING,
-                reason: "the workshop is being reloaded".into(),
-            });
+            let _ = peer.outbox.try_send(Outgoing::reloading());
         }
         state.peers.clear();
         self.stop.cancel();
