@@ -26,7 +26,10 @@ pub mod writers;
 pub use self::core::{Effects, RoomCore};
 pub use bound::LeaseError;
 pub use presence::{PresenceError, MAX_PRESENCE_BYTES};
-pub use room::{Backlog, ConnId, Outgoing, Peer, Room, RoomError, CLOSE_RELOADING, SERVER_ORIGIN};
+pub use room::{
+    outbox, Backlog, ConnId, Inbox, Outbox, Outgoing, Peer, Room, RoomError, CLOSE_RELOADING,
+    SERVER_ORIGIN,
+};
 pub use writers::{Author, MAX_NEW_CLIENTS_PER_CONNECTION};
 
 use std::collections::HashMap;
@@ -531,7 +534,6 @@ mod tests {
     use super::*;
     use crate::store::StoredDoc;
     use crate::sync;
-    use tokio::sync::mpsc;
     use workshop_shared::access::Capability;
     use workshop_shared::schema;
     use yrs::sync::Message;
@@ -585,7 +587,7 @@ mod tests {
     }
 
     /// Every frame queued for a peer so far.
-    fn frames(inbox: &mut mpsc::Receiver<Outgoing>) -> Vec<Vec<u8>> {
+    fn frames(inbox: &mut Inbox) -> Vec<Vec<u8>> {
         let mut frames = Vec::new();
         while let Ok(Outgoing::Frame(frame)) = inbox.try_recv() {
             frames.push(frame.to_vec());
@@ -632,8 +634,8 @@ mod tests {
         })
     }
 
-    fn peer() -> (Peer, mpsc::Receiver<Outgoing>) {
-        let (outbox, inbox) = mpsc::channel(64);
+    fn peer() -> (Peer, Inbox) {
+        let (outbox, inbox) = outbox(64);
         (Peer::new(outbox, Backlog::new(usize::MAX)), inbox)
     }
 
@@ -648,14 +650,10 @@ mod tests {
     }
 
     /// Applies what arrives in `inbox` to `doc` until `done` holds of it (within 10 s).
-    async fn receive_until(
-        inbox: &mut mpsc::Receiver<Outgoing>,
-        doc: &Doc,
-        done: impl Fn(&Doc) -> bool,
-    ) {
+    async fn receive_until(inbox: &mut Inbox, doc: &Doc, done: impl Fn(&Doc) -> bool) {
         let received = tokio::time::timeout(Duration::from_secs(10), async {
             while !done(doc) {
-                match inbox.recv().await {
+                match inbox.recv_async().await.ok() {
                     Some(Outgoing::Frame(frame)) => apply_frame(&frame, doc),
                     other => panic!("the peer's queue ended: {other:?}"),
                 }
@@ -720,8 +718,8 @@ mod tests {
         let rooms = rooms_with(store.clone(), CompactionLimits::default());
         let id = rooms.create("A".into(), "B".into()).await.unwrap();
         let room = rooms.lease(id).await.unwrap();
-        let (author, mut author_inbox) = peer();
-        let (other, mut other_inbox) = peer();
+        let (author, author_inbox) = peer();
+        let (other, other_inbox) = peer();
         room.join(1, author);
         room.join(2, other);
 
@@ -1398,7 +1396,7 @@ mod tests {
         let seen = presences_seen(&mut stayer_inbox);
         assert_eq!(seen.get(&client.get()).map(String::as_str), Some("null"));
         // A newcomer is not greeted with the departed state.
-        let (newcomer, mut newcomer_inbox) = peer();
+        let (newcomer, newcomer_inbox) = peer();
         room.join(3, newcomer);
         let mut frames = 0;
         while let Ok(Outgoing::Frame(frame)) = newcomer_inbox.try_recv() {
@@ -1410,9 +1408,7 @@ mod tests {
     }
 
     /// A new workshop's room with two peers joined, connections 1 and 2, and their inboxes.
-    async fn two_peers(
-        rooms: &Rooms,
-    ) -> (Lease, mpsc::Receiver<Outgoing>, mpsc::Receiver<Outgoing>) {
+    async fn two_peers(rooms: &Rooms) -> (Lease, Inbox, Inbox) {
         let id = rooms.create("A".into(), "B".into()).await.unwrap();
         let room = rooms.lease(id).await.unwrap();
         let (first, first_inbox) = peer();
@@ -1438,7 +1434,7 @@ mod tests {
     }
 
     /// The presence states the frames queued for a peer mention, with their last state.
-    fn presences_seen(inbox: &mut mpsc::Receiver<Outgoing>) -> HashMap<u64, String> {
+    fn presences_seen(inbox: &mut Inbox) -> HashMap<u64, String> {
         let mut seen = HashMap::new();
         while let Ok(Outgoing::Frame(frame)) = inbox.try_recv() {
             for message in sync::decode_frame(&frame).unwrap() {
@@ -1520,7 +1516,7 @@ mod tests {
         let rooms = rooms();
         let id = rooms.create("A".into(), "B".into()).await.unwrap();
         let room = rooms.lease(id).await.unwrap();
-        let (bystander, mut inbox) = peer();
+        let (bystander, inbox) = peer();
         room.join(2, bystander);
         let client = replica(&room);
         room.receive(1, &mut facilitator(), &[append_text(&client, "kept")])
@@ -1660,7 +1656,7 @@ mod tests {
 
     /// Takes every queued frame as a writer would (reporting it written) and applies the
     /// document messages to `doc`. Returns how many sync step 1 messages came.
-    fn write_out(inbox: &mut mpsc::Receiver<Outgoing>, backlog: &Backlog, doc: &Doc) -> usize {
+    fn write_out(inbox: &mut Inbox, backlog: &Backlog, doc: &Doc) -> usize {
         let mut step1s = 0;
         while let Ok(Outgoing::Frame(frame)) = inbox.try_recv() {
             backlog.written(frame.len());
@@ -1688,7 +1684,7 @@ mod tests {
         let rooms = rooms();
         let id = rooms.create("A".into(), "B".into()).await.unwrap();
         let room = rooms.lease(id).await.unwrap();
-        let (outbox, mut inbox) = mpsc::channel(4);
+        let (outbox, mut inbox) = outbox(4);
         let backlog = Backlog::new(usize::MAX);
         room.join(2, Peer::new(outbox, backlog.clone()));
         let slow = Doc::new();
@@ -1732,7 +1728,7 @@ mod tests {
         let rooms = rooms();
         let id = rooms.create("A".into(), "B".into()).await.unwrap();
         let room = rooms.lease(id).await.unwrap();
-        let (outbox, mut inbox) = mpsc::channel(1024);
+        let (outbox, mut inbox) = outbox(1024);
         let backlog = Backlog::new(1000);
         room.join(2, Peer::new(outbox, backlog.clone()));
         write_out(&mut inbox, &backlog, &Doc::new());
@@ -1764,7 +1760,7 @@ mod tests {
         let rooms = rooms();
         let id = rooms.create("A".into(), "B".into()).await.unwrap();
         let room = rooms.lease(id).await.unwrap();
-        let (outbox, mut inbox) = mpsc::channel(1);
+        let (outbox, mut inbox) = outbox(1);
         let backlog = Backlog::new(usize::MAX);
         room.join(2, Peer::new(outbox, backlog.clone()));
         let author = replica(&room);

@@ -59,7 +59,6 @@ use axum::extract::ws::close_code;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use futures_util::StreamExt;
-use tokio::sync::mpsc;
 use tokio::time::timeout;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::task_tracker::TaskTrackerToken;
@@ -68,7 +67,7 @@ use tracing::{Instrument, Span};
 use crate::auth::Presented;
 use crate::http::client::ClientAddress;
 use crate::limits::CLOSE_RATE_LIMITED;
-use crate::rooms::{Backlog, Outgoing, Peer, RoomError};
+use crate::rooms::{outbox, Backlog, Outgoing, Peer, RoomError};
 use crate::state::AppState;
 
 mod admit;
@@ -217,7 +216,7 @@ impl Connection {
         } = self;
         let admitted = &*admitted;
         let (room, conn) = (&admitted.room, admitted.conn);
-        let (outbox, inbox) = mpsc::channel(OUTBOX_CAPACITY);
+        let (outbox, inbox) = outbox(OUTBOX_CAPACITY);
         let backlog = Backlog::new(admitted.limits.max_pending_bytes);
         let writer_done = CancellationToken::new();
         room.join(conn, Peer::new(outbox.clone(), backlog.clone()));
@@ -230,7 +229,11 @@ impl Connection {
                 if let Some(refusal) = refusal_for(code) {
                     crate::metrics::refused(refusal);
                 }
-                let _ = timeout(SEND_TIMEOUT, outbox.send(Outgoing::Close { code, reason })).await;
+                let _ = timeout(
+                    SEND_TIMEOUT,
+                    outbox.send_async(Outgoing::Close { code, reason }),
+                )
+                .await;
             }
             // Dropping the last sender (the room dropped its copy in `leave`) ends the writer.
             drop(outbox);

@@ -3,7 +3,6 @@
 
 use axum::body::Bytes;
 use axum::extract::ws::close_code;
-use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_util::sync::CancellationToken;
@@ -11,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::admit::Admitted;
 use super::socket::{close_message, send, write_binary, SocketSink};
 use super::{close_for, CLOSE_GRACE, KEEPALIVE_INTERVAL};
-use crate::rooms::{Backlog, Outgoing};
+use crate::rooms::{Backlog, Inbox, Outgoing};
 use crate::sync;
 
 /// Most messages a writer hands to its socket before it flushes, when more keep arriving.
@@ -40,7 +39,7 @@ pub(crate) struct Writer<'a> {
 
 impl Writer<'_> {
     /// Writes until the outbox closes, a close frame is sent, or the client is stuck.
-    pub(crate) async fn run(self, sink: &mut SocketSink, mut inbox: mpsc::Receiver<Outgoing>) {
+    pub(crate) async fn run(self, sink: &mut SocketSink, inbox: Inbox) {
         let _done = self.done.clone().drop_guard();
         let mut keepalive =
             tokio::time::interval_at(Instant::now() + KEEPALIVE_INTERVAL, KEEPALIVE_INTERVAL);
@@ -54,7 +53,7 @@ impl Writer<'_> {
                 () = self.admitted.shutdown.cancelled() => {
                     Next::Close(close_message(close_code::AWAY, "server shutting down"))
                 }
-                next = inbox.recv() => match next {
+                next = inbox.recv_async() => match next.ok() {
                     Some(Outgoing::Frame(frame)) => {
                         let queued = frame.len();
                         Next::Binary(frame, queued)
