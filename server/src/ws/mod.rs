@@ -229,11 +229,9 @@ impl Connection {
                 if let Some(refusal) = refusal_for(code) {
                     crate::metrics::refused(refusal);
                 }
-                let _ = timeout(
-                    SEND_TIMEOUT,
-                    outbox.send_async(Outgoing::Close { code, reason }),
-                )
-                .await;
+                // Boxed, as rare as it is, like the writes in `socket`.
+                let closing = Box::pin(outbox.send_async(Outgoing::Close { code, reason }));
+                let _ = timeout(SEND_TIMEOUT, closing).await;
             }
             // Dropping the last sender (the room dropped its copy in `leave`) ends the writer.
             drop(outbox);

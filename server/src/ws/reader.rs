@@ -87,7 +87,10 @@ pub(crate) async fn read_frames(
                     .take_while(|frame| rate.take(sync::count_limited_messages(frame), now))
                     .count();
                 if allowed > 0 {
-                    if let Err(error) = room.receive(*conn, &mut author, &frames[..allowed]).await {
+                    // Boxed: its state would otherwise be part of every connection's task
+                    // for good, idle or not, for the moments it spends receiving.
+                    let receiving = Box::pin(room.receive(*conn, &mut author, &frames[..allowed]));
+                    if let Err(error) = receiving.await {
                         return Some(close_for(&error));
                     }
                 }

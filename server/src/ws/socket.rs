@@ -7,10 +7,13 @@
 //! connection holding a buffer that large. A message longer than [`SINGLE_FRAME_BYTES`] is
 //! sent instead as a fragmented message (RFC 6455, section 5.4): a binary frame that is not
 //! final, continuation frames, and a final one, each of [`FRAGMENT_BYTES`] at most and
-//! written out before the next, so the buffer never grows past one fragment for it. Every client (browsers, the `ws` package under
-//! y-websocket in Node, tungstenite) hands the reassembled message to its reader, so each
-//! y-sync message still arrives as exactly one WebSocket message.
+//! written out before the next, so the buffer never grows past one fragment for it. Every
+//! client (browsers, the `ws` package under y-websocket in Node, tungstenite) hands the
+//! reassembled message to its reader, so each y-sync message still arrives as exactly one
+//! WebSocket message.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -38,8 +41,9 @@ pub type SocketStream = SplitStream<Socket>;
 /// Bytes read from a socket at a time, and what every connection's read buffer holds while
 /// idle (tungstenite's default is 128 KiB). A client's edits and presence messages are a few
 /// hundred bytes; a larger message (a join's sync step 2, an offline client's backlog) takes
-/// one more read per KiB. 4 KiB here cost 2.5 KiB more per idle connection (scenario 6).
-const READ_BUFFER_BYTES: usize = 1024;
+/// one more read per 512 bytes. 4 KiB here cost 2.5 KiB more per idle connection than 1 KiB,
+/// and 1 KiB about 0.5 KiB more than 512 bytes (scenario 6).
+const READ_BUFFER_BYTES: usize = 512;
 /// Bytes gathered before a write reaches the socket; the writer flushes every batch anyway.
 const WRITE_BUFFER_BYTES: usize = 8 * 1024;
 /// The longest message sent as a single frame: a relayed edit or its results (one vote
@@ -48,11 +52,11 @@ const WRITE_BUFFER_BYTES: usize = 8 * 1024;
 /// buffer (and of the allocator's size classes).
 pub const SINGLE_FRAME_BYTES: usize = 4 * 1024 - 4;
 /// Payload bytes in each frame of a fragmented message (a join's or a resync's whole
-/// document, an offline client's backlog): with its header, 1 KiB. The write buffer keeps
-/// the capacity of the largest frame it ever held, so an idle connection, which has been sent
-/// nothing but its join's sync step 2, keeps 1 KiB rather than 4 (scenario 6); a large
-/// message takes one `send` per KiB.
-pub const FRAGMENT_BYTES: usize = 1024 - 4;
+/// document, an offline client's backlog): with its header, 512 bytes. The write buffer
+/// keeps the capacity of the largest frame it ever held, so an idle connection, which has
+/// been sent nothing but its join's sync step 2 and keepalives, keeps 512 bytes rather than
+/// 4 KiB (scenario 6); a large message takes one `send` per 512 bytes.
+pub const FRAGMENT_BYTES: usize = 512 - 4;
 
 /// The socket's limits: messages and frames up to `max_frame_bytes` (anything larger is
 /// refused with 1009), and small read and write buffers.
@@ -70,24 +74,33 @@ pub fn config(max_frame_bytes: usize) -> WebSocketConfig {
 
 /// Writes one binary message, within `within`. With `flush`, the socket is flushed after it;
 /// without, a message that fits one frame may wait in the write buffer for the next flush
-/// (a fragmented one is written out but for its last frame). Returns whether it was written.
-pub async fn write_binary<S>(sink: &mut S, payload: Bytes, flush: bool, within: Duration) -> bool
+/// (a fragmented one is written out but for its last frame). Resolves to whether it was
+/// written.
+///
+/// Like [`send`], the write is boxed: a connection's task awaits it only while writing, and
+/// its state would otherwise be part of every connection's task for good (scenario 6).
+pub fn write_binary<S>(
+    sink: &mut S,
+    payload: Bytes,
+    flush: bool,
+    within: Duration,
+) -> Pin<Box<impl Future<Output = bool> + '_>>
 where
     S: Sink<Message, Error = WsError> + Unpin,
 {
-    if payload.len() <= SINGLE_FRAME_BYTES {
-        let message = Message::Binary(payload);
-        let written = if flush {
-            timeout(within, sink.send(message)).await
+    Box::pin(async move {
+        let written = if payload.len() <= SINGLE_FRAME_BYTES {
+            let message = Message::Binary(payload);
+            if flush {
+                timeout(within, sink.send(message)).await
+            } else {
+                timeout(within, sink.feed(message)).await
+            }
         } else {
-            timeout(within, sink.feed(message)).await
+            timeout(within, write_fragments(sink, payload, flush)).await
         };
-        return matches!(written, Ok(Ok(())));
-    }
-    // Boxed: a large message is rare, and its state would otherwise make every connection's
-    // task larger for good.
-    let fragments = Box::pin(write_fragments(sink, payload, flush));
-    matches!(timeout(within, fragments).await, Ok(Ok(())))
+        matches!(written, Ok(Ok(())))
+    })
 }
 
 /// Writes `payload` as a fragmented binary message, each frame written out before the next
@@ -114,11 +127,16 @@ where
 }
 
 /// Writes `message` (a control or close frame) and flushes the socket, within `within`.
-pub async fn send<S>(sink: &mut S, message: Message, within: Duration) -> bool
+/// Resolves to whether it was written; boxed, like [`write_binary`].
+pub fn send<S>(
+    sink: &mut S,
+    message: Message,
+    within: Duration,
+) -> Pin<Box<impl Future<Output = bool> + '_>>
 where
     S: Sink<Message, Error = WsError> + Unpin,
 {
-    matches!(timeout(within, sink.send(message)).await, Ok(Ok(())))
+    Box::pin(async move { matches!(timeout(within, sink.send(message)).await, Ok(Ok(()))) })
 }
 
 /// Closes a connection that never joined a room: the close frame, then whatever the client
