@@ -26,7 +26,7 @@ pub struct Config {
     /// Memory sled may use to cache the database's pages, in MiB. Rooms keep their own
     /// documents, so the store's cache serves loads and compactions only: a small one is
     /// enough, and memory is what a server of many workshops runs short of first.
-    #[arg(long, env = "WORKSHOP_STORE_CACHE_MIB", default_value_t = 32,
+    #[arg(long, env = "WORKSHOP_STORE_CACHE_MIB", default_value_t = 8,
           value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
     pub store_cache_mib: u64,
 

@@ -137,7 +137,7 @@ pub struct Store {
 }
 
 /// The page cache of [`Store::open`]: the default of `--store-cache-mib`.
-pub const DEFAULT_CACHE_BYTES: u64 = 32 << 20;
+pub const DEFAULT_CACHE_BYTES: u64 = 8 << 20;
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
