@@ -36,7 +36,7 @@ pub struct Registration {
 }
 
 impl Registration {
-    /// Cancelled when the connection's token is revoked.
+    /// Cancelled when the connection's token is revoked, or its parent token is cancelled.
     pub fn revoked(&self) -> &CancellationToken {
         &self.revoked
     }
@@ -60,9 +60,16 @@ impl LiveConnections {
         self.registry.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers connection `conn` of token `token_id`.
-    pub fn register(&self, token_id: &str, conn: ConnId) -> Registration {
-        let revoked = CancellationToken::new();
+    /// Registers connection `conn` of token `token_id`. Its token is a child of `parent`:
+    /// cancelled when `token_id` is revoked, and whenever `parent` is (a connection waits on
+    /// one token for its revocation and its own end).
+    pub fn register(
+        &self,
+        token_id: &str,
+        conn: ConnId,
+        parent: &CancellationToken,
+    ) -> Registration {
+        let revoked = parent.child_token();
         let mut registry = self.lock();
         if registry.revoked.contains(token_id) {
             revoked.cancel();
@@ -104,18 +111,34 @@ mod tests {
     #[test]
     fn revoking_cancels_live_and_later_registrations_of_that_token_only() {
         let live = LiveConnections::default();
-        let a1 = live.register("a", 1);
-        let a2 = live.register("a", 2);
-        let b = live.register("b", 3);
+        let parent = CancellationToken::new();
+        let a1 = live.register("a", 1, &parent);
+        let a2 = live.register("a", 2, &parent);
+        let b = live.register("b", 3, &parent);
         assert_eq!(live.revoke("a"), 2);
         assert!(a1.revoked().is_cancelled() && a2.revoked().is_cancelled());
         assert!(!b.revoked().is_cancelled());
+        // A revocation stays with the token: the parent, and so every other connection, is
+        // untouched.
+        assert!(!parent.is_cancelled());
         // Registered after the revocation (looked up just before it): cancelled at once.
-        assert!(live.register("a", 4).revoked().is_cancelled());
+        assert!(live.register("a", 4, &parent).revoked().is_cancelled());
         drop((a1, a2));
         assert_eq!(live.count("a"), 0);
         assert_eq!(live.count("b"), 1);
         drop(b);
         assert_eq!(live.count("b"), 0);
+    }
+
+    #[test]
+    fn a_registration_is_cancelled_with_its_parent() {
+        let live = LiveConnections::default();
+        let (one, other) = (CancellationToken::new(), CancellationToken::new());
+        let a = live.register("a", 1, &one);
+        let b = live.register("a", 2, &other);
+        one.cancel();
+        assert!(a.revoked().is_cancelled());
+        assert!(!b.revoked().is_cancelled());
+        assert_eq!(live.count("a"), 2);
     }
 }

@@ -2,6 +2,7 @@
 //! first, and what an admitted connection keeps for as long as it is open.
 
 use std::net::IpAddr;
+use std::time::Duration;
 
 use axum::extract::ws::close_code;
 use tokio_util::sync::CancellationToken;
@@ -12,7 +13,7 @@ use super::{
 };
 use crate::auth::{self, AuthError, Denied, Need, Presented, Registration};
 use crate::http::handlers::parse_workshop_id;
-use crate::limits::{Admission, Limits};
+use crate::limits::{Admission, RateLimit};
 use crate::per_address::AddressAdmission;
 use crate::rooms::{Author, ConnId, Lease, LeaseError, RoomError};
 use crate::state::AppState;
@@ -24,12 +25,23 @@ pub(crate) struct Admitted {
     pub(crate) room: Lease,
     /// What its token lets it write, and which token it is.
     pub(crate) author: Author,
-    /// Its registration under its token: revoking the token cancels it.
+    /// Its registration under its token. Its token is a child of `done`: cancelled when the
+    /// token is revoked, and when the connection is done.
     pub(crate) registration: Registration,
-    pub(crate) limits: Limits,
+    /// How many document messages it may send ([`Limits::updates`](crate::limits::Limits::updates)).
+    pub(crate) updates: RateLimit,
+    /// [`Limits::max_pending_bytes`](crate::limits::Limits::max_pending_bytes).
+    pub(crate) max_pending_bytes: usize,
+    /// [`Limits::slow_client_timeout`](crate::limits::Limits::slow_client_timeout).
+    pub(crate) slow_client_timeout: Duration,
     pub(crate) max_frame_bytes: usize,
     /// Cancelled when the server shuts down.
     pub(crate) shutdown: CancellationToken,
+    /// A child of `shutdown`, cancelled as well when the connection's writer stops: the
+    /// reader then stops too. (The connection holds these few fields rather than the whole
+    /// [`crate::limits::Limits`], and waits on one token rather than three, because every byte here is
+    /// taken by every idle connection.)
+    pub(crate) done: CancellationToken,
     /// Its place under the connection limits.
     _admission: Admission,
     /// Its place under its address's connection limit.
@@ -71,7 +83,8 @@ pub(crate) async fn admit(
             return Err((close_code::ERROR, "cannot check the token".into()));
         }
     };
-    let registration = state.live.register(&grant.token_id, conn);
+    let done = state.shutdown.child_token();
+    let registration = state.live.register(&grant.token_id, conn, &done);
     // Counted before the room is loaded, so refused connections cost no load; the address
     // first, so that one address at its limit takes no more of the server's places.
     let address_admission = match state.address_connections.admit(address) {
@@ -112,9 +125,12 @@ pub(crate) async fn admit(
         room,
         author: Author::new(grant.capability(), grant.token_id.as_str()),
         registration,
-        limits: state.settings.limits,
+        updates: state.settings.limits.updates,
+        max_pending_bytes: state.settings.limits.max_pending_bytes,
+        slow_client_timeout: state.settings.limits.slow_client_timeout,
         max_frame_bytes: state.settings.max_frame_bytes,
         shutdown: state.shutdown.clone(),
+        done,
         _admission: admission,
         _address: address_admission,
     })

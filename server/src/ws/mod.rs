@@ -60,7 +60,6 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use futures_util::StreamExt;
 use tokio::time::timeout;
-use tokio_util::sync::CancellationToken;
 use tokio_util::task::task_tracker::TaskTrackerToken;
 use tracing::{Instrument, Span};
 
@@ -217,12 +216,11 @@ impl Connection {
         let admitted = &*admitted;
         let (room, conn) = (&admitted.room, admitted.conn);
         let (outbox, inbox) = outbox(OUTBOX_CAPACITY);
-        let backlog = Backlog::new(admitted.limits.max_pending_bytes);
-        let writer_done = CancellationToken::new();
+        let backlog = Backlog::new(admitted.max_pending_bytes);
         room.join(conn, Peer::new(outbox.clone(), backlog.clone()));
 
         let reader = async {
-            let close = reader::read_frames(stream, admitted, &writer_done).await;
+            let close = reader::read_frames(stream, admitted).await;
             room.leave(conn);
             if let Some((code, reason)) = close {
                 tracing::info!(code, %reason, "closing connection");
@@ -239,7 +237,6 @@ impl Connection {
         let writer = writer::Writer {
             admitted,
             backlog: &backlog,
-            done: &writer_done,
         }
         .run(sink, inbox);
         tokio::join!(reader, writer);

@@ -5,7 +5,6 @@ use axum::extract::ws::close_code;
 use futures_util::{FutureExt, StreamExt};
 use tokio::time::{timeout, Instant};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_util::sync::CancellationToken;
 
 use super::admit::Admitted;
 use super::socket::{is_too_large, SocketStream};
@@ -18,7 +17,6 @@ use crate::sync;
 pub(crate) async fn read_frames(
     stream: &mut SocketStream,
     admitted: &Admitted,
-    writer_done: &CancellationToken,
 ) -> Option<(u16, String)> {
     let Admitted {
         room,
@@ -31,16 +29,19 @@ pub(crate) async fn read_frames(
     let mut author = author.clone();
     // A frame read while gathering a batch that is not part of it, handled next.
     let mut carried = None;
-    let limit = admitted.limits.updates;
+    let limit = admitted.updates;
     let mut rate = TokenBucket::new(limit, Instant::now().into_std());
     loop {
         let next = match carried.take() {
             Some(next) => Ok(next),
             None => tokio::select! {
-                // In these two cases the writer sends whatever close is due.
-                () = admitted.shutdown.cancelled() => return None,
-                () = writer_done.cancelled() => return None,
+                // Cancelled when the token is revoked, and when the connection is done (its
+                // writer stopped, or the server is shutting down).
                 () = registration.revoked().cancelled() => {
+                    if admitted.done.is_cancelled() {
+                        // The writer sends whatever close is due.
+                        return None;
+                    }
                     return Some((CLOSE_FORBIDDEN, "token revoked".into()));
                 }
                 next = timeout(IDLE_TIMEOUT, stream.next()) => next,

@@ -5,7 +5,6 @@ use axum::body::Bytes;
 use axum::extract::ws::close_code;
 use tokio::time::{timeout, Instant};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_util::sync::CancellationToken;
 
 use super::admit::Admitted;
 use super::socket::{close_message, send, write_binary, SocketSink};
@@ -29,18 +28,17 @@ enum Next {
 /// A connection's writer task: drains the outbox into the socket, adds keepalives, and
 /// brings the peer back into the relay after it was cut.
 pub(crate) struct Writer<'a> {
-    /// The connection: its room, id, shutdown signal and slow-client timeout.
+    /// The connection: its room, id, shutdown and done signals, and slow-client timeout.
     pub(crate) admitted: &'a Admitted,
     /// What the room has queued for it, shared with the room.
     pub(crate) backlog: &'a Backlog,
-    /// Cancelled when the writer stops, so the reader stops too.
-    pub(crate) done: &'a CancellationToken,
 }
 
 impl Writer<'_> {
     /// Writes until the outbox closes, a close frame is sent, or the client is stuck.
     pub(crate) async fn run(self, sink: &mut SocketSink, inbox: Inbox) {
-        let _done = self.done.clone().drop_guard();
+        // The connection is done when its writer stops: the reader stops too.
+        let _done = self.admitted.done.clone().drop_guard();
         let mut keepalive =
             tokio::time::interval_at(Instant::now() + KEEPALIVE_INTERVAL, KEEPALIVE_INTERVAL);
         // When the peer was cut from the relay, while it still is.
@@ -67,7 +65,7 @@ impl Writer<'_> {
                 () = self.backlog.cut_off() => Next::Nothing,
                 _ = keepalive.tick() => {
                     let ping = Message::Ping(Default::default());
-                    if !send(sink, ping, self.admitted.limits.slow_client_timeout).await {
+                    if !send(sink, ping, self.admitted.slow_client_timeout).await {
                         break;
                     }
                     Next::Binary(sync::keepalive_message().into(), 0)
@@ -80,13 +78,7 @@ impl Writer<'_> {
                     // messages).
                     let more = !inbox.is_empty() && unflushed < MAX_UNFLUSHED_FRAMES;
                     unflushed = if more { unflushed + 1 } else { 0 };
-                    if !write_binary(
-                        sink,
-                        message,
-                        !more,
-                        self.admitted.limits.slow_client_timeout,
-                    )
-                    .await
+                    if !write_binary(sink, message, !more, self.admitted.slow_client_timeout).await
                     {
                         tracing::info!("closing: could not write a frame in time");
                         self.too_far_behind(sink).await;
@@ -95,7 +87,7 @@ impl Writer<'_> {
                     self.backlog.written(queued);
                 }
                 Next::Close(close) => {
-                    let _ = send(sink, close, self.admitted.limits.slow_client_timeout).await;
+                    let _ = send(sink, close, self.admitted.slow_client_timeout).await;
                     break;
                 }
                 Next::Nothing => {}
@@ -106,7 +98,6 @@ impl Writer<'_> {
             let since = *cut_since.get_or_insert_with(Instant::now);
             let left = self
                 .admitted
-                .limits
                 .slow_client_timeout
                 .saturating_sub(since.elapsed());
             if left.is_zero() {
