@@ -40,10 +40,10 @@ pub type SocketStream = SplitStream<Socket>;
 
 /// Bytes read from a socket at a time, and what every connection's read buffer holds while
 /// idle (tungstenite's default is 128 KiB). A client's edits and presence messages are a few
-/// hundred bytes at most; a larger message (a join's sync
-/// step 2, an offline client's backlog) takes one more read per 256 bytes. In scenario 6, 4
-/// KiB here cost 2.5 KiB more per idle connection than 1 KiB, 1 KiB about 0.5 KiB more than
-/// 512 bytes, and 512 bytes about 0.4 KiB more than 256.
+/// hundred bytes at most; a larger message (a join's sync step 2, an offline client's
+/// backlog) takes one more read per 256 bytes. In scenario 6, 4 KiB here cost 2.5 KiB more
+/// per idle connection than 1 KiB, 1 KiB about 0.5 KiB more than 512 bytes, and 512 bytes
+/// about 0.4 KiB more than 256.
 const READ_BUFFER_BYTES: usize = 256;
 /// Bytes gathered before a write reaches the socket; the writer flushes every batch anyway.
 const WRITE_BUFFER_BYTES: usize = 8 * 1024;
