@@ -28,7 +28,8 @@ pub(crate) struct Admitted {
     /// Its registration under its token. Its token is a child of `done`: cancelled when the
     /// token is revoked, and when the connection is done.
     pub(crate) registration: Registration,
-    /// How many document messages it may send ([`Limits::updates`](crate::limits::Limits::updates)).
+    /// How many document messages it may send
+    /// ([`Limits::updates`](crate::limits::Limits::updates)).
     pub(crate) updates: RateLimit,
     /// [`Limits::max_pending_bytes`](crate::limits::Limits::max_pending_bytes).
     pub(crate) max_pending_bytes: usize,
@@ -39,8 +40,8 @@ pub(crate) struct Admitted {
     pub(crate) shutdown: CancellationToken,
     /// A child of `shutdown`, cancelled as well when the connection's writer stops: the
     /// reader then stops too. (The connection holds these few fields rather than the whole
-    /// [`crate::limits::Limits`], and waits on one token rather than three, because every byte here is
-    /// taken by every idle connection.)
+    /// [`crate::limits::Limits`], and waits on one token rather than three, because every
+    /// byte here is taken by every idle connection.)
     pub(crate) done: CancellationToken,
     /// Its place under the connection limits.
     _admission: Admission,
