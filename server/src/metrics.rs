@@ -17,6 +17,7 @@
 //! | `workshop_flush_seconds` | histogram | time of one group-commit flush of the store |
 //! | `workshop_refused_writes_total{reason}` | counter | client messages refused, by reason |
 //! | `workshop_recompute_seconds` | histogram | time of one engine run over a document |
+//! | `workshop_recomputes_with_change_total` | counter | engine runs made with the change that caused them, their figures relayed in the same frame |
 //! | `workshop_compaction_seconds` | histogram | time of one log compaction, off the room's lock |
 //! | `workshop_corrupt_records_total` | counter | undecodable stored records found at load |
 //! | `workshop_records_set_aside_total` | counter | log records moved aside by those loads |
@@ -61,6 +62,7 @@ const RECOMPUTE_BUCKETS: [f64; 12] = [
 static CONNECTIONS_OPEN: AtomicU64 = AtomicU64::new(0);
 static CONNECTIONS_TOTAL: AtomicU64 = AtomicU64::new(0);
 static UPDATES_APPLIED: AtomicU64 = AtomicU64::new(0);
+static RECOMPUTES_WITH_CHANGE: AtomicU64 = AtomicU64::new(0);
 static CORRUPT_RECORDS: AtomicU64 = AtomicU64::new(0);
 static RECORDS_SET_ASIDE: AtomicU64 = AtomicU64::new(0);
 static REFUSED: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
@@ -150,6 +152,18 @@ pub fn flushed(elapsed: Duration) {
 /// Records how long one engine run over a document took.
 pub fn recomputed(elapsed: Duration) {
     RECOMPUTE.observe(elapsed);
+}
+
+/// Counts an engine run made under the lock of the change that caused it, whose figures go
+/// out with the change (the others wait for `--recompute-interval-ms` to pass, and go out on
+/// their own).
+pub fn recomputed_with_change() {
+    RECOMPUTES_WITH_CHANGE.fetch_add(1, Ordering::Relaxed);
+}
+
+/// How many engine runs went out with their change so far (tests and diagnostics).
+pub fn recomputes_with_change() -> u64 {
+    RECOMPUTES_WITH_CHANGE.load(Ordering::Relaxed)
 }
 
 /// Records how long one compaction of a workshop's log took.
@@ -251,6 +265,12 @@ pub fn render(rooms_loaded: usize, rooms: &RoomSettings) -> String {
         &mut out,
         "workshop_recompute_seconds",
         "Time of one engine run over a workshop document.",
+    );
+    counter(
+        &mut out,
+        "workshop_recomputes_with_change_total",
+        "Engine runs made with the change that caused them, their figures relayed in the same frame.",
+        RECOMPUTES_WITH_CHANGE.load(Ordering::Relaxed),
     );
     COMPACTION.render(
         &mut out,
@@ -423,6 +443,7 @@ mod tests {
             "workshop_updates_applied_total",
             "workshop_flush_seconds_count",
             "workshop_recompute_seconds_count",
+            "workshop_recomputes_with_change_total",
             "workshop_corrupt_records_total",
         ] {
             assert!(sample(&text, family) >= 0.0);

@@ -1294,11 +1294,16 @@ mod tests {
         frames(&mut author_inbox);
         frames(&mut other_inbox);
         let loaded = revision(&room);
+        let with_change = crate::metrics::recomputes_with_change();
 
         room.receive(1, &mut facilitator(), &[agree(&author_doc, 4)])
             .await
             .unwrap();
         assert_eq!(revision(&room), loaded + 1, "recomputed with the change");
+        assert!(
+            crate::metrics::recomputes_with_change() > with_change,
+            "and counted so"
+        );
 
         // The other peer gets the change and the figures it caused as one update ...
         let relayed = frames(&mut other_inbox);

@@ -696,6 +696,7 @@ impl Room {
         }
         state.recomputed_at = Some(now);
         let (_, update, compact) = self.recompute_locked(state)?;
+        crate::metrics::recomputed_with_change();
         Ok(Recompute::Ran(update, compact))
     }
 
