@@ -17,6 +17,7 @@
 //! owns them (`writers.rs`), presence by who speaks for it (`presence.rs`).
 
 mod bound;
+mod budget;
 mod core;
 mod guard;
 mod presence;
@@ -1332,41 +1333,51 @@ mod tests {
         assert_eq!(figures(&replay), Some((loaded + 1).to_string()));
         assert_eq!(agreed(&replay), serde_json::json!(4));
 
-        // Within the interval a change goes out alone, its figures to follow.
-        room.receive(1, &mut facilitator(), &[agree(&author_doc, 2)])
+        // So does every change while the room's budget lasts ...
+        for (spent, score) in (2..=budget::RECOMPUTE_BURST).zip([3, 1, 2]) {
+            room.receive(1, &mut facilitator(), &[agree(&author_doc, score)])
+                .await
+                .unwrap();
+            assert_eq!(revision(&room), loaded + i64::from(spent));
+            assert_eq!(apply_updates(&frames(&mut other_inbox), &other_doc), 1);
+            assert_eq!(agreed(&other_doc), serde_json::json!(score));
+            assert_eq!(apply_updates(&frames(&mut author_inbox), &author_doc), 1);
+        }
+        let spent = loaded + i64::from(budget::RECOMPUTE_BURST);
+        assert_eq!(figures(&other_doc), Some(spent.to_string()));
+
+        // ... and once it is spent, a change goes out alone, its figures to follow.
+        room.receive(1, &mut facilitator(), &[agree(&author_doc, 4)])
             .await
             .unwrap();
-        assert_eq!(revision(&room), loaded + 1, "not recomputed yet");
+        assert_eq!(revision(&room), spent, "not recomputed yet");
         let relayed = frames(&mut other_inbox);
         assert_eq!(relayed.len(), 1);
         apply_updates(&relayed, &other_doc);
-        assert_eq!(agreed(&other_doc), serde_json::json!(2));
+        assert_eq!(agreed(&other_doc), serde_json::json!(4));
         assert!(frames(&mut author_inbox).is_empty());
     }
 
     #[tokio::test]
-    async fn changes_within_the_recompute_interval_wait_for_it_and_are_not_lost() {
+    async fn changes_beyond_the_recompute_budget_wait_for_it_and_are_not_lost() {
         let rooms = recomputing_hourly(Store::temporary().unwrap());
         let id = rooms.create("A".into(), "B".into()).await.unwrap();
         let room = rooms.lease(id).await.unwrap();
         let client = replica(&room);
         let loaded = revision(&room);
 
-        // The first change after a quiet spell is recomputed at once.
-        room.receive(1, &mut facilitator(), &[agree(&client, 4)])
-            .await
-            .unwrap();
-        tokio::time::timeout(Duration::from_secs(10), async {
-            while revision(&room) == loaded {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        })
-        .await
-        .expect("the first change is recomputed");
+        // The first changes after a quiet spell are recomputed at once, as far as the
+        // budget goes.
+        for (spent, score) in (1..=budget::RECOMPUTE_BURST).zip([4, 3, 2, 1]) {
+            room.receive(1, &mut facilitator(), &[agree(&client, score)])
+                .await
+                .unwrap();
+            assert_eq!(revision(&room), loaded + i64::from(spent));
+        }
         let first = revision(&room);
 
-        // The next one, within the interval, waits for it to pass.
-        room.receive(1, &mut facilitator(), &[agree(&client, 1)])
+        // The next one waits for the budget to allow a run (an hour here).
+        room.receive(1, &mut facilitator(), &[agree(&client, 4)])
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;

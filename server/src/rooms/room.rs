@@ -32,6 +32,7 @@ use uuid::Uuid;
 use workshop_shared::Results;
 use yrs::{ClientID, Transact, TransactionMut};
 
+use super::budget::Budget;
 use super::core::{Asleep, Effects, RoomCore};
 use super::presence::PresenceError;
 use super::writers::Author;
@@ -316,9 +317,9 @@ struct RoomState {
     recomputer: Option<workshop_shared::Recomputer>,
     /// Attaching the model failed once: every recompute reads everything from then on.
     recomputer_failed: bool,
-    /// When the engine last ran after a change (loads and reads of the figures do not count):
-    /// the next such run waits until the interval has passed.
-    recomputed_at: Option<tokio::time::Instant>,
+    /// What is left of the room's budget of engine runs after changes ([`super::budget`];
+    /// loads and reads of the figures do not spend it).
+    budget: Budget,
 }
 
 impl RoomState {
@@ -406,7 +407,7 @@ impl Room {
             unloaded: false,
             recomputer: None,
             recomputer_failed: false,
-            recomputed_at: None,
+            budget: Budget::default(),
         };
         Ok(Room {
             id,
@@ -680,21 +681,18 @@ impl Room {
         failure.map_or(Ok(()), Err)
     }
 
-    /// With recompute on, runs the engine now if the interval since its last run has passed
-    /// (under the same lock as the changes that call for it, so their relay and the results
-    /// they cause share one flush and one frame); otherwise leaves it to the recompute task.
+    /// With recompute on, runs the engine now if the room's budget allows ([`super::budget`]):
+    /// under the same lock as the changes that call for it, so their relay and the results
+    /// they cause share one flush and one frame. Otherwise leaves it to the recompute task.
     fn recompute_if_due_locked(&self, state: &mut RoomState) -> Result<Recompute, RoomError> {
         if !self.ctx.recompute.is_on() {
             return Ok(Recompute::Later);
         }
-        let now = tokio::time::Instant::now();
-        let due = state
-            .recomputed_at
-            .is_none_or(|at| now >= at + self.ctx.recompute_interval);
-        if !due {
+        let (now, interval) = (tokio::time::Instant::now(), self.ctx.recompute_interval);
+        if !state.budget.allows(interval, now) {
             return Ok(Recompute::Later);
         }
-        state.recomputed_at = Some(now);
+        state.budget.spend(interval, now);
         let (_, update, compact) = self.recompute_locked(state)?;
         crate::metrics::recomputed_with_change();
         Ok(Recompute::Ran(update, compact))
@@ -1055,11 +1053,11 @@ impl Room {
 
     /// The room's background task: recompute after client changes until stopped.
     ///
-    /// The engine runs at most once per `recompute_interval` after changes: a change after a
-    /// quiet spell is recomputed at once, by [`Room::receive`] itself (so the change and its
-    /// figures go out together), and changes arriving sooner after the last run are left to
-    /// this task, which waits until the interval has passed and gives them one run. Wake-ups during a run or a wait coalesce ([`Notify`] keeps
-    /// one permit), so a room recomputes at most as often as the interval allows however many
+    /// While the room's budget allows ([`super::budget`]), a change is recomputed at once by
+    /// [`Room::receive`] itself, so the change and its figures go out together. Changes that
+    /// find the budget spent are left to this task, which waits until the budget allows a run
+    /// and gives them one. Wake-ups during a run or a wait coalesce ([`Notify`] keeps one
+    /// permit), so a busy room recomputes at most as often as its budget allows however many
     /// updates arrive, and its relay never waits for the engine.
     async fn recompute_loop(self: Arc<Self>) {
         let interval = self.ctx.recompute_interval;
@@ -1068,14 +1066,25 @@ impl Room {
                 () = self.stop.cancelled() => break,
                 () = self.recompute.notified() => {}
             }
-            let last_run = self.lock().recomputed_at;
-            if let Some(next) = last_run.map(|last| last + interval) {
+            // Until the budget allows a run: a change recomputed meanwhile may have spent it.
+            loop {
+                let now = tokio::time::Instant::now();
+                let ready = {
+                    let mut state = self.lock();
+                    let ready = state.budget.ready_at(interval, now);
+                    if ready <= now {
+                        state.budget.spend(interval, now);
+                    }
+                    ready
+                };
+                if ready <= now {
+                    break;
+                }
                 tokio::select! {
-                    () = self.stop.cancelled() => break,
-                    () = tokio::time::sleep_until(next) => {}
+                    () = self.stop.cancelled() => return,
+                    () = tokio::time::sleep_until(ready) => {}
                 }
             }
-            self.lock().recomputed_at = Some(tokio::time::Instant::now());
             match self.recompute_and_publish().await {
                 Ok(_) => {}
                 Err(RoomError::Unloaded) => break,
