@@ -144,10 +144,11 @@ pub struct Config {
     #[arg(long, env = "WORKSHOP_RECOMPUTE", value_enum, default_value_t = Switch::On)]
     pub recompute: Switch,
 
-    /// Shortest time between two recomputes of one workshop, in milliseconds. A change in a
-    /// quiet workshop is recomputed at once; changes that follow within this time are
-    /// gathered into one recompute when it has passed, so a busy room refreshes its figures
-    /// at most this often instead of once per keystroke. 0 recomputes after every change.
+    /// How often a busy workshop may recompute, in milliseconds. Each workshop has a budget
+    /// of a few recomputes, refilled at one per interval: a change is recomputed at once (its
+    /// figures relayed with it) while the budget lasts, and changes that find it spent are
+    /// gathered into one recompute when it allows, so a busy room refreshes its figures at
+    /// most this often instead of once per keystroke. 0 recomputes after every change.
     #[arg(long, env = "WORKSHOP_RECOMPUTE_INTERVAL_MS", default_value_t = 100)]
     pub recompute_interval_ms: u64,
 

@@ -92,7 +92,8 @@ pub struct RoomSettings {
     /// `--recompute`: whether rooms run the engine and write `results` after changes. Off,
     /// no engine runs at creation, at load or after a change, and `results` is never written.
     pub recompute: Switch,
-    /// `--recompute-interval-ms`: the shortest time between two recomputes of one room.
+    /// `--recompute-interval-ms`: how often a busy room may recompute; its budget of runs
+    /// refills at one per interval (see `rooms/budget.rs`).
     pub recompute_interval: Duration,
     /// `--durability`: whether updates are flushed to disk before they are relayed and sync
     /// steps answered. Off, they are still appended to the log but relayed at once, and sled
@@ -126,7 +127,7 @@ pub(crate) struct RoomContext {
     pub(crate) limits: CompactionLimits,
     /// Whether rooms recompute results (`--recompute`).
     pub(crate) recompute: Switch,
-    /// The shortest time between two recomputes of one room.
+    /// How often a busy room may recompute ([`budget`]).
     pub(crate) recompute_interval: Duration,
     /// Whether updates are flushed before they are relayed (`--durability`).
     pub(crate) durability: Switch,
