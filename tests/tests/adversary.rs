@@ -86,6 +86,20 @@ fn copy_as(doc: &Doc, client: u64) -> Doc {
     copy
 }
 
+/// An update made on `doc`: `participant`'s score `score` on the factor every recipe here
+/// votes on.
+fn vote_update(doc: &Doc, participant: &str, score: i64) -> Vec<u8> {
+    let mut txn = doc.transact_mut();
+    set_score(
+        &mut txn,
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+        participant,
+        score,
+    );
+    txn.encode_update_v1()
+}
+
 /// The approach the facilitator chose, in a document from the HTTP API.
 fn selected_approach(document: &Value) -> &Value {
     &document["meta"]["selected_approach"]
@@ -266,11 +280,7 @@ async fn a_participant_cannot_write_under_the_facilitators_client_id() {
 
     // Ann's own vote, but under Fay's client id.
     let impostor = copy_as(&mallory.doc, fay.client_id().get());
-    let vote = {
-        let mut txn = impostor.transact_mut();
-        set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &ann.id, 3);
-        txn.encode_update_v1()
-    };
+    let vote = vote_update(&impostor, &ann.id, 3);
     mallory.send_update(&vote).await;
     let answers = mallory.sync().await;
 
@@ -330,11 +340,7 @@ async fn a_client_id_stays_its_writers_after_the_workshop_slept() {
         .transact_mut()
         .apply_update(Update::decode_v1(&state).unwrap())
         .unwrap();
-    let vote = {
-        let mut txn = impostor.transact_mut();
-        set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &ann.id, 3);
-        txn.encode_update_v1()
-    };
+    let vote = vote_update(&impostor, &ann.id, 3);
     mallory.send_update(&vote).await;
     let answers = mallory.sync().await;
     assert!(
@@ -347,11 +353,7 @@ async fn a_client_id_stays_its_writers_after_the_workshop_slept() {
     // Ann's vote under her own id goes through, so the bystander's view is current when
     // checked; Fay's id holds nothing of Ann's, there or on disk.
     let own = copy_as(&mallory.doc, 0x5eed);
-    let honest = {
-        let mut txn = own.transact_mut();
-        set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &ann.id, 4);
-        txn.encode_update_v1()
-    };
+    let honest = vote_update(&own, &ann.id, 4);
     mallory.send_update(&honest).await;
     mallory.sync().await;
     let has_anns_vote = |txn: &yrs::Transaction<'_>| {
@@ -417,11 +419,7 @@ async fn what_is_relayed_and_stored_is_what_was_applied_not_the_bytes_sent() {
             text: "Forged title".into(),
         },
     );
-    let vote = {
-        let mut txn = mallory.doc.transact_mut();
-        set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &ann.id, 4);
-        txn.encode_update_v1()
-    };
+    let vote = vote_update(&mallory.doc, &ann.id, 4);
     let carried = yrs::merge_updates_v1([vote.as_slice(), duplicate.as_slice()]).unwrap();
     assert!(Update::decode_v1(&carried)
         .unwrap()
@@ -613,11 +611,7 @@ async fn a_block_after_a_gap_in_its_clients_clock_is_refused_until_the_gap_is_fi
         set_weight(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &ann.id, 2);
         txn.encode_update_v1()
     };
-    let score = {
-        let mut txn = mine.transact_mut();
-        set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &ann.id, 4);
-        txn.encode_update_v1()
-    };
+    let score = vote_update(&mine, &ann.id, 4);
     mallory.send_update(&score).await;
     let answers = mallory.sync().await;
     let votes = |document: &Value| {
@@ -646,11 +640,7 @@ async fn one_connection_brings_at_most_32_new_client_ids() {
     let voters: Vec<String> = (0..33).map(|_| participant()).collect();
     for (i, voter) in voters.iter().enumerate() {
         let fresh = copy_as(&mallory.doc, 888_000 + i as u64);
-        let vote = {
-            let mut txn = fresh.transact_mut();
-            set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, voter, 3);
-            txn.encode_update_v1()
-        };
+        let vote = vote_update(&fresh, voter, 3);
         mallory.send_update(&vote).await;
     }
     let answers = mallory.sync().await;
