@@ -93,6 +93,15 @@ impl Api {
         read(self.request(Method::GET, path, None).send().await).await
     }
 
+    /// `GET /metrics`: the server's figures, as text.
+    pub async fn metrics(&self) -> String {
+        let (status, body) = self.get("/metrics").await;
+        assert_eq!(status, StatusCode::OK, "GET /metrics: {body}");
+        body.as_str()
+            .unwrap_or_else(|| panic!("metrics are text, got {body}"))
+            .to_owned()
+    }
+
     /// GETs `path` presenting `token` as a bearer token.
     pub async fn get_as(&self, path: &str, token: &str) -> (StatusCode, Value) {
         read(self.request(Method::GET, path, Some(token)).send().await).await
@@ -270,4 +279,12 @@ async fn read(response: reqwest::Result<reqwest::Response>) -> (StatusCode, Valu
         .unwrap_or_else(|error| panic!("read HTTP body: {error}"));
     let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
     (status, body)
+}
+
+/// The value of one sample of a `/metrics` text, e.g. `workshop_corrupt_records_total`.
+pub fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .and_then(|value| value.parse().ok())
 }

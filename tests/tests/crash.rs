@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use workshop_server::store::Store;
-use workshop_tests::api::Api;
+use workshop_tests::api::{sample, Api};
 use workshop_tests::crash::{self, CrashConfig};
 use workshop_tests::workshop::{
     document_notes, document_scores, insert_notes, participant, scores, set_score,
@@ -41,20 +41,8 @@ async fn nothing_observed_is_lost_across_repeated_kill_9_and_clients_converge() 
     assert_eq!(report.convergence_checks, 3, "{report}");
 }
 
-/// The value of one sample of a `/metrics` text, e.g. `workshop_corrupt_records_total`.
-fn sample(metrics: &str, series: &str) -> Option<f64> {
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .and_then(|value| value.parse().ok())
-}
-
 async fn metrics(server: &TestServer) -> String {
-    let (status, body) = Api::new(server.http_url()).get("/metrics").await;
-    assert_eq!(status, 200, "GET /metrics: {body}");
-    body.as_str()
-        .unwrap_or_else(|| panic!("metrics are text, got {body}"))
-        .to_owned()
+    Api::new(server.http_url()).metrics().await
 }
 
 /// Truncates the log record that first made `wanted` true of the document rebuilt from the

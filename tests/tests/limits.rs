@@ -13,8 +13,9 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use workshop_client::{ClientError, Ended, SyncClient};
-use workshop_tests::api::Api;
+use workshop_tests::api::{sample, Api};
 use workshop_tests::checks::{assert_closed_with, assert_refused_with, assert_syncing};
+use workshop_tests::raw::RawPeer;
 use workshop_tests::workshop::{
     participant, scores, set_score, SHARED_UNDERSTANDING, WHOLE_SYSTEM,
 };
@@ -316,4 +317,43 @@ async fn every_corpus_frame_closes_only_its_connection_with_1007() {
     // Nothing of any of them reached the document (one begins with a valid scratch edit).
     let fresh = connect(&server, &id).await;
     assert!(fresh.doc().transact().get_text("scratch").is_none());
+}
+
+/// However fast a client changes a workshop, the server runs the engine with its changes only
+/// as often as the room's budget allows: four runs back to back, then one per
+/// `--recompute-interval-ms` (an hour here). Every change is still relayed at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_cannot_make_the_server_recompute_beyond_the_rooms_budget() {
+    let server = TestServer::start_with(&["--recompute-interval-ms", "3600000"]).await;
+    let api = Api::new(server.http_url());
+    let id = api.create_workshop("Autumn workshop", "Northshire").await;
+    let bystander = connect(&server, &id).await;
+    let mut writer = RawPeer::connect(&server.ws_url(&id)).await;
+    writer.sync().await;
+    let recomputed = || async {
+        let text = api.metrics().await;
+        sample(&text, "workshop_recomputes_with_change_total")
+            .unwrap_or_else(|| panic!("no recompute counter in:\n{text}"))
+    };
+    let before = recomputed().await;
+
+    // Twelve votes, each its own raw frame, each sent once the last reached the bystander
+    // (so that no two share a batch, and so one recompute).
+    let voter = participant();
+    for score in 1..=12 {
+        let vote = {
+            let mut txn = writer.doc.transact_mut();
+            set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &voter, score);
+            txn.encode_update_v1()
+        };
+        writer.send_update(&vote).await;
+        let has_vote = |txn: &yrs::Transaction<'_>| {
+            scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING)
+                .get(&voter)
+                .is_some_and(|value| value.to_string() == score.to_string())
+        };
+        bystander.wait_for(has_vote, TIMEOUT).await.unwrap();
+    }
+
+    assert_eq!(recomputed().await - before, 4.0, "the budget, and no more");
 }

@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 use tokio_tungstenite::WebSocketStream;
 use workshop_client::SyncClient;
 use workshop_server::store::Store;
-use workshop_tests::api::{facilitator_token, tokens_of, Api};
+use workshop_tests::api::{facilitator_token, sample, tokens_of, Api};
 use workshop_tests::checks::{assert_refused_with, assert_syncing};
 use workshop_tests::workshop::{
     document_scores, participant, set_score, SHARED_UNDERSTANDING, WHOLE_SYSTEM,
@@ -94,18 +94,9 @@ async fn refused(local: IpAddr, url: &str, forwarded_for: Option<&str>) -> u16 {
     }
 }
 
-fn sample(metrics: &str, series: &str) -> Option<f64> {
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .and_then(|value| value.parse().ok())
-}
-
 async fn metric(api: &Api, series: &str) -> f64 {
-    let (status, body) = api.get("/metrics").await;
-    assert_eq!(status, StatusCode::OK);
-    let text = body.as_str().unwrap();
-    sample(text, series).unwrap_or_else(|| panic!("no {series} in:\n{text}"))
+    let text = api.metrics().await;
+    sample(&text, series).unwrap_or_else(|| panic!("no {series} in:\n{text}"))
 }
 
 /// Waits (bounded) until `series` reads `value`.
