@@ -155,8 +155,8 @@ pub fn recomputed(elapsed: Duration) {
 }
 
 /// Counts an engine run made under the lock of the change that caused it, whose figures go
-/// out with the change (the others wait for `--recompute-interval-ms` to pass, and go out on
-/// their own).
+/// out with the change (the others waited for the room's budget of runs, and go out on their
+/// own).
 pub fn recomputed_with_change() {
     RECOMPUTES_WITH_CHANGE.fetch_add(1, Ordering::Relaxed);
 }
