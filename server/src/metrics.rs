@@ -18,6 +18,7 @@
 //! | `workshop_refused_writes_total{reason}` | counter | client messages refused, by reason |
 //! | `workshop_recompute_seconds` | histogram | time of one engine run over a document |
 //! | `workshop_recomputes_with_change_total` | counter | engine runs made with the change that caused them, their figures relayed in the same frame |
+//! | `workshop_rollbacks_total` | counter | documents rebuilt from their log after taking in an update the write guard then refused, or must judge again on a copy |
 //! | `workshop_compaction_seconds` | histogram | time of one log compaction, off the room's lock |
 //! | `workshop_corrupt_records_total` | counter | undecodable stored records found at load |
 //! | `workshop_records_set_aside_total` | counter | log records moved aside by those loads |
@@ -63,6 +64,7 @@ static CONNECTIONS_OPEN: AtomicU64 = AtomicU64::new(0);
 static CONNECTIONS_TOTAL: AtomicU64 = AtomicU64::new(0);
 static UPDATES_APPLIED: AtomicU64 = AtomicU64::new(0);
 static RECOMPUTES_WITH_CHANGE: AtomicU64 = AtomicU64::new(0);
+static ROLLBACKS: AtomicU64 = AtomicU64::new(0);
 static CORRUPT_RECORDS: AtomicU64 = AtomicU64::new(0);
 static RECORDS_SET_ASIDE: AtomicU64 = AtomicU64::new(0);
 static REFUSED: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
@@ -164,6 +166,17 @@ pub fn recomputed_with_change() {
 /// How many engine runs went out with their change so far (tests and diagnostics).
 pub fn recomputes_with_change() -> u64 {
     RECOMPUTES_WITH_CHANGE.load(Ordering::Relaxed)
+}
+
+/// Counts a room's document rebuilt from its log to roll back an update it took in and must
+/// not keep.
+pub fn rolled_back() {
+    ROLLBACKS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// How many documents were rolled back so far (tests and diagnostics).
+pub fn rollbacks() -> u64 {
+    ROLLBACKS.load(Ordering::Relaxed)
 }
 
 /// Records how long one compaction of a workshop's log took.
@@ -271,6 +284,12 @@ pub fn render(rooms_loaded: usize, rooms: &RoomSettings) -> String {
         "workshop_recomputes_with_change_total",
         "Engine runs made with the change that caused them, their figures relayed in the same frame.",
         RECOMPUTES_WITH_CHANGE.load(Ordering::Relaxed),
+    );
+    counter(
+        &mut out,
+        "workshop_rollbacks_total",
+        "Documents rebuilt from their log after taking in an update the write guard then refused, or must judge again on a copy.",
+        ROLLBACKS.load(Ordering::Relaxed),
     );
     COMPACTION.render(
         &mut out,
@@ -444,6 +463,7 @@ mod tests {
             "workshop_flush_seconds_count",
             "workshop_recompute_seconds_count",
             "workshop_recomputes_with_change_total",
+            "workshop_rollbacks_total",
             "workshop_corrupt_records_total",
         ] {
             assert!(sample(&text, family) >= 0.0);

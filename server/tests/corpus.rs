@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use workshop_server::rooms::{Author, Effects, RoomCore, RoomError};
+use workshop_server::rooms::{Author, Effects, MemoryRoom, RoomError};
 use workshop_server::sync;
 use workshop_shared::access::Capability;
 use yrs::sync::protocol::{MSG_AUTH, MSG_AWARENESS, MSG_SYNC, MSG_SYNC_STEP_1, MSG_SYNC_UPDATE};
@@ -25,19 +25,19 @@ fn corpus_dir() -> PathBuf {
 }
 
 /// The template workshop the engine's corpus is made against (`shared/tests/corpus.rs`).
-fn template_room() -> RoomCore {
+fn template_room() -> MemoryRoom {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tests/corpus/template.state");
     let state = std::fs::read(path).unwrap();
     let doc = Doc::with_client_id(2);
     doc.transact_mut()
         .apply_update(Update::decode_v1(&state).unwrap())
         .unwrap();
-    RoomCore::new(doc, Vec::new()).0
+    MemoryRoom::new(doc, Vec::new()).0
 }
 
 /// Handles one frame as a facilitator's connection does; returns the error that closes the
 /// connection.
-fn handle(room: &mut RoomCore, frame: &[u8]) -> Result<(), RoomError> {
+fn handle(room: &mut MemoryRoom, frame: &[u8]) -> Result<(), RoomError> {
     let mut author = Author::new(Capability::Facilitator, "facilitator");
     let mut effects = Effects::default();
     for message in sync::decode_frame(frame)? {

@@ -11,7 +11,7 @@
 #![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
-use workshop_server::rooms::{Author, Effects, RoomCore};
+use workshop_server::rooms::{Author, Effects, MemoryRoom};
 use workshop_server::sync::{self, Inbound};
 use workshop_shared::access::Capability;
 use workshop_shared::schema::{self, key};
@@ -172,7 +172,7 @@ struct Client {
 
 /// The room, and a bystander that receives exactly what the room relays.
 struct Room {
-    core: RoomCore,
+    core: MemoryRoom,
     bystander: Doc,
 }
 
@@ -221,7 +221,7 @@ proptest! {
         steps in proptest::collection::vec(step(), 1..40)
     ) {
         let start = template();
-        let (core, _) = RoomCore::new(copy(&start, 2), Vec::new());
+        let (core, _) = MemoryRoom::new(copy(&start, 2), Vec::new());
         let mut room = Room { core, bystander: copy(&start, 3) };
         let mut clients = [
             Client {
@@ -291,7 +291,7 @@ proptest! {
 fn a_message_reply_asking_for_what_is_missing_is_sync_step_1() {
     // The property above answers the room's asks; make sure it would notice one.
     let start = template();
-    let (core, _) = RoomCore::new(copy(&start, 2), Vec::new());
+    let (core, _) = MemoryRoom::new(copy(&start, 2), Vec::new());
     let mut room = Room {
         core,
         bystander: copy(&start, 3),

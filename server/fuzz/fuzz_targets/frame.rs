@@ -8,7 +8,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use workshop_server::rooms::{Author, Effects, RoomCore};
+use workshop_server::rooms::{Author, Effects, MemoryRoom};
 use workshop_server::sync;
 use workshop_shared::access::Capability;
 use workshop_shared::template::{self, WorkshopMeta};
@@ -46,7 +46,7 @@ fuzz_target!(|frame: &[u8]| {
     if let Ok(update) = Update::decode_v1(template_update()) {
         let _ = doc.transact_mut().apply_update(update);
     }
-    let (mut room, _) = RoomCore::new(doc.clone(), Vec::new());
+    let (mut room, _) = MemoryRoom::new(doc, Vec::new());
     let mut author = Author::new(Capability::Facilitator, "facilitator");
     let mut effects = Effects::default();
     let _ = sync::count_limited_messages(frame);
@@ -60,6 +60,8 @@ fuzz_target!(|frame: &[u8]| {
     }
     let today =
         time::Date::from_calendar_date(2026, time::Month::November, 23).unwrap_or(time::Date::MIN);
+    // A rollback replaces the room's document: read it from the room.
+    let doc = room.doc().clone();
     let _ = workshop_shared::recompute(&mut doc.transact_mut(), today);
     let _ = sync::resync(room.awareness());
     // Whatever was let in, the room can still be snapshotted and sent whole.

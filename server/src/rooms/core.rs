@@ -8,15 +8,21 @@
 //! [`super::writers`], presence by [`super::presence`]. Because nothing here touches a socket,
 //! a disk or a clock, the same core runs in the server, in the property tests and in the fuzz
 //! target over sequences of frames from several connections.
+//!
+//! The guard judges an update in the document itself; when the document took in an update it
+//! must not keep, [`Effects::rollback`] asks the caller to rebuild the document from its log
+//! and hand it to [`RoomCore::roll_back`], which finishes the update. The server's room
+//! rebuilds it from its store; [`MemoryRoom`] keeps its log in memory, for tests and tools.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use workshop_shared::access::Reason;
+use workshop_shared::access::{Reason, Refusal};
 use yrs::sync::Awareness;
 use yrs::updates::decoder::Decode;
-use yrs::{ClientID, Doc, ReadTxn, Transact};
+use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact};
 
-use super::guard::{Guard, Verdict};
+use super::guard::{self, Judged, Then, Verdict};
 use super::presence::Presences;
 use super::room::{ConnId, RoomError};
 use super::writers::{Author, Owner, Writers};
@@ -39,14 +45,19 @@ pub struct Effects {
     pub query: bool,
     /// Updates refused, by the reason's code.
     pub refused: Vec<&'static str>,
+    /// The document took in an update it must not keep: before anything else reads or
+    /// writes it, rebuild it from the log (the updates it was made from and every update
+    /// appended since, those above included) under the same client id, and hand it to
+    /// [`RoomCore::roll_back`].
+    pub rollback: bool,
 }
 
 /// A room's document, presence, and who may write what.
 pub struct RoomCore {
     /// Owns the document; presence states live beside it.
     awareness: Awareness,
-    /// Judges client updates before they reach the document.
-    guard: Guard,
+    /// An update whose document is to be rolled back ([`Effects::rollback`]).
+    unfinished: Option<Box<Unfinished>>,
     /// Owners of the document's client ids.
     writers: Writers,
     /// Which connection speaks for which presence state.
@@ -86,9 +97,10 @@ impl RoomCore {
             writers.insert(*client, owner.clone());
         }
         writers.insert(doc.client_id(), Owner::Server);
+        guard::type_roots(&doc);
         let core = RoomCore {
-            guard: Guard::new(&doc),
             awareness: Awareness::new(doc),
+            unfinished: None,
             writers,
             presences: Presences::default(),
         };
@@ -126,41 +138,17 @@ impl RoomCore {
                     .push(sync::answer_step1(&self.awareness, &state_vector));
             }
             Inbound::Update(update) => {
+                if self.unfinished.is_some() {
+                    // The caller did not roll back: nothing more may touch the document.
+                    return Err(RoomError::Poisoned);
+                }
                 let doc = self.awareness.doc();
-                match self.guard.check(author, &self.writers, update, doc)? {
-                    Verdict::Accept {
-                        update,
-                        decoded,
-                        new_clients,
-                    } => {
-                        // yrs has `unwrap`s in its integration code; the shadow took this
-                        // very update, so this cannot fail, but if it did the document may
-                        // be half-changed: the room must be reloaded from its log.
-                        let committed =
-                            catch_unwind(AssertUnwindSafe(|| self.guard.commit(doc, decoded)));
-                        if !matches!(committed, Ok(Ok(()))) {
-                            return Err(RoomError::Poisoned);
-                        }
-                        author.brought(new_clients.len());
-                        author.accepted();
-                        for client in new_clients {
-                            let owner = Owner::Token(author.token().clone());
-                            self.writers.insert(client, owner.clone());
-                            effects.owners.push((client, owner));
-                        }
-                        effects.updates.push(update);
-                    }
-                    Verdict::Nothing => {}
-                    Verdict::Refuse(refusal) => {
-                        tracing::info!(conn, code = refusal.code(), %refusal, "refused a write");
-                        effects.refused.push(refusal.code());
-                        let reply =
-                            if refusal.reason == Reason::Unverifiable && author.ask_for_missing() {
-                                sync::step1(&self.awareness)
-                            } else {
-                                sync::permission_denied(&refusal.to_string())
-                            };
-                        effects.replies.push(reply);
+                let before = doc.transact().state_vector();
+                match guard::check(author, &self.writers, update, doc) {
+                    Judged::Done(verdict) => self.settle(conn, author, verdict, effects),
+                    Judged::RollBack(then) => {
+                        self.unfinished = Some(Box::new(Unfinished { conn, before, then }));
+                        effects.rollback = true;
                     }
                 }
             }
@@ -184,10 +172,105 @@ impl RoomCore {
         Ok(())
     }
 
-    /// Drops what only judging updates needs (the guard's shadow document), made afresh when
-    /// the next update arrives. A room nobody is connected to does more: it sleeps.
-    pub fn rest(&self) {
-        self.guard.rest();
+    /// Takes `doc`, the document rebuilt from the log after [`Effects::rollback`], in place
+    /// of the one that took in an update it must not keep, then finishes that update: refused,
+    /// or judged again on a copy and applied if accepted. An error ends the connection's
+    /// batch; [`RoomError::Poisoned`] (the rebuilt document is not the one from before the
+    /// update, or it does not take an accepted update) calls for the room to be dropped.
+    pub fn roll_back(
+        &mut self,
+        doc: Doc,
+        author: &mut Author,
+        effects: &mut Effects,
+    ) -> Result<(), RoomError> {
+        effects.rollback = false;
+        let Some(unfinished) = self.unfinished.take() else {
+            return Ok(());
+        };
+        let Unfinished { conn, before, then } = *unfinished;
+        if doc.client_id() != self.doc().client_id() || doc.transact().state_vector() != before {
+            tracing::error!("the document rebuilt from the log is not the one it was");
+            return Err(RoomError::Poisoned);
+        }
+        self.replace_doc(doc);
+        match then {
+            Then::Refuse(refusal) => {
+                self.settle(conn, author, Verdict::Refuse(refusal), effects);
+                Ok(())
+            }
+            Then::Fail(error) => Err(error.into()),
+            Then::JudgeOnCopy(update) => {
+                let decoded =
+                    yrs::Update::decode_v1(&update).map_err(crate::sync::SyncError::from)?;
+                let verdict = guard::check_on_copy(author, &self.writers, decoded, self.doc())?;
+                if let Verdict::Accept { update, .. } = &verdict {
+                    // yrs has `unwrap`s in its integration code; the copy took this very
+                    // update, so this cannot fail, but if it did the document may be
+                    // half-changed: the room must be reloaded from its log.
+                    let doc = self.awareness.doc();
+                    let committed = catch_unwind(AssertUnwindSafe(|| guard::commit(doc, update)));
+                    if !matches!(committed, Ok(Ok(()))) {
+                        return Err(RoomError::Poisoned);
+                    }
+                }
+                self.settle(conn, author, verdict, effects);
+                Ok(())
+            }
+        }
+    }
+
+    /// What follows a verdict on an update the document now holds (or never took).
+    fn settle(
+        &mut self,
+        conn: ConnId,
+        author: &mut Author,
+        verdict: Verdict,
+        effects: &mut Effects,
+    ) {
+        match verdict {
+            Verdict::Accept {
+                update,
+                new_clients,
+            } => {
+                author.brought(new_clients.len());
+                author.accepted();
+                for client in new_clients {
+                    let owner = Owner::Token(author.token().clone());
+                    self.writers.insert(client, owner.clone());
+                    effects.owners.push((client, owner));
+                }
+                effects.updates.push(update);
+            }
+            Verdict::Nothing => {}
+            Verdict::Refuse(refusal) => self.refuse(conn, author, &refusal, effects),
+        }
+    }
+
+    fn refuse(&self, conn: ConnId, author: &mut Author, refusal: &Refusal, effects: &mut Effects) {
+        tracing::info!(conn, code = refusal.code(), %refusal, "refused a write");
+        effects.refused.push(refusal.code());
+        let reply = if refusal.reason == Reason::Unverifiable && author.ask_for_missing() {
+            sync::step1(&self.awareness)
+        } else {
+            sync::permission_denied(&refusal.to_string())
+        };
+        effects.replies.push(reply);
+    }
+
+    /// Puts `doc` in place of the document, keeping every presence state.
+    fn replace_doc(&mut self, doc: Doc) {
+        guard::type_roots(&doc);
+        let states = self.awareness.update();
+        let mut awareness = Awareness::new(doc);
+        match states {
+            Ok(states) => {
+                if let Err(error) = awareness.apply_update(states) {
+                    tracing::warn!(%error, "presence states were lost with a rollback");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "presence states were lost with a rollback"),
+        }
+        self.awareness = awareness;
     }
 
     /// Nobody is connected: keeps the document encoded, which takes a fraction of the memory
@@ -264,12 +347,108 @@ impl Asleep {
             Ok(result) => result?,
             Err(_) => return Err(WakeError("yrs panicked".into())),
         };
+        guard::type_roots(&doc);
         Ok(RoomCore {
-            guard: Guard::new(&doc),
             awareness: Awareness::new(doc),
+            unfinished: None,
             writers,
             presences: Presences::default(),
         })
+    }
+}
+
+/// An update judged in the document, which is to be rolled back before it is finished.
+#[derive(Debug)]
+struct Unfinished {
+    /// The sender.
+    conn: ConnId,
+    /// The document's state vector before the update, which the rebuilt one must have.
+    before: StateVector,
+    then: Then,
+}
+
+/// A [`RoomCore`] whose log is kept in memory, for tests and tools: every transaction its
+/// document commits is recorded, and a rollback replays the record up to the update being
+/// judged. Server writes made directly on [`MemoryRoom::doc`] are recorded too.
+pub struct MemoryRoom {
+    core: RoomCore,
+    /// Every update the document committed, the one it was made from first.
+    log: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl std::fmt::Debug for MemoryRoom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryRoom")
+            .field("core", &self.core)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MemoryRoom {
+    /// A room over `doc`, and the owners it added, as [`RoomCore::new`] makes them; what `doc`
+    /// holds is its log's first entry.
+    pub fn new(doc: Doc, owners: Vec<(ClientID, Owner)>) -> (MemoryRoom, Vec<(ClientID, Owner)>) {
+        let state = doc
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        let log = Arc::new(Mutex::new(vec![state]));
+        record(&doc, &log);
+        let (core, added) = RoomCore::new(doc, owners);
+        (MemoryRoom { core, log }, added)
+    }
+
+    /// Handles one message as [`RoomCore::handle`] does, rolling the document back from the
+    /// log when the core asks for it.
+    pub fn handle(
+        &mut self,
+        conn: ConnId,
+        author: &mut Author,
+        message: Inbound,
+        effects: &mut Effects,
+    ) -> Result<(), RoomError> {
+        let logged = self.entries().len();
+        let handled = self.core.handle(conn, author, message, effects);
+        if !effects.rollback {
+            return handled;
+        }
+        let doc = Doc::with_client_id(self.core.doc().client_id().get());
+        {
+            let mut entries = self.entries();
+            entries.truncate(logged);
+            let mut txn = doc.transact_mut();
+            for entry in entries.iter() {
+                let update = yrs::Update::decode_v1(entry).map_err(crate::sync::SyncError::from)?;
+                txn.apply_update(update)
+                    .map_err(crate::sync::SyncError::from)?;
+            }
+        }
+        record(&doc, &self.log);
+        self.core.roll_back(doc, author, effects)
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, Vec<Vec<u8>>> {
+        self.log.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl std::ops::Deref for MemoryRoom {
+    type Target = RoomCore;
+
+    fn deref(&self) -> &RoomCore {
+        &self.core
+    }
+}
+
+/// Records every update `doc` commits into `log`.
+fn record(doc: &Doc, log: &Arc<Mutex<Vec<Vec<u8>>>>) {
+    let log = Arc::clone(log);
+    let observed = doc.observe_update_v1("workshop-memory-log", move |_, event| {
+        log.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(event.update.clone());
+    });
+    if let Err(error) = observed {
+        tracing::error!(%error, "cannot record the document's updates");
     }
 }
 
@@ -302,7 +481,7 @@ mod tests {
             .apply_update(Update::decode_v1(&state).unwrap())
             .unwrap();
         let own = doc.client_id();
-        let (mut core, added) = RoomCore::new(doc, Vec::new());
+        let (mut core, added) = MemoryRoom::new(doc, Vec::new());
         assert_eq!(added, vec![(ClientID::new(7), Owner::Server)]);
         assert!(
             !added.iter().any(|(client, _)| *client == own),

@@ -12,9 +12,11 @@
 //! `bound.rs`).
 //!
 //! Each room judges every client message before any of it takes effect, in its core
-//! (`core.rs`, no I/O): updates by what they would do once integrated (`guard.rs`: a shadow
-//! document kept in lockstep, the rules of [`workshop_shared::access`]), client ids by who
-//! owns them (`writers.rs`), presence by who speaks for it (`presence.rs`).
+//! (`core.rs`, no I/O): updates by what they would do once integrated (`guard.rs`: applied to
+//! the document in one transaction and judged by what yrs did, under the rules of
+//! [`workshop_shared::access`]; a refused one is rolled back by rebuilding the document from
+//! the log), client ids by who owns them (`writers.rs`), presence by who speaks for it
+//! (`presence.rs`).
 
 mod bound;
 mod budget;
@@ -24,7 +26,7 @@ mod presence;
 mod room;
 pub mod writers;
 
-pub use self::core::{Effects, RoomCore};
+pub use self::core::{Effects, MemoryRoom, RoomCore};
 pub use bound::LeaseError;
 pub use presence::{PresenceError, MAX_PRESENCE_BYTES};
 pub use room::{
@@ -1190,6 +1192,17 @@ mod tests {
     /// A facilitator's agreed score on the first factor of the first aspect, as an update
     /// frame made on `doc`.
     fn agree(doc: &Doc, score: i64) -> Vec<u8> {
+        factor_edit(doc, 0, |txn, factor| {
+            factor.insert(txn, schema::key::AGREED_SCORE, score);
+        })
+    }
+
+    /// A change to the `index`-th factor of the first aspect, as an update frame made on `doc`.
+    fn factor_edit(
+        doc: &Doc,
+        index: usize,
+        change: impl FnOnce(&mut yrs::TransactionMut<'_>, yrs::MapRef),
+    ) -> Vec<u8> {
         let aspect = &workshop_shared::template::ASPECTS[0];
         edit(doc, |txn| {
             let aspects = txn.get_map(schema::ASPECTS).unwrap();
@@ -1199,11 +1212,95 @@ mod tests {
             let Some(yrs::Out::YMap(factors)) = aspect_map.get(txn, schema::key::FACTORS) else {
                 panic!("no factors map");
             };
-            let Some(yrs::Out::YMap(factor)) = factors.get(txn, aspect.factors[0].0) else {
+            let Some(yrs::Out::YMap(factor)) = factors.get(txn, aspect.factors[index].0) else {
                 panic!("no factor map");
             };
-            factor.insert(txn, schema::key::AGREED_SCORE, score);
+            change(txn, factor);
         })
+    }
+
+    const VOTER: &str = "11111111-1111-4111-8111-111111111111";
+
+    /// `VOTER`'s score vote on the `index`-th factor of the first aspect.
+    fn vote(doc: &Doc, index: usize, score: i64) -> Vec<u8> {
+        factor_edit(doc, index, |txn, factor| {
+            let Some(yrs::Out::YMap(scores)) = factor.get(txn, schema::key::SCORES) else {
+                panic!("no scores map");
+            };
+            scores.insert(txn, VOTER, score);
+        })
+    }
+
+    /// The first aspect's `index`-th factor in a document, as JSON.
+    fn factor_json(doc: &Doc, index: usize) -> serde_json::Value {
+        let aspect = &workshop_shared::template::ASPECTS[0];
+        let json = workshop_shared::export::document_json(&doc.transact());
+        json["aspects"][aspect.id]["factors"][aspect.factors[index].0].clone()
+    }
+
+    #[tokio::test]
+    async fn a_refused_update_is_rolled_back_from_the_log_and_the_batch_goes_on() {
+        let store = Store::temporary().unwrap();
+        let rooms = rooms_with(store.clone(), CompactionLimits::default());
+        let id = rooms.create("A".into(), "B".into()).await.unwrap();
+        let room = rooms.lease(id).await.unwrap();
+        let server = room.client_id();
+        let (sender, mut sender_inbox) = peer();
+        let (bystander, mut bystander_inbox) = peer();
+        room.join(1, sender);
+        room.join(2, bystander);
+        let seen = replica(&room);
+        frames(&mut bystander_inbox);
+        frames(&mut sender_inbox);
+        let revision_before = revision(&room);
+        let rollbacks = crate::metrics::rollbacks();
+
+        // One batch: an own vote, then a vote with an agreed score (refused whole), then
+        // another own vote, each from its own replica.
+        let first = vote(&replica(&room), 0, 1);
+        let mixed = factor_edit(&replica(&room), 1, |txn, factor| {
+            let Some(yrs::Out::YMap(scores)) = factor.get(txn, schema::key::SCORES) else {
+                panic!("no scores map");
+            };
+            scores.insert(txn, VOTER, 2);
+            factor.insert(txn, schema::key::AGREED_SCORE, 5);
+        });
+        let third = vote(&replica(&room), 2, 3);
+        let mut voter = Author::new(Capability::Participant(VOTER.into()), "voter-token");
+        room.receive(1, &mut voter, &[&first, &mixed, &third])
+            .await
+            .unwrap();
+        assert!(
+            crate::metrics::rollbacks() > rollbacks,
+            "the refusal rolled back"
+        );
+
+        // The room, its log and the bystander hold both votes and nothing of the refused one.
+        let held = replica(&room);
+        apply_updates(&frames(&mut bystander_inbox), &seen);
+        for doc in [&held, &stored_state(&store, id), &seen] {
+            assert_eq!(factor_json(doc, 0)["scores"][VOTER], 1);
+            assert_eq!(factor_json(doc, 1)["scores"].get(VOTER), None);
+            assert_eq!(factor_json(doc, 1)["agreed_score"], serde_json::Value::Null);
+            assert_eq!(factor_json(doc, 2)["scores"][VOTER], 3);
+        }
+        // The sender was told why.
+        let denied = frames(&mut sender_inbox).iter().any(|frame| {
+            matches!(
+                Message::decode_v1(frame),
+                Ok(Message::Auth(Some(reason))) if reason.contains("facilitator")
+            )
+        });
+        assert!(denied, "the sender hears of the refusal");
+        // The room goes on under the same client id, recomputing and writing as before.
+        assert_eq!(room.client_id(), server);
+        assert!(revision(&room) > revision_before);
+        let late = vote(&replica(&room), 3, 4);
+        room.receive(1, &mut voter, &[&late]).await.unwrap();
+        assert_eq!(
+            factor_json(&stored_state(&store, id), 3)["scores"][VOTER],
+            4
+        );
     }
 
     #[tokio::test]

@@ -599,9 +599,16 @@ impl Room {
                     }
                 };
                 for message in messages {
-                    let handled = state
+                    let mut handled = state
                         .awake()
                         .and_then(|core| core.handle(conn, author, message, &mut effects));
+                    if effects.rollback {
+                        handled = self.roll_back_locked(&mut state, author, &mut effects);
+                        if matches!(handled, Err(RoomError::Poisoned)) {
+                            failure = Some(RoomError::Poisoned);
+                            break 'frames;
+                        }
+                    }
                     for relay in effects.presence.drain(..) {
                         state.broadcast(Some(conn), relay);
                     }
@@ -679,6 +686,32 @@ impl Room {
             }
         }
         failure.map_or(Ok(()), Err)
+    }
+
+    /// Rebuilds the document from the log after it took in an update it must not keep
+    /// ([`Effects::rollback`]), and has the core finish that update. The log holds everything
+    /// the document held before it: every update is appended under this lock before the next
+    /// is judged. Any failure leaves a document that cannot be trusted: the room is then to be
+    /// dropped ([`RoomError::Poisoned`]), except when the update itself fails after a good
+    /// rebuild (the connection's batch ends with its error).
+    fn roll_back_locked(
+        &self,
+        state: &mut RoomState,
+        author: &mut Author,
+        effects: &mut Effects,
+    ) -> Result<(), RoomError> {
+        crate::metrics::rolled_back();
+        // The figures' model observed the document being replaced.
+        state.recomputer = None;
+        let core = state.awake()?;
+        let doc = match self.ctx.store.rebuild(self.id, core.doc().client_id()) {
+            Ok(doc) => doc,
+            Err(error) => {
+                tracing::error!(%error, "cannot rebuild the document to roll an update back");
+                return Err(RoomError::Poisoned);
+            }
+        };
+        core.roll_back(doc, author, effects)
     }
 
     /// With recompute on, runs the engine now if the room's budget allows ([`super::budget`]):

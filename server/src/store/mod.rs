@@ -113,6 +113,12 @@ pub struct StoredDoc {
     pub log_bytes: u64,
 }
 
+/// What [`Store::read_doc`] read, with the sequence its snapshot covers.
+struct ReadDoc {
+    doc: StoredDoc,
+    covers: u64,
+}
+
 /// What one workshop's document takes in the database (keys and sled's own overhead aside).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StoredSize {
@@ -247,10 +253,25 @@ impl Store {
     }
 
     /// Loads a workshop's document: `None` if the workshop does not exist.
+    ///
+    /// A compaction may run meanwhile (for a loaded room rebuilding its document): it
+    /// replaces the snapshot before it removes the entries the snapshot covers, so a load
+    /// that finds the snapshot replaced after its scan of the log reads both again.
     pub fn load(&self, id: Uuid) -> Result<Option<StoredDoc>, StoreError> {
-        if !self.workshops.contains_key(id.as_bytes())? {
-            return Ok(None);
+        loop {
+            if !self.workshops.contains_key(id.as_bytes())? {
+                return Ok(None);
+            }
+            let stored = self.read_doc(id)?;
+            let covers = self.snapshot(id)?.map_or(0, |value| be_u64(&value));
+            if covers == stored.covers {
+                return Ok(Some(stored.doc));
+            }
         }
+    }
+
+    /// One read of a workshop's snapshot and log, and the sequence the snapshot covers.
+    fn read_doc(&self, id: Uuid) -> Result<ReadDoc, StoreError> {
         let mut stored = StoredDoc::default();
         let mut covers = 0;
         if let Some(value) = self.snapshot(id)? {
@@ -280,7 +301,10 @@ impl Store {
                 update: value.to_vec(),
             });
         }
-        Ok(Some(stored))
+        Ok(ReadDoc {
+            doc: stored,
+            covers,
+        })
     }
 
     /// How much of the database one workshop's document takes: `None` if the workshop does

@@ -30,7 +30,7 @@
 
 use uuid::Uuid;
 use yrs::updates::decoder::Decode;
-use yrs::{Doc, ReadTxn, StateVector, Transact, Update, WriteTxn};
+use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update, WriteTxn};
 
 use super::{corrupt, Store, StoreError, StoredDoc};
 use crate::metrics;
@@ -65,6 +65,31 @@ impl Store {
                 metrics::corrupt_record(0);
                 Err(corrupt(id, "replaying the log panicked"))
             })
+    }
+
+    /// Rebuilds the document of a loaded workshop from storage under `client_id`, the client
+    /// id of the document it replaces: a room rolling back an update it must not keep, which
+    /// it has not logged. Unlike a load, it sets nothing aside: a damaged record fails it.
+    pub fn rebuild(&self, id: Uuid, client_id: ClientID) -> Result<Doc, StoreError> {
+        let stored = self
+            .load(id)?
+            .ok_or_else(|| corrupt(id, "the workshop is gone from the store"))?;
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let doc = Doc::with_client_id(client_id.get());
+            {
+                let mut txn = doc.transact_mut();
+                let records = stored
+                    .snapshot
+                    .iter()
+                    .chain(stored.updates.iter().map(|e| &e.update));
+                for record in records {
+                    apply(&mut txn, record).map_err(|reason| corrupt(id, &reason))?;
+                }
+                drop_pending(&mut txn, id);
+            }
+            Ok(doc)
+        }))
+        .unwrap_or_else(|_| Err(corrupt(id, "replaying the log panicked")))
     }
 
     fn replay(&self, id: Uuid, stored: &StoredDoc) -> Result<Restored, StoreError> {

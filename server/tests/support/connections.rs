@@ -15,7 +15,7 @@
 //! and at the end the document can still be encoded whole and read back. A failed invariant
 //! panics.
 
-use workshop_server::rooms::{Author, Effects, RoomCore};
+use workshop_server::rooms::{Author, Effects, MemoryRoom};
 use workshop_server::sync;
 use workshop_shared::access::Capability;
 use yrs::updates::decoder::Decode;
@@ -38,7 +38,7 @@ fn json(doc: &Doc) -> serde_json::Value {
 
 /// Runs one input; panics if an invariant fails.
 pub fn run(input: &[u8]) {
-    let (mut room, _) = RoomCore::new(template(2), Vec::new());
+    let (mut room, _) = MemoryRoom::new(template(2), Vec::new());
     let bystander = template(3);
     let mut authors = [
         Author::new(Capability::Facilitator, "facilitator"),
