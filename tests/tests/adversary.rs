@@ -696,3 +696,92 @@ async fn a_presence_state_over_4_kib_closes_its_connection_and_reaches_nobody() 
     );
     assert_eq!(eve.closed().await, Some(1008));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_updates_amid_compactions_are_rolled_back_whole_and_lose_nothing_accepted() {
+    // Every update is judged in the room's document; a refused one is rolled back by rebuilding
+    // the document from the log. Here the log is folded into a snapshot after every update,
+    // on its own thread, while the refusals roll back.
+    let server = TestServer::start_with(&["--compact-after-bytes", "1"]).await;
+    let api = Api::new(server.http_url());
+    let id = api.create_workshop("Autumn workshop", "Northshire").await;
+    let tokens = tokens_of(&id).unwrap();
+    let ann = api.register_editor(&id, "Ann").await;
+    let bob = api.register_editor(&id, "Bob").await;
+    let workshop = Workshop {
+        server,
+        api,
+        id,
+        tokens,
+    };
+    let mut mallory = workshop.raw(&ann.token).await;
+    let mut bystander = workshop.raw(&workshop.tokens.viewer).await;
+    let rollbacks = |metrics: &str| {
+        workshop_tests::api::sample(metrics, "workshop_rollbacks_total").unwrap_or(0.0)
+    };
+    let before = rollbacks(&workshop.api.metrics().await);
+
+    const ROUNDS: i64 = 8;
+    for round in 1..=ROUNDS {
+        // Ann's own vote, accepted ...
+        let own = vote_update(&mallory.doc, &ann.id, 1 + round % 5);
+        mallory.send_update(&own).await;
+        // ... then Bob's vote under Ann's token, from a copy that never reaches the server,
+        // and an agreed score with a vote of her own in one update: both refused whole.
+        let forged = vote_update(&copy_as(&mallory.doc, 7_000 + round as u64), &bob.id, 5);
+        mallory.send_update(&forged).await;
+        let mixed = {
+            let doc = copy_as(&mallory.doc, 8_000 + round as u64);
+            let mut txn = doc.transact_mut();
+            set_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, &ann.id, 5);
+            set_agreed_score(&mut txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING, 5);
+            txn.encode_update_v1()
+        };
+        mallory.send_update(&mixed).await;
+    }
+    let last = (1 + ROUNDS % 5) as f64;
+    let mut denials = 0;
+    while denials < 2 * ROUNDS {
+        if is_denial(&receive_until(&mut mallory, is_denial).await) {
+            denials += 1;
+        }
+    }
+
+    // The bystander gets every accepted vote (it is not disconnected), and nothing refused.
+    loop {
+        let votes = scores(
+            &bystander.doc.transact(),
+            WHOLE_SYSTEM,
+            SHARED_UNDERSTANDING,
+        );
+        if votes.get(&ann.id) == Some(&last) {
+            assert_eq!(votes.get(&bob.id), None, "a refused vote was relayed");
+            break;
+        }
+        if let Received::Closed(code) = bystander.next().await {
+            panic!("the bystander was disconnected ({code:?})");
+        }
+    }
+    let document = workshop.document().await;
+    let factor = &document["aspects"][WHOLE_SYSTEM]["factors"][SHARED_UNDERSTANDING];
+    assert_eq!(factor["scores"][&ann.id], last);
+    assert_eq!(factor["scores"].get(&bob.id), None);
+    assert_eq!(factor["agreed_score"], Value::Null);
+    let counted = rollbacks(&workshop.api.metrics().await) - before;
+    assert_eq!(
+        counted,
+        (2 * ROUNDS) as f64,
+        "each refusal rolled back once"
+    );
+
+    // The store, after a kill, holds the same.
+    let mut server = workshop.server;
+    server.kill().await;
+    let store = Store::open(server.data_dir()).unwrap();
+    let id: uuid::Uuid = workshop.id.parse().unwrap();
+    let stored = store.load(id).unwrap().expect("the workshop is stored");
+    let doc = store.restore(id, &stored).unwrap().doc;
+    let votes = scores(&doc.transact(), WHOLE_SYSTEM, SHARED_UNDERSTANDING);
+    assert_eq!(votes.get(&ann.id), Some(&last));
+    assert_eq!(votes.get(&bob.id), None);
+}
