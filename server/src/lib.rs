@@ -55,6 +55,7 @@ pub mod metrics;
 pub mod per_address;
 pub mod rooms;
 pub mod shutdown;
+pub mod splice;
 pub mod state;
 pub mod store;
 pub mod sync;

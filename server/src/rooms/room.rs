@@ -268,12 +268,17 @@ enum Recompute {
 }
 
 /// What the other peers receive for the accepted `updates` of one sender and the `results`
-/// they caused: one update, merged, so that an edit and its figures cost one frame each. If
-/// the merge fails (it cannot for updates the document took), each goes on its own.
+/// they caused: one update, so that an edit and its figures cost one frame each. They are
+/// joined without decoding ([`crate::splice`]) when their blocks belong to different clients
+/// (a client's and the server's always do), and merged by yrs otherwise; if even that fails
+/// (it cannot for updates the document took), each goes on its own.
 fn relayed(mut updates: Vec<Vec<u8>>, results: Option<Vec<u8>>) -> Vec<Vec<u8>> {
     updates.extend(results);
     if updates.len() < 2 {
         return updates;
+    }
+    if let Some(joined) = crate::splice::join(&updates) {
+        return vec![joined];
     }
     match yrs::merge_updates_v1(&updates) {
         Ok(merged) => vec![merged],
