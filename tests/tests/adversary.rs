@@ -25,7 +25,7 @@ use yrs::sync::protocol::MSG_QUERY_AWARENESS;
 use yrs::sync::{Awareness, AwarenessUpdate, Message, SyncMessage};
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{ClientID, Doc, Map, ReadTxn, StateVector, Transact, Update, ID};
+use yrs::{ClientID, Doc, Map, ReadTxn, StateVector, Transact, Update, WriteTxn, ID};
 
 /// A server, one workshop, and its invite tokens.
 struct Workshop {
@@ -784,4 +784,111 @@ async fn refused_updates_amid_compactions_are_rolled_back_whole_and_lose_nothing
     let votes = scores(&doc.transact(), WHOLE_SYSTEM, SHARED_UNDERSTANDING);
     assert_eq!(votes.get(&ann.id), Some(&last));
     assert_eq!(votes.get(&bob.id), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_joined_with_its_figures_reaches_a_bystander_exactly_as_stored() {
+    // A change and the figures it causes are relayed as one update, joined without decoding
+    // them (`server/src/splice.rs`). Whatever a writer's update holds (formatted text, embeds,
+    // buffers, values nested deeper than the join reads, XML, removals), a bystander must end
+    // with exactly what the server holds.
+    let workshop = Workshop::start().await;
+    let mut fay = workshop.raw(&workshop.tokens.facilitator).await;
+    let mut bystander = workshop.raw(&workshop.tokens.viewer).await;
+    fn notes(txn: &yrs::TransactionMut<'_>) -> yrs::TextRef {
+        match workshop_client::path::map_at(
+            txn,
+            schema::ASPECTS,
+            &[WHOLE_SYSTEM, key::FACTORS, SHARED_UNDERSTANDING],
+        )
+        .and_then(|factor| factor.get(txn, key::NOTES))
+        {
+            Some(yrs::Out::YText(text)) => text,
+            other => panic!("no notes text: {other:?}"),
+        }
+    }
+    let mut deep = yrs::Any::from("bottom");
+    for _ in 0..100 {
+        deep = yrs::Any::from(vec![deep]);
+    }
+    type Change = Box<dyn Fn(&mut yrs::TransactionMut<'_>)>;
+    let changes: Vec<Change> = vec![
+        Box::new(|txn| {
+            let text = notes(txn);
+            let bold = yrs::types::Attrs::from([("bold".into(), yrs::Any::from(true))]);
+            yrs::Text::insert_with_attributes(&text, txn, 0, "Bold words", bold);
+        }),
+        Box::new(|txn| {
+            let text = notes(txn);
+            yrs::Text::insert_embed(&text, txn, 0, yrs::Any::from("an embed"));
+        }),
+        Box::new(|txn| {
+            let scratch = txn.get_or_insert_map("scratch");
+            scratch.insert(txn, "bytes", yrs::Any::from(vec![0u8, 255, 7]));
+            scratch.insert(txn, "list", yrs::ArrayPrelim::from([1, 2, 3]));
+        }),
+        Box::new(move |txn| {
+            txn.get_or_insert_map("scratch")
+                .insert(txn, "deep", deep.clone());
+        }),
+        Box::new(|txn| {
+            let xml = txn.get_or_insert_xml_fragment("xml");
+            yrs::XmlFragment::push_back(&xml, txn, yrs::XmlElementPrelim::empty("p"));
+        }),
+        Box::new(|txn| {
+            let scratch = txn.get_or_insert_map("scratch");
+            scratch.remove(txn, "list");
+            scratch.remove(txn, "deep");
+            let text = notes(txn);
+            yrs::Text::remove_range(&text, txn, 0, 3);
+        }),
+    ];
+    for (round, change) in changes.iter().enumerate() {
+        // Each with a new agreed score, so that the figures change with it.
+        let update = {
+            let mut txn = fay.doc.transact_mut();
+            set_agreed_score(
+                &mut txn,
+                WHOLE_SYSTEM,
+                SHARED_UNDERSTANDING,
+                1 + (round as i64 % 5),
+            );
+            change(&mut txn);
+            txn.encode_update_v1()
+        };
+        fay.send_update(&update).await;
+        let wanted = fay.state_vector().get(&fay.doc.client_id());
+        while bystander.state_vector().get(&fay.doc.client_id()) < wanted {
+            if let Received::Closed(code) = bystander.next().await {
+                panic!("the bystander was disconnected ({code:?})");
+            }
+        }
+    }
+
+    // What the server holds, as a newcomer receives it, is what the bystander holds.
+    loop {
+        let newcomer = workshop.raw(&workshop.tokens.viewer).await;
+        let (held, seen) = (newcomer.doc.transact(), bystander.doc.transact());
+        if held.state_vector() == seen.state_vector() {
+            assert_eq!(held.snapshot(), seen.snapshot());
+            assert!(!seen.has_missing_updates());
+            assert_eq!(
+                workshop_shared::export::document_json(&held),
+                workshop_shared::export::document_json(&seen)
+            );
+            let xml = |txn: &yrs::Transaction<'_>| {
+                txn.get_xml_fragment("xml")
+                    .map(|xml| yrs::GetString::get_string(&xml, txn))
+            };
+            assert_eq!(xml(&held), xml(&seen));
+            assert_eq!(xml(&seen).as_deref(), Some("<p></p>"));
+            break;
+        }
+        drop((held, seen));
+        // The figures of the last changes may still be on their way (the room's budget of
+        // recomputes was spent): to the bystander, or to the server's newcomer.
+        if let Received::Closed(code) = bystander.next().await {
+            panic!("the bystander was disconnected ({code:?})");
+        }
+    }
 }

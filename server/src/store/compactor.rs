@@ -8,15 +8,23 @@
 //! 19), so it takes the time the relay leaves over, and compactions of different rooms queue
 //! behind each other instead of piling onto the cores at once. A compaction only ever delays
 //! the next snapshot: the log keeps every update durable meanwhile.
+//!
+//! One fold runs at a time, from the read of its log to the write of its snapshot: a fold
+//! holds its workshop's log and snapshot in memory, and rooms pass their thresholds together
+//! (a hundred workshops that started together, each with ten people voting). When every fold
+//! read its log as soon as it was due and then queued for the thread, a hundred logs were held
+//! at once: in 100 workshops × 10 participants × 1 vote a second, the peak RSS went from
+//! 123 MiB (no compaction in the window) to 230 MiB, and p99 from 3 to 36 ms.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 
 use thread_priority::{
     set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy, ThreadPriority,
     ThreadSchedulePolicy,
 };
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, Semaphore};
 use uuid::Uuid;
 
 use super::{Compacted, Store, StoreError};
@@ -28,6 +36,10 @@ type Job = Box<dyn FnOnce() + Send>;
 #[derive(Clone, Debug)]
 pub struct Compactor {
     jobs: mpsc::Sender<Job>,
+    /// One fold at a time (see the module documentation).
+    turn: Arc<Semaphore>,
+    /// Folds past their turn now, and the most there ever were (tests and diagnostics).
+    folding: Arc<(AtomicUsize, AtomicUsize)>,
 }
 
 impl Compactor {
@@ -48,14 +60,43 @@ impl Compactor {
         if let Err(error) = started {
             tracing::error!(%error, "cannot start the compactor thread; compacting on the blocking pool");
         }
-        Compactor { jobs }
+        Compactor {
+            jobs,
+            turn: Arc::new(Semaphore::new(1)),
+            folding: Arc::new((AtomicUsize::new(0), AtomicUsize::new(0))),
+        }
+    }
+
+    /// The most folds that ever ran at once.
+    pub fn most_at_once(&self) -> usize {
+        self.folding.1.load(Ordering::Relaxed)
     }
 
     /// Folds the log of `id` below `covers` into a new snapshot ([`Store::fold_log`]) and
-    /// returns what it did. Reading and writing storage run on the blocking pool at normal
-    /// priority; only the replay and encoding in between run on the compactor thread, so the
-    /// low-priority thread never holds a lock of the database that a room may be waiting for.
+    /// returns what it did, once the folds before it are done. Reading and writing storage
+    /// run on the blocking pool at normal priority; only the replay and encoding in between
+    /// run on the compactor thread, so the low-priority thread never holds a lock of the
+    /// database that a room may be waiting for.
     pub async fn fold_log(
+        &self,
+        store: Store,
+        id: Uuid,
+        covers: u64,
+    ) -> Result<Compacted, StoreError> {
+        let _turn = self
+            .turn
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Task("the compactor stopped".into()))?;
+        let (now, most) = &*self.folding;
+        let folding = now.fetch_add(1, Ordering::Relaxed) + 1;
+        most.fetch_max(folding, Ordering::Relaxed);
+        let folded = self.fold_in_turn(store, id, covers).await;
+        now.fetch_sub(1, Ordering::Relaxed);
+        folded
+    }
+
+    async fn fold_in_turn(
         &self,
         store: Store,
         id: Uuid,
@@ -141,6 +182,29 @@ mod tests {
                 .encode_state_as_update_v1(&StateVector::default())
                 .len()
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn folds_due_together_run_one_at_a_time_and_all_finish() {
+        let store = Store::temporary().unwrap();
+        let compactor = Compactor::spawn();
+        let mut folds = Vec::new();
+        for _ in 0..8 {
+            let id = Uuid::new_v4();
+            let doc = Doc::new();
+            store.create(id, &record(), &append(&doc, "a")).unwrap();
+            for seq in 0..20u64 {
+                store.append(id, seq, &append(&doc, "b")).unwrap();
+            }
+            let (compactor, store) = (compactor.clone(), store.clone());
+            folds.push(tokio::spawn(async move {
+                compactor.fold_log(store, id, 20).await
+            }));
+        }
+        for fold in folds {
+            assert_eq!(fold.await.unwrap().unwrap().removed, 20);
+        }
+        assert_eq!(compactor.most_at_once(), 1);
     }
 
     #[tokio::test]
