@@ -120,9 +120,9 @@ impl RoomCore {
     /// Handles one message of connection `conn`, adding what it calls for to `effects`.
     ///
     /// An update is judged first ([`super::guard`]); if accepted, its new client ids are
-    /// owned by `author`'s token and it is applied. A refused one leaves no trace, and the
-    /// sender is told why (or, if it depends on changes the server lacks, asked once with
-    /// sync step 1 for them). An error (a presence message that breaks the rules, an update
+    /// owned by `author`'s token and it is applied. A refused one leaves no trace once the
+    /// caller has rolled the document back ([`Effects::rollback`]), and the sender is told why
+    /// (or, if it depends on changes the server lacks, asked once with sync step 1 for them). An error (a presence message that breaks the rules, an update
     /// yrs refuses, or a panic while applying) ends the connection's batch.
     pub fn handle(
         &mut self,
@@ -143,10 +143,9 @@ impl RoomCore {
                     return Err(RoomError::Poisoned);
                 }
                 let doc = self.awareness.doc();
-                let before = doc.transact().state_vector();
                 match guard::check(author, &self.writers, update, doc) {
                     Judged::Done(verdict) => self.settle(conn, author, verdict, effects),
-                    Judged::RollBack(then) => {
+                    Judged::RollBack { before, then } => {
                         self.unfinished = Some(Box::new(Unfinished { conn, before, then }));
                         effects.rollback = true;
                     }

@@ -80,8 +80,9 @@ pub(crate) enum Judged {
     /// or nothing new.
     Done(Verdict),
     /// The document took the update in and must not keep it: rebuild the document from the
-    /// log (everything before the update), then finish as this says.
-    RollBack(Then),
+    /// log (everything before the update, whose state vector was `before`), then finish as
+    /// `then` says.
+    RollBack { before: StateVector, then: Then },
 }
 
 /// How to finish an update once its document was rolled back ([`Judged::RollBack`]).
@@ -115,9 +116,13 @@ pub(crate) fn check(author: &Author, writers: &Writers, update: Update, doc: &Do
     let applied = match applied {
         Err(_) => {
             tracing::warn!("applying an update panicked; refusing it");
-            return Judged::RollBack(Then::Refuse(Refusal::whole(Reason::Unverifiable)));
+            let then = Then::Refuse(Refusal::whole(Reason::Unverifiable));
+            return Judged::RollBack { before, then };
         }
-        Ok(Err(error)) => return Judged::RollBack(Then::Fail(error.into())),
+        Ok(Err(error)) => {
+            let then = Then::Fail(error.into());
+            return Judged::RollBack { before, then };
+        }
         Ok(Ok(applied)) => applied,
     };
     let removes_nested = applied
@@ -126,7 +131,8 @@ pub(crate) fn check(author: &Author, writers: &Writers, update: Update, doc: &Do
         .is_some_and(|observed| !observed.removed_nested.is_empty());
     if removes_nested {
         if let Some(again) = again {
-            return Judged::RollBack(Then::JudgeOnCopy(again));
+            let then = Then::JudgeOnCopy(again);
+            return Judged::RollBack { before, then };
         }
     }
     let changes = applied.observed.map(|observed| observed.changes);
@@ -139,7 +145,10 @@ pub(crate) fn check(author: &Author, writers: &Writers, update: Update, doc: &Do
         applied.missing,
         changes,
     ) {
-        Verdict::Refuse(refusal) => Judged::RollBack(Then::Refuse(refusal)),
+        Verdict::Refuse(refusal) => Judged::RollBack {
+            before,
+            then: Then::Refuse(refusal),
+        },
         verdict => Judged::Done(verdict),
     }
 }
@@ -707,7 +716,7 @@ mod tests {
             let logged = self.log.lock().unwrap().len();
             let then = match check(author, &writers, update, &self.doc()) {
                 Judged::Done(verdict) => return verdict,
-                Judged::RollBack(then) => then,
+                Judged::RollBack { then, .. } => then,
             };
             self.rollbacks.set(self.rollbacks.get() + 1);
             self.log.lock().unwrap().truncate(logged);
