@@ -66,14 +66,32 @@ pub enum SyncError {
 pub enum Inbound {
     /// The client's state vector: it wants what it is missing.
     SyncStep1(StateVector),
-    /// Document changes (sent as sync step 2 or as an update; both are judged alike).
-    Update(Update),
+    /// Document changes (sent as sync step 2 or as an update; both are judged alike), and
+    /// their v1 encoding as received, which decodes to the same update.
+    Update(Update, Vec<u8>),
     /// Presence states of one or more awareness clients.
     Awareness(AwarenessUpdate),
     /// The client asks for every known awareness state.
     AwarenessQuery,
     /// Authentication message; authentication is not implemented, so it is ignored.
     Auth,
+}
+
+impl Inbound {
+    /// The update message of the v1 update `payload`.
+    pub fn update(payload: &[u8]) -> Result<Inbound, SyncError> {
+        let update = Update::decode_v1(payload)?;
+        // yrs 0.28 does not read back what it writes for every block: its JSON content
+        // decoder reads one string more than the count it wrote. Once in the document (or its
+        // queue of pending updates), such a block makes every later encoding of it fail or
+        // panic: sync replies, the resync, snapshots, the next load. So an update is let in
+        // only if encoding and decoding it again gives the same update (found by the `frame`
+        // fuzz target; Yjs clients never send JSON content, which is legacy).
+        if !round_trips(&update) {
+            return Err(SyncError::Unencodable);
+        }
+        Ok(Inbound::Update(update, payload.to_vec()))
+    }
 }
 
 /// What applying an awareness message changed.
@@ -112,19 +130,7 @@ fn decode_message(cursor: &mut Cursor<'_>) -> Result<Inbound, SyncError> {
                     cursor.read_buf()?,
                 )?)?)),
                 MSG_SYNC_STEP_2 | MSG_SYNC_UPDATE => {
-                    let payload = plausible(cursor.read_buf()?)?;
-                    let update = Update::decode_v1(payload)?;
-                    // yrs 0.28 does not read back what it writes for every block: its JSON
-                    // content decoder reads one string more than the count it wrote. Once
-                    // in the document (or its queue of pending updates), such a block makes
-                    // every later encoding of it fail or panic: sync replies, the resync,
-                    // snapshots, the next load. So an update is let in only if encoding and
-                    // decoding it again gives the same update (found by the `frame` fuzz
-                    // target; Yjs clients never send JSON content, which is legacy).
-                    if !round_trips(&update) {
-                        return Err(SyncError::Unencodable);
-                    }
-                    Ok(Inbound::Update(update))
+                    Inbound::update(plausible(cursor.read_buf()?)?)
                 }
                 other => Err(SyncError::UnsupportedSyncMessage(other)),
             }
@@ -381,7 +387,7 @@ mod tests {
         let mut changes = Vec::new();
         for message in decode_frame(frame).unwrap() {
             match message {
-                Inbound::Update(update) => {
+                Inbound::Update(update, _) => {
                     awareness.doc().transact_mut().apply_update(update).unwrap()
                 }
                 Inbound::Awareness(update) => {
@@ -425,7 +431,7 @@ mod tests {
                 .unwrap()
                 .into_iter()
                 .map(|message| match message {
-                    Inbound::Update(update) => update,
+                    Inbound::Update(update, _) => update,
                     other => panic!("expected an update, got {other:?}"),
                 })
                 .collect()

@@ -183,7 +183,7 @@ impl Room {
         let mut pending = vec![update];
         while let Some(update) = pending.pop() {
             let mut effects = Effects::default();
-            let message = Inbound::Update(Update::decode_v1(&update).unwrap());
+            let message = Inbound::update(&update).unwrap();
             self.core
                 .handle(conn, &mut client.author, message, &mut effects)
                 .unwrap();
@@ -318,7 +318,7 @@ fn a_message_reply_asking_for_what_is_missing_is_sync_step_1() {
         .handle(
             1,
             &mut client.author,
-            Inbound::Update(Update::decode_v1(&second).unwrap()),
+            Inbound::update(&second).unwrap(),
             &mut effects,
         )
         .unwrap();

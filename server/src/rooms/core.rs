@@ -137,13 +137,13 @@ impl RoomCore {
                     .replies
                     .push(sync::answer_step1(&self.awareness, &state_vector));
             }
-            Inbound::Update(update) => {
+            Inbound::Update(update, encoded) => {
                 if self.unfinished.is_some() {
                     // The caller did not roll back: nothing more may touch the document.
                     return Err(RoomError::Poisoned);
                 }
                 let doc = self.awareness.doc();
-                match guard::check(author, &self.writers, update, doc) {
+                match guard::check(author, &self.writers, update, &encoded, doc) {
                     Judged::Done(verdict) => self.settle(conn, author, verdict, effects),
                     Judged::RollBack { before, then } => {
                         self.unfinished = Some(Box::new(Unfinished { conn, before, then }));
@@ -496,7 +496,7 @@ mod tests {
         };
         let mut author = Author::new(Capability::Facilitator, "facilitator");
         let mut effects = Effects::default();
-        let message = Inbound::Update(Update::decode_v1(&continued).unwrap());
+        let message = Inbound::update(&continued).unwrap();
         core.handle(1, &mut author, message, &mut effects).unwrap();
         assert!(effects.updates.is_empty());
         assert_eq!(effects.refused, vec!["foreign_client"]);

@@ -46,7 +46,6 @@ use workshop_shared::schema;
 use yrs::branch::BranchPtr;
 use yrs::types::{Change as SeqChange, EntryChange, Event, Events, PathSegment};
 use yrs::updates::decoder::Decode;
-use yrs::updates::encoder::Encode;
 use yrs::{
     Array, ClientID, Doc, Map, MapRef, Origin, Out, ReadTxn, StateVector, Transact, TransactionMut,
     Update,
@@ -97,19 +96,24 @@ pub(crate) enum Then {
     JudgeOnCopy(Vec<u8>),
 }
 
-/// Judges the update `update` from `author` by applying it to `doc` (the room's document) in
-/// one transaction, against the owners of its client ids; see the module documentation.
+/// Judges the update `update` (v1 `encoded`) from `author` by applying it to `doc` (the room's
+/// document) in one transaction, against the owners of its client ids; see the module
+/// documentation.
 ///
 /// Must be called with the room locked, so that nothing else reads or writes `doc` before a
 /// rollback it asks for.
-pub(crate) fn check(author: &Author, writers: &Writers, update: Update, doc: &Doc) -> Judged {
+pub(crate) fn check(
+    author: &Author,
+    writers: &Writers,
+    update: Update,
+    encoded: &[u8],
+    doc: &Doc,
+) -> Judged {
     let before = doc.transact().state_vector();
     if leaves_a_hole(&update, &before) {
         return Judged::Done(Verdict::Refuse(Refusal::whole(Reason::Unverifiable)));
     }
     let observe = !author.capability().is_facilitator();
-    // Kept for a judgement on a copy, which only an update observed may need.
-    let again = observe.then(|| update.encode_v1());
     // yrs computes events with a few `unwrap`s on block content; a crafted update must
     // not take the connection task down with it (the document is rebuilt).
     let applied = catch_unwind(AssertUnwindSafe(|| observe_apply(doc, update, observe)));
@@ -130,10 +134,8 @@ pub(crate) fn check(author: &Author, writers: &Writers, update: Update, doc: &Do
         .as_ref()
         .is_some_and(|observed| !observed.removed_nested.is_empty());
     if removes_nested {
-        if let Some(again) = again {
-            let then = Then::JudgeOnCopy(again);
-            return Judged::RollBack { before, then };
-        }
+        let then = Then::JudgeOnCopy(encoded.to_vec());
+        return Judged::RollBack { before, then };
     }
     let changes = applied.observed.map(|observed| observed.changes);
     match judge(
@@ -704,7 +706,7 @@ mod tests {
 
         /// Judges `update` as the room's core does: in place, rolling back from the log when
         /// asked, then on a copy if asked. An accepted update is in the document afterwards.
-        fn judge(&self, author: &Author, update: Update) -> Verdict {
+        fn judge(&self, author: &Author, update: Update, encoded: &[u8]) -> Verdict {
             let writers = self.writers.borrow();
             if self.on_copy {
                 let verdict = check_on_copy(author, &writers, update, &self.doc()).unwrap();
@@ -714,7 +716,7 @@ mod tests {
                 return verdict;
             }
             let logged = self.log.lock().unwrap().len();
-            let then = match check(author, &writers, update, &self.doc()) {
+            let then = match check(author, &writers, update, encoded, &self.doc()) {
                 Judged::Done(verdict) => return verdict,
                 Judged::RollBack { then, .. } => then,
             };
@@ -754,7 +756,7 @@ mod tests {
     /// room does).
     fn submit(guard: &Guarded, author: &mut Author, update: &[u8]) -> Verdict {
         let decoded = Update::decode_v1(update).unwrap();
-        let verdict = guard.judge(author, decoded);
+        let verdict = guard.judge(author, decoded, update);
         if let Verdict::Accept { new_clients, .. } = &verdict {
             author.brought(new_clients.len());
             for client in new_clients {

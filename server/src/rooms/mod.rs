@@ -604,7 +604,7 @@ mod tests {
         let mut updates = 0;
         for frame in frames {
             for message in sync::decode_frame(frame).unwrap() {
-                if let sync::Inbound::Update(update) = message {
+                if let sync::Inbound::Update(update, _) = message {
                     doc.transact_mut().apply_update(update).unwrap();
                     updates += 1;
                 }
@@ -647,7 +647,7 @@ mod tests {
     /// Applies the updates of one relayed frame to `doc`.
     fn apply_frame(frame: &[u8], doc: &Doc) {
         for message in sync::decode_frame(frame).unwrap() {
-            if let sync::Inbound::Update(update) = message {
+            if let sync::Inbound::Update(update, _) = message {
                 doc.transact_mut().apply_update(update).unwrap();
             }
         }
@@ -954,7 +954,7 @@ mod tests {
                     let answered = replies.iter().any(|frame| {
                         matches!(
                             sync::decode_frame(frame).unwrap().as_slice(),
-                            [sync::Inbound::Update(_)]
+                            [sync::Inbound::Update(..)]
                         )
                     });
                     assert!(answered, "sync step 2 sent: {replies:?}");
@@ -1776,7 +1776,7 @@ mod tests {
             backlog.written(frame.len());
             for message in sync::decode_frame(&frame).unwrap() {
                 match message {
-                    sync::Inbound::Update(update) => {
+                    sync::Inbound::Update(update, _) => {
                         doc.transact_mut().apply_update(update).unwrap();
                     }
                     sync::Inbound::SyncStep1(_) => step1s += 1,
