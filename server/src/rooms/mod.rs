@@ -889,16 +889,7 @@ mod tests {
         shutdown.cancel();
         tasks.close();
         tasks.wait().await;
-        // The flusher task lets go of the database a moment after the rest.
-        let mut reopened = Store::open(dir.path());
-        for _ in 0..500 {
-            if reopened.is_ok() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            reopened = Store::open(dir.path());
-        }
-        let store = reopened.unwrap();
+        let store = crate::store::reopen(dir.path()).await;
         assert!(!store.load(id).unwrap().unwrap().updates.is_empty());
         assert_eq!(scratch(&stored_state(&store, id)), "kept");
     }

@@ -119,17 +119,7 @@ mod tests {
                 handle.await.unwrap().unwrap();
             }
         }
-        // The flusher task drops its handle on the database a moment after ours; sled
-        // refuses a second open of a directory still held by this process.
-        let mut reopened = Store::open(dir.path());
-        for _ in 0..500 {
-            if reopened.is_ok() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-            reopened = Store::open(dir.path());
-        }
-        let store = reopened.unwrap();
+        let store = crate::store::reopen(dir.path()).await;
         assert_eq!(store.load(id).unwrap().unwrap().updates.len(), 32);
     }
 }

@@ -464,6 +464,22 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| StoreError::Task(e.to_string()))?
 }
 
+/// Opens the store in `dir` again once this process has let go of it: sled refuses a second
+/// open of a directory still held, and its background threads (and the server's flusher)
+/// drop their handles a moment after the rest.
+#[cfg(test)]
+pub(crate) async fn reopen(dir: &Path) -> Store {
+    let mut reopened = Store::open(dir);
+    for _ in 0..500 {
+        if reopened.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        reopened = Store::open(dir);
+    }
+    reopened.expect("the store opens again once it is released")
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -655,8 +671,8 @@ mod tests {
         assert_eq!(store.list().unwrap(), vec![(id, got)]);
     }
 
-    #[test]
-    fn data_survives_reopening_the_directory() {
+    #[tokio::test]
+    async fn data_survives_reopening_the_directory() {
         let dir = tempfile::tempdir().unwrap();
         let id = Uuid::new_v4();
         {
@@ -665,7 +681,7 @@ mod tests {
             store.append(id, 0, b"u").unwrap();
             store.flush().unwrap();
         }
-        let store = Store::open(dir.path()).unwrap();
+        let store = reopen(dir.path()).await;
         let loaded = store.load(id).unwrap().unwrap();
         assert_eq!(loaded.snapshot.as_deref(), Some(&b"s"[..]));
         assert_eq!(loaded.updates, vec![entry(0, b"u")]);
