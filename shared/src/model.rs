@@ -12,8 +12,7 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
-use time::format_description::well_known::Rfc3339;
-use time::{Date, Month, OffsetDateTime};
+use time::{Date, Month};
 use yrs::{Any, Array, Map, MapRef, Out, ReadTxn};
 
 use crate::results::{Warning, WarningKind};
@@ -23,11 +22,13 @@ use crate::value::{self, Read};
 pub(crate) mod cache;
 pub(crate) mod changes;
 mod id_index;
+mod instant;
 mod participants;
 mod path;
 mod section;
 mod votes;
 
+pub(crate) use instant::parse_instant;
 pub use participants::Participants;
 use path::Path;
 pub use votes::{Iter as VotesIter, Votes};
@@ -49,9 +50,9 @@ pub struct Workshop {
     pub items: Vec<Item>,
     /// Development-plan actions, in id order.
     pub actions: Vec<Action>,
-    /// Number of entries in `hypotheses`.
+    /// Number of entries in `hypotheses` (a `null` entry is none).
     pub hypotheses: usize,
-    /// Number of entries in `gaps`.
+    /// Number of entries in `gaps` (a `null` entry is none).
     pub gaps: usize,
     /// `invalid_value` warnings met while reading, in reading order.
     pub warnings: Vec<Warning>,
@@ -244,11 +245,11 @@ pub(crate) fn parse_date(text: &str) -> Option<Date> {
     Date::from_calendar_date(year, month, day).ok()
 }
 
-/// Parses an RFC 3339 instant into Unix nanoseconds.
-pub(crate) fn parse_instant(text: &str) -> Option<i128> {
-    OffsetDateTime::parse(text, &Rfc3339)
-        .ok()
-        .map(OffsetDateTime::unix_timestamp_nanos)
+/// The number of entries of a map that are set: `null` (or `undefined`) is no entry.
+pub(crate) fn set_entries<T: ReadTxn>(map: &MapRef, txn: &T) -> usize {
+    map.iter(txn)
+        .filter(|(_, out)| !value::is_unset(Some(out)))
+        .count()
 }
 
 struct Reader<'t, T: ReadTxn> {
@@ -624,9 +625,16 @@ impl<'t, T: ReadTxn> Reader<'t, T> {
                 parsed
             }
         };
-        let items = self
-            .string_array(map.get(self.txn, key::ITEMS))
-            .unwrap_or_default();
+        let items = match self.string_array(map.get(self.txn, key::ITEMS)) {
+            Ok(items) => items,
+            Err(()) => {
+                self.invalid(
+                    path.join(key::ITEMS).to_string(),
+                    "an action's items should be an array of item ids; it links none".into(),
+                );
+                Vec::new()
+            }
+        };
         let status = self
             .string(map, key::STATUS)
             .and_then(|s| ActionStatus::parse(&s));
@@ -643,7 +651,7 @@ impl<'t, T: ReadTxn> Reader<'t, T> {
         let Some(map) = self.txn.get_map(root) else {
             return 0;
         };
-        let count = map.len(self.txn) as usize;
+        let count = set_entries(&map, self.txn);
         let path = Path::root(root);
         for (id, entity) in self.entries_of(&map, &path) {
             self.order(&entity, &path.join(&id));
@@ -656,7 +664,7 @@ impl<'t, T: ReadTxn> Reader<'t, T> {
 mod tests {
     use super::*;
     use crate::template;
-    use yrs::{Doc, MapPrelim, Transact, WriteTxn};
+    use yrs::{ArrayPrelim, Doc, MapPrelim, Transact, WriteTxn};
 
     fn factor_map(doc: &Doc, aspect: &str, factor: &str) -> MapRef {
         let txn = doc.transact();
@@ -841,6 +849,183 @@ mod tests {
         assert_eq!(workshop.actions[1].due, parse_date("2026-02-28"));
         assert_eq!(workshop.participants["p2"].world, Some(World::Political));
         assert_eq!(workshop.selected_approach, None);
+    }
+
+    #[test]
+    fn a_null_entry_is_no_entity_anywhere() {
+        let doc = crate::template::test_document();
+        {
+            let mut txn = doc.transact_mut();
+            for root in [schema::HYPOTHESES, schema::GAPS] {
+                let map = txn.get_or_insert_map(root);
+                for n in 0..3 {
+                    map.insert(&mut txn, format!("e{n}"), MapPrelim::default());
+                }
+                for n in 0..20 {
+                    map.insert(&mut txn, format!("cleared{n}"), Any::Null);
+                }
+                map.insert(&mut txn, "undefined", Any::Undefined);
+            }
+            for root in [
+                schema::ITEMS,
+                schema::ACTIONS,
+                schema::GROUPS,
+                schema::PARTICIPANTS,
+            ] {
+                let map = txn.get_or_insert_map(root);
+                map.insert(&mut txn, "cleared", Any::Null);
+            }
+        }
+        let workshop = Workshop::read(&doc.transact());
+        assert_eq!((workshop.hypotheses, workshop.gaps), (3, 3));
+        assert!(workshop.warnings.is_empty(), "{:?}", workshop.warnings);
+        assert!(workshop.items.is_empty() && workshop.actions.is_empty());
+        assert!(workshop.groups.is_empty() && workshop.participants.is_empty());
+        // A wrong type is an entry, and an invalid one.
+        {
+            let mut txn = doc.transact_mut();
+            let hypotheses = txn.get_or_insert_map(schema::HYPOTHESES);
+            hypotheses.insert(&mut txn, "stray", "a string");
+        }
+        let workshop = Workshop::read(&doc.transact());
+        assert_eq!(workshop.hypotheses, 4);
+        assert_eq!(invalid_paths(&workshop), ["hypotheses/stray"]);
+    }
+
+    #[test]
+    fn an_item_left_out_for_its_kind_gives_one_warning_and_nothing_else() {
+        let doc = crate::template::test_document();
+        let hostile = || {
+            MapPrelim::from([
+                (key::CONTROL, yrs::In::from("sometimes")),
+                (key::IMPACT, yrs::In::from(MapPrelim::from([("p1", 9i64)]))),
+                (key::AGREED_IMPACT, yrs::In::from("high")),
+                (key::DOTS, yrs::In::from("many")),
+                (key::ORDER, yrs::In::from(f64::NAN)),
+                (key::CREATED_AT, yrs::In::from(7i64)),
+            ])
+        };
+        {
+            let mut txn = doc.transact_mut();
+            let items = txn.get_or_insert_map(schema::ITEMS);
+            for (id, kind) in [
+                ("absent", None),
+                ("null", Some(Any::Null)),
+                ("risk", Some(Any::from("risk"))),
+                ("number", Some(Any::from(1i64))),
+                ("upper", Some(Any::from("Constraint"))),
+            ] {
+                let item = items.insert(&mut txn, id, hostile());
+                if let Some(kind) = kind {
+                    item.insert(&mut txn, key::KIND, kind);
+                }
+            }
+        }
+        let workshop = Workshop::read(&doc.transact());
+        assert!(workshop.items.is_empty());
+        let mut paths = invalid_paths(&workshop);
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "items/absent/kind",
+                "items/null/kind",
+                "items/number/kind",
+                "items/risk/kind",
+                "items/upper/kind",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_actions_items_that_are_not_an_array_of_strings_are_invalid_and_link_nothing() {
+        let doc = crate::template::test_document();
+        {
+            let mut txn = doc.transact_mut();
+            let actions = txn.get_or_insert_map(schema::ACTIONS);
+            let bad: [(&str, yrs::In); 5] = [
+                ("string", "i1".into()),
+                ("number", 1i64.into()),
+                (
+                    "mixed",
+                    ArrayPrelim::from([yrs::In::from("i1"), 2i64.into()]).into(),
+                ),
+                (
+                    "nested",
+                    ArrayPrelim::from([ArrayPrelim::from(["i1"])]).into(),
+                ),
+                ("map", MapPrelim::from([("0", "i1")]).into()),
+            ];
+            for (id, items) in bad {
+                actions.insert(&mut txn, id, MapPrelim::from([(key::ITEMS, items)]));
+            }
+            let good: [(&str, yrs::In); 4] = [
+                ("array", ArrayPrelim::from(["i1", "i2"]).into()),
+                ("json", Any::from(vec![Any::from("i1")]).into()),
+                ("null", Any::Null.into()),
+                ("empty", ArrayPrelim::default().into()),
+            ];
+            for (id, items) in good {
+                actions.insert(&mut txn, id, MapPrelim::from([(key::ITEMS, items)]));
+            }
+        }
+        let workshop = Workshop::read(&doc.transact());
+        let mut paths = invalid_paths(&workshop);
+        paths.sort();
+        assert_eq!(
+            paths,
+            [
+                "actions/map/items",
+                "actions/mixed/items",
+                "actions/nested/items",
+                "actions/number/items",
+                "actions/string/items",
+            ]
+        );
+        let linked: BTreeMap<&str, Vec<String>> = workshop
+            .actions
+            .iter()
+            .map(|a| (a.id.as_str(), a.items.clone()))
+            .collect();
+        for id in [
+            "map", "mixed", "nested", "number", "string", "null", "empty",
+        ] {
+            assert!(linked[id].is_empty(), "{id} links {:?}", linked[id]);
+        }
+        assert_eq!(linked["array"], ["i1", "i2"]);
+        assert_eq!(linked["json"], ["i1"]);
+    }
+
+    #[test]
+    fn created_at_is_read_strictly() {
+        let doc = crate::template::test_document();
+        {
+            let mut txn = doc.transact_mut();
+            let items = txn.get_or_insert_map(schema::ITEMS);
+            for (id, created) in [
+                ("t", Any::from("2026-01-01T00:00:00Z")),
+                ("space", Any::from("2026-01-01 00:00:00Z")),
+                ("x", Any::from("2026-01-01x00:00:00Z")),
+                ("number", Any::from(1i64)),
+                ("null", Any::Null),
+            ] {
+                let item = items.insert(&mut txn, id, MapPrelim::from([(key::KIND, "constraint")]));
+                item.insert(&mut txn, key::CREATED_AT, created);
+            }
+        }
+        let workshop = Workshop::read(&doc.transact());
+        assert!(workshop.warnings.is_empty(), "{:?}", workshop.warnings);
+        let created: BTreeMap<&str, Option<i128>> = workshop
+            .items
+            .iter()
+            .map(|i| (i.id.as_str(), i.created_at))
+            .collect();
+        let new_year = Some(1_767_225_600_000_000_000);
+        assert_eq!(created["t"], new_year);
+        assert_eq!(created["space"], new_year);
+        for id in ["x", "number", "null"] {
+            assert_eq!(created[id], None, "{id}");
+        }
     }
 
     #[test]

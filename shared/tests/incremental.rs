@@ -423,6 +423,34 @@ fn items_actions_hypotheses_and_gaps_agree_with_a_full_read() {
         .any(|w| w.path == "hypotheses"));
     remove(&doc, &["hypotheses"], "h3");
     check(&doc, &mut recomputer, later);
+    // A cleared entry is no entry: ten hypotheses and a `null` are not too many.
+    set(&doc, &["hypotheses"], "h3", Any::Null);
+    let outcome = check(&doc, &mut recomputer, later);
+    assert!(!outcome
+        .results
+        .warnings
+        .iter()
+        .any(|w| w.path == "hypotheses"));
+    set(&doc, &["hypotheses"], "h3", MapPrelim::default());
+    let outcome = check(&doc, &mut recomputer, later);
+    assert!(outcome
+        .results
+        .warnings
+        .iter()
+        .any(|w| w.path == "hypotheses"));
+    // An action's items that are not all strings link nothing, with a warning.
+    set(
+        &doc,
+        &["actions", "a1"],
+        key::ITEMS,
+        ArrayPrelim::from([In::from("i2"), In::from(3i64)]),
+    );
+    let outcome = check(&doc, &mut recomputer, later);
+    assert!(outcome
+        .results
+        .warnings
+        .iter()
+        .any(|w| w.path == "actions/a1/items"));
 }
 
 #[test]

@@ -46,7 +46,7 @@ pub(super) struct Section<X> {
     index: HashMap<String, usize>,
     /// Warnings about entries that are not maps, in iteration order.
     strays: Vec<Warning>,
-    /// Number of entries, maps or not.
+    /// Number of entries that are set (maps or not; `null` is no entry).
     pub(super) len: usize,
 }
 
@@ -161,7 +161,7 @@ impl<X: Default> Section<X> {
         let pending = reader.warnings.len();
         let entries = reader.entries_of(map, path);
         self.strays = reader.warnings.split_off(pending);
-        self.len = map.len(reader.txn) as usize;
+        self.len = super::set_entries(map, reader.txn);
         let mut changed = self.strays != old_strays || self.len != old_len;
         let mut to_read = Vec::new();
         for (id, entity) in entries {
