@@ -29,6 +29,7 @@ pub mod checks;
 pub mod cli;
 pub mod crafted;
 pub mod crash;
+pub mod hostile;
 pub mod node;
 pub mod raw;
 pub mod server;
