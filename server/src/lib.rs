@@ -98,9 +98,19 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let store = Store::open_with_cache(&config.data_dir, config.store_cache_mib << 20)?;
-    let state = AppState::new(store, Clock::system(), Settings::from_config(&config));
+    let state = open(&config)?;
     serve(listener, state, shutdown).await
+}
+
+/// Opens the store `config` names and builds the server's state on it, with the system clock.
+/// Must be called within a Tokio runtime (the state starts its background tasks).
+pub fn open(config: &Config) -> Result<AppState, ServerError> {
+    let store = Store::open_with_cache(&config.data_dir, config.store_cache_mib << 20)?;
+    Ok(AppState::new(
+        store,
+        Clock::system(),
+        Settings::from_config(config),
+    ))
 }
 
 /// Like [`run`], over a state built by the caller (tests use a temporary store).

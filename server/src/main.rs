@@ -1,12 +1,14 @@
-//! `workshop-server`: parses the configuration, sets up logging, binds, announces the
-//! address on stdout and serves until SIGINT or SIGTERM.
+//! `workshop-server`: parses the configuration, sets up logging, installs the signal handlers,
+//! binds, opens the store, announces the address on stdout and serves until SIGINT or SIGTERM.
+//! A signal at any moment after the handlers are installed shuts the server down gracefully.
 
 use std::io::{IsTerminal, Write};
 
 use anyhow::Context;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
-use workshop_server::{shutdown, Config};
+use workshop_server::shutdown::Signals;
+use workshop_server::Config;
 
 /// mimalloc rather than the system allocator: rooms allocate and free many small blocks
 /// per update (decoding, integrating, encoding), and under load glibc's malloc took about a
@@ -26,12 +28,17 @@ async fn main() -> anyhow::Result<()> {
         .with_ansi(std::io::stderr().is_terminal())
         .init();
 
+    // Before anything that takes time: a signal from here on is kept, not fatal.
+    let signals = Signals::install().context("cannot install the signal handlers")?;
+
     let listener = tokio::net::TcpListener::bind(&config.bind)
         .await
         .with_context(|| format!("cannot bind {}", config.bind))?;
     let address = listener
         .local_addr()
         .context("cannot read the bound address")?;
+    let state = workshop_server::open(&config)
+        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
     {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "listening on http://{address}")?;
@@ -57,7 +64,7 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!("recompute is off: the engine does not run and `results` is not written");
     }
 
-    workshop_server::run(listener, config, shutdown::signal())
+    workshop_server::serve(listener, state, signals.received())
         .await
         .context("server failed")
 }

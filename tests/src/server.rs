@@ -111,18 +111,24 @@ impl TestServer {
 
     /// Stops the server with SIGTERM and waits for it to exit; returns its exit status.
     pub async fn stop(&mut self) -> ExitStatus {
+        self.stop_with("TERM").await
+    }
+
+    /// Sends the server the signal `name` (`TERM`, `INT`, as `kill -NAME` spells it) and waits
+    /// for it to exit; returns its exit status.
+    pub async fn stop_with(&mut self, name: &str) -> ExitStatus {
         let mut child = self.child.take().expect("the server is running");
         let pid = child.id().expect("the server has not been reaped yet");
         let status = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
+            .args([format!("-{name}"), pid.to_string()])
             .status()
-            .expect("run kill -TERM");
-        assert!(status.success(), "kill -TERM {pid} failed: {status}");
+            .unwrap_or_else(|error| panic!("run kill -{name}: {error}"));
+        assert!(status.success(), "kill -{name} {pid} failed: {status}");
         match tokio::time::timeout(STARTUP_TIMEOUT, child.wait()).await {
             Ok(status) => status.expect("wait for the server to exit"),
             Err(_) => {
                 let _ = child.kill().await;
-                panic!("the server did not exit within {STARTUP_TIMEOUT:?} of SIGTERM");
+                panic!("the server did not exit within {STARTUP_TIMEOUT:?} of SIG{name}");
             }
         }
     }
