@@ -5,7 +5,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use workshop_shared::template;
-use workshop_tests::api::{facilitator_token, Api};
+use workshop_tests::api::{facilitator_token, sample, Api};
 use workshop_tests::workshop::{aspect_entry, WHOLE_SYSTEM, WHOLE_SYSTEM_FACTORS};
 use workshop_tests::TestServer;
 
@@ -22,6 +22,34 @@ async fn health_check_answers() {
     let server = TestServer::start().await;
     let (status, _) = Api::new(server.http_url()).get("/healthz").await;
     assert_eq!(status, StatusCode::OK);
+}
+
+/// What an operator's probes and scrapes read: readiness, and the process's own figures.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn readiness_and_the_process_figures_answer_without_a_token() {
+    let server = TestServer::start().await;
+    let api = Api::new(server.http_url());
+    let (status, body) = api.get("/readyz").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "ready");
+    let metrics = api.metrics().await;
+    for series in [
+        "process_resident_memory_bytes",
+        "process_cpu_seconds_total",
+        "process_open_fds",
+        "process_max_fds",
+        "process_start_time_seconds",
+    ] {
+        let value = sample(&metrics, series).unwrap_or_else(|| panic!("no {series}:\n{metrics}"));
+        assert!(value > 0.0, "{series} = {value}");
+    }
+    assert!(
+        metrics.contains(&format!(
+            "workshop_build_info{{version=\"{}\",",
+            env!("CARGO_PKG_VERSION")
+        )),
+        "{metrics}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

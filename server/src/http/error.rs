@@ -58,6 +58,10 @@ pub enum ApiError {
     /// (503 `server_busy`).
     #[error("the server has as many workshops open as it may, all in use; try again later")]
     ServerBusy,
+    /// The server cannot serve workshops now: it is shutting down, or its store cannot be
+    /// read (503 `not_ready`, from `GET /readyz`).
+    #[error("{0}")]
+    NotReady(&'static str),
     /// Something failed on our side (500 `internal`); the detail goes to the log, not the
     /// client.
     #[error("internal server error")]
@@ -84,7 +88,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooManyParticipants { .. } => StatusCode::CONFLICT,
             ApiError::TooManyCreations { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::ServerBusy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::ServerBusy | ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -101,6 +105,7 @@ impl ApiError {
             ApiError::TooManyParticipants { .. } => "too_many_participants",
             ApiError::TooManyCreations { .. } => "too_many_creations",
             ApiError::ServerBusy => "server_busy",
+            ApiError::NotReady(_) => "not_ready",
             ApiError::Internal(_) => "internal",
         }
     }

@@ -66,13 +66,34 @@ pub struct WorkshopSummary {
 /// Answer to `GET /healthz`.
 #[derive(Debug, Serialize)]
 pub struct Health {
-    /// Always `ok` when the server answers.
+    /// `ok` from `/healthz`, `ready` from `/readyz`.
     pub status: &'static str,
 }
 
-/// `GET /healthz`.
+/// `GET /healthz`: the process answers (liveness).
 pub async fn health() -> Json<Health> {
     Json(Health { status: "ok" })
+}
+
+/// `GET /readyz`: the server can serve workshops (readiness): it is not shutting down and a
+/// read of its store succeeds. 200 `{"status": "ready"}`, else 503 `not_ready`. Needs no token.
+pub async fn ready(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    if state.shutdown_token().is_cancelled() {
+        return Err(ApiError::NotReady("the server is shutting down"));
+    }
+    let store = state.store.clone();
+    let probed = tokio::task::spawn_blocking(move || store.probe()).await;
+    match probed {
+        Ok(Ok(())) => Ok(Json(Health { status: "ready" })),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "not ready: the store cannot be read");
+            Err(ApiError::NotReady("the store cannot be read"))
+        }
+        Err(error) => {
+            tracing::error!(%error, "not ready: the store probe failed");
+            Err(ApiError::NotReady("the store cannot be read"))
+        }
+    }
 }
 
 /// `POST /api/workshops`: creates a workshop from the template, with an invite token per

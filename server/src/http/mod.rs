@@ -39,6 +39,7 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(handlers::health))
+        .route("/readyz", get(handlers::ready))
         .route(
             "/api/workshops",
             post(handlers::create_workshop).get(handlers::list_workshops),

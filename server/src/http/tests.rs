@@ -117,6 +117,19 @@ async fn health_is_ok() {
 }
 
 #[tokio::test]
+async fn ready_until_shutdown_begins() {
+    let state = state();
+    let got = call(&state, Method::GET, "/readyz", None).await;
+    assert_eq!(got, (StatusCode::OK, json!({"status": "ready"})));
+    state.shutdown_token().cancel();
+    let got = call(&state, Method::GET, "/readyz", None).await;
+    assert_error(got, StatusCode::SERVICE_UNAVAILABLE, "not_ready");
+    // Liveness is another question: the process still answers.
+    let got = call(&state, Method::GET, "/healthz", None).await;
+    assert_eq!(got, (StatusCode::OK, json!({"status": "ok"})));
+}
+
+#[tokio::test]
 async fn create_returns_a_v4_id_and_the_workshop_is_listed_newest_first() {
     let state = state();
     let (first, first_token) = create(&state, "  First  ").await;

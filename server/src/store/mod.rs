@@ -409,6 +409,13 @@ impl Store {
         Ok(entries)
     }
 
+    /// Reads from the database, to tell that it answers (`GET /readyz`). Blocking, like every
+    /// read: it may wait on the disk.
+    pub fn probe(&self) -> Result<(), StoreError> {
+        self.workshops.first()?;
+        Ok(())
+    }
+
     /// Writes everything inserted so far to disk. Blocking: call it from
     /// `spawn_blocking` or through [`Flusher`].
     pub fn flush(&self) -> Result<(), StoreError> {

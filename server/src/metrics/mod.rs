@@ -24,6 +24,9 @@
 //! | `workshop_records_set_aside_total` | counter | log records moved aside by those loads |
 //! | `workshop_recompute_enabled` | gauge | 1 with `--recompute on`, 0 with `off` |
 //! | `workshop_durability_enabled` | gauge | 1 with `--durability on` (flushed before relay), 0 with `off` |
+//!
+//! and the process's own figures and the build's ([`process`]: CPU, memory, open files, start
+//! time, version).
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -34,6 +37,8 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
+
+mod process;
 
 use crate::config::Switch;
 use crate::rooms::RoomSettings;
@@ -320,6 +325,7 @@ pub fn render(rooms_loaded: usize, rooms: &RoomSettings) -> String {
         "1 if updates are flushed to disk before they are relayed (--durability on), 0 if not.",
         switch(rooms.durability),
     );
+    process::render(&mut out);
     out
 }
 
@@ -403,6 +409,37 @@ mod tests {
         for reason in KNOWN_REFUSALS {
             let series = format!("workshop_refused_writes_total{{reason=\"{reason}\"}}");
             assert!(sample(&text, &series) >= 0.0);
+        }
+    }
+
+    #[test]
+    fn the_process_and_the_build_are_described() {
+        let text = render(0, &RoomSettings::default());
+        let profile = if cfg!(debug_assertions) {
+            "debug"
+        } else {
+            "release"
+        };
+        let build = format!(
+            "workshop_build_info{{version=\"{}\",profile=\"{profile}\"}}",
+            env!("CARGO_PKG_VERSION")
+        );
+        assert_eq!(sample(&text, &build), 1.0);
+        if cfg!(target_os = "linux") {
+            // This test process: it holds memory, has files open and has started.
+            assert!(sample(&text, "process_resident_memory_bytes") > 1_000_000.0);
+            assert!(sample(&text, "process_virtual_memory_bytes") > 1_000_000.0);
+            assert!(sample(&text, "process_open_fds") >= 3.0);
+            assert!(sample(&text, "process_cpu_seconds_total") >= 0.0);
+            let started = sample(&text, "process_start_time_seconds");
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs_f64();
+            assert!(
+                started > now - 86_400.0 && started <= now + 1.0,
+                "{started}"
+            );
         }
     }
 
