@@ -40,6 +40,11 @@ pub struct Config {
     #[arg(long = "log", env = "RUST_LOG", default_value = "info")]
     pub log: String,
 
+    /// How log lines are written on stderr: `text` for people, `json` (one object per line)
+    /// for log collectors. Either way, the access log names paths, never query strings.
+    #[arg(long, env = "WORKSHOP_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
     /// Largest WebSocket message accepted, in bytes; larger ones close the socket with 1009.
     #[arg(long, env = "WORKSHOP_MAX_FRAME_BYTES", default_value_t = 1_048_576,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -158,6 +163,16 @@ pub struct Config {
     /// 500 ms). A crash can then lose updates that clients have already received.
     #[arg(long, env = "WORKSHOP_DURABILITY", value_enum, default_value_t = Switch::On)]
     pub durability: Switch,
+}
+
+/// The format of the log (`--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum LogFormat {
+    /// Plain text lines, coloured on a terminal (the default).
+    #[default]
+    Text,
+    /// One JSON object per line: timestamp, level, target, fields and the request's span.
+    Json,
 }
 
 /// An on/off setting, spelt `on` or `off` on the command line and in the environment.

@@ -7,6 +7,7 @@ use std::io::{IsTerminal, Write};
 use anyhow::Context;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
+use workshop_server::config::LogFormat;
 use workshop_server::shutdown::Signals;
 use workshop_server::Config;
 
@@ -22,11 +23,13 @@ async fn main() -> anyhow::Result<()> {
     let filter = EnvFilter::try_new(&config.log)
         .with_context(|| format!("invalid log filter {:?}", config.log))?;
     // Logs go to stderr: stdout carries only the address line that scripts wait for.
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().init(),
+    }
 
     // Before anything that takes time: a signal from here on is kept, not fatal.
     let signals = Signals::install().context("cannot install the signal handlers")?;

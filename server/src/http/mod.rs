@@ -1,8 +1,10 @@
-//! The HTTP API: routes, handlers and the JSON error type.
+//! The HTTP API: routes, handlers, the JSON error type and the access log
+//! ([`request_log`]).
 //!
 //! | route                              | handler                          |
 //! |------------------------------------|----------------------------------|
 //! | `GET /healthz`                     | [`handlers::health`]             |
+//! | `GET /readyz`                      | [`handlers::ready`]              |
 //! | `POST /api/workshops`              | [`handlers::create_workshop`]    |
 //! | `GET /api/workshops`               | [`handlers::list_workshops`]     |
 //! | `GET /api/workshops/{id}/results`  | [`handlers::workshop_results`]   |
@@ -25,6 +27,7 @@ pub mod client;
 pub mod error;
 pub mod export;
 pub mod handlers;
+pub mod request_log;
 pub mod validate;
 
 pub use error::ApiError;
@@ -79,6 +82,8 @@ pub fn router(state: AppState) -> Router {
         // Bounds every request shares (query, tokens, body size), before any handler.
         .layer(middleware::from_fn(validate::request))
         .layer(DefaultBodyLimit::max(validate::MAX_BODY_BYTES))
+        // Outermost, so that every answer is logged, refusals by the layers above included.
+        .layer(request_log::layer())
         .with_state(state)
 }
 
