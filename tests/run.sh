@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # The one test command of this repository: installs Debian's Chromium (for the browser tests)
-# when it is missing and the pinned Node packages of the Yjs interoperability and browser
-# tests, then checks formatting, lints and runs every test of the workspace and of the page.
+# and nginx (for the TLS tests) when they are missing and the pinned Node packages of the Yjs
+# interoperability and browser tests, then checks formatting, lints and runs every test of the
+# workspace and of the page.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-# The browser tests drive Chromium: $CHROMIUM when set, else Debian's /usr/bin/chromium.
-chromium="${CHROMIUM:-/usr/bin/chromium}"
-if [ ! -x "$chromium" ]; then
-  echo "==> install chromium ($chromium is missing)"
+# Installs Debian's package $2 when the binary $1 is missing ($3: which tests need it).
+need() {
+  local binary="$1" package="$2" users="$3"
+  if [ -x "$binary" ]; then
+    return
+  fi
+  echo "==> install $package ($binary is missing; $users use it)"
   if ! command -v apt-get >/dev/null 2>&1; then
-    echo "error: $chromium is missing and there is no apt-get to install Debian's chromium" >&2
-    echo "       package: install Chromium and set CHROMIUM to its binary" >&2
+    echo "error: $binary is missing and there is no apt-get to install Debian's $package" >&2
+    echo "       package: install it by hand, then run tests/run.sh again" >&2
     exit 1
   fi
   if [ "$(id -u)" -eq 0 ]; then
@@ -20,20 +24,28 @@ if [ ! -x "$chromium" ]; then
   elif command -v sudo >/dev/null 2>&1; then
     as_root=(sudo)
   else
-    echo "error: $chromium is missing and installing Debian's chromium package needs root:" >&2
-    echo "       run 'apt-get install --no-install-recommends chromium' as root, or set" >&2
-    echo "       CHROMIUM to a Chromium binary, then run tests/run.sh again" >&2
+    echo "error: $binary is missing and installing Debian's $package package needs root:" >&2
+    echo "       run 'apt-get install --no-install-recommends $package' as root, then run" >&2
+    echo "       tests/run.sh again" >&2
     exit 1
   fi
-  ${as_root[@]+"${as_root[@]}"} apt-get update
+  if [ -z "${apt_updated:-}" ]; then
+    ${as_root[@]+"${as_root[@]}"} apt-get update
+    apt_updated=1
+  fi
   ${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive \
-    apt-get install -y --no-install-recommends chromium
-  if [ ! -x "$chromium" ]; then
-    echo "error: $chromium is still missing after installing Debian's chromium package" >&2
-    echo "       (which installs /usr/bin/chromium): unset CHROMIUM or point it at a Chromium binary" >&2
+    apt-get install -y --no-install-recommends "$package"
+  if [ ! -x "$binary" ]; then
+    echo "error: $binary is still missing after installing Debian's $package package" >&2
     exit 1
   fi
-fi
+}
+
+# The browser tests drive Chromium: $CHROMIUM when set, else Debian's /usr/bin/chromium.
+need "${CHROMIUM:-/usr/bin/chromium}" chromium "the browser tests"
+# The TLS tests put Debian's nginx, configured as deploy/nginx/workshop.conf, in front of the
+# server: $NGINX when set, else /usr/sbin/nginx.
+need "${NGINX:-/usr/sbin/nginx}" nginx "the TLS tests"
 
 echo "==> npm ci (tests/node)"
 (cd tests/node && npm ci --no-audit --no-fund)

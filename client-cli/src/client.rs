@@ -194,6 +194,8 @@ pub struct SyncClient {
     /// Connections opened so far; the next one's generation.
     generation: u64,
     connect_timeout: Duration,
+    /// The TLS configuration of `wss://` servers; the Mozilla roots when not set.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for SyncClient {
@@ -244,12 +246,20 @@ impl SyncClient {
             connection: None,
             generation: 0,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            tls: None,
         }
     }
 
     /// Sets how long [`connect`](Self::connect) waits for the socket and the initial sync.
     pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets the TLS configuration of `wss://` servers (see [`crate::tls::client_config`]), e.g.
+    /// to trust a private certificate authority. Without it, the Mozilla roots are trusted.
+    pub fn with_tls(mut self, config: Arc<rustls::ClientConfig>) -> Self {
+        self.tls = Some(config);
         self
     }
 
@@ -297,7 +307,8 @@ impl SyncClient {
         self.connection = None;
         self.shared.set_connection(ConnectionState::Connecting);
 
-        let dial = tokio_tungstenite::connect_async_with_config(url, None, true);
+        let connector = self.tls.clone().map(tokio_tungstenite::Connector::Rustls);
+        let dial = tokio_tungstenite::connect_async_tls_with_config(url, None, true, connector);
         let socket = match tokio::time::timeout(self.connect_timeout, dial).await {
             Ok(Ok((socket, _response))) => socket,
             Ok(Err(error)) => {

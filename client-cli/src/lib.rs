@@ -15,6 +15,8 @@
 //! - [`path`] walks nested maps of a document by their keys.
 //! - [`local`] is the command-line tool's state on disk: each workshop's document and what
 //!   the device knows about it.
+//! - [`tls`] is the TLS configuration of `https://` and `wss://` servers (the Mozilla roots,
+//!   plus a private certificate authority's).
 //! - [`error`] is the error type.
 //!
 //! ```no_run
@@ -49,6 +51,7 @@ pub mod error;
 pub mod local;
 pub mod path;
 pub mod protocol;
+pub mod tls;
 
 pub use client::{workshop_url, Revision, SyncClient, DEFAULT_CONNECT_TIMEOUT};
 pub use connection::{CloseInfo, ConnectionState, Ended};

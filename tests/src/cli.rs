@@ -99,6 +99,7 @@ impl CliUser {
             .env_remove("WORKSHOP_TOKEN")
             .env_remove("WORKSHOP_SERVER")
             .env_remove("WORKSHOP_HOME")
+            .env_remove("SSL_CERT_FILE")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -31,6 +31,7 @@ pub mod crafted;
 pub mod crash;
 pub mod hostile;
 pub mod node;
+pub mod proxy;
 pub mod raw;
 pub mod server;
 pub mod workshop;

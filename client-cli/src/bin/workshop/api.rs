@@ -4,6 +4,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::error::CliError;
+use crate::net::Net;
 
 /// Answer to `POST /api/workshops`.
 #[derive(Debug, Deserialize)]
@@ -49,6 +50,7 @@ pub fn base(server: &str) -> Result<String, CliError> {
     if !(trimmed.starts_with("http://") || trimmed.starts_with("https://")) || trimmed.len() < 10 {
         return Err(CliError::BadServer(server.to_owned()));
     }
+    crate::net::warn_if_in_clear(trimmed);
     Ok(trimmed.to_owned())
 }
 
@@ -92,18 +94,16 @@ fn plain(error: &reqwest::Error) -> String {
     source.to_string()
 }
 
-fn client() -> reqwest::Client {
-    reqwest::Client::new()
-}
-
 /// `POST /api/workshops`.
 pub async fn create(
+    net: &Net,
     server: &str,
     title: &str,
     place: &str,
     create_token: Option<&str>,
 ) -> Result<Created, CliError> {
-    let mut request = client()
+    let mut request = net
+        .http()
         .post(format!("{server}/api/workshops"))
         .json(&json!({"title": title, "place": place}));
     if let Some(token) = create_token {
@@ -113,9 +113,10 @@ pub async fn create(
 }
 
 /// `GET /api/workshops` with `tokens`.
-pub async fn list(server: &str, tokens: &[String]) -> Result<Vec<Summary>, CliError> {
+pub async fn list(net: &Net, server: &str, tokens: &[String]) -> Result<Vec<Summary>, CliError> {
     let query: Vec<(&str, &str)> = tokens.iter().map(|t| ("token", t.as_str())).collect();
-    let request = client()
+    let request = net
+        .http()
         .get(format!("{server}/api/workshops"))
         .query(&query);
     match send(server, request).await {
@@ -126,12 +127,14 @@ pub async fn list(server: &str, tokens: &[String]) -> Result<Vec<Summary>, CliEr
 
 /// `POST /api/workshops/{id}/participants`.
 pub async fn register(
+    net: &Net,
     server: &str,
     id: &str,
     token: &str,
     participant: &serde_json::Value,
 ) -> Result<Registered, CliError> {
-    let request = client()
+    let request = net
+        .http()
         .post(format!("{server}/api/workshops/{id}/participants"))
         .bearer_auth(token)
         .json(participant);

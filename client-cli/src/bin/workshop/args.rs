@@ -24,6 +24,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "WORKSHOP_HOME", value_name = "DIR")]
     pub home: Option<PathBuf>,
 
+    /// Also trust the certificates in this PEM file when reaching an https:// server (a
+    /// private certificate authority's); the Mozilla roots are always trusted.
+    #[arg(long, global = true, env = "SSL_CERT_FILE", value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

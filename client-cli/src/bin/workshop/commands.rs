@@ -12,6 +12,7 @@ use yrs::{Doc, Transact};
 
 use crate::args::{Cli, Command, Create, Export, Join, List};
 use crate::error::CliError;
+use crate::net::Net;
 use crate::{api, edits, export, figures, sync, watch};
 
 /// Now, as RFC 3339 UTC.
@@ -44,16 +45,18 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     if let Some((id, edit)) = edits::edit_of(&cli.command) {
         return apply_edit(&home, &id, &edit);
     }
+    // Only the commands that reach a server read the certificates.
+    let net = || Net::new(cli.ca_cert.as_deref());
     match cli.command {
-        Command::Create(args) => create(&home, args).await,
-        Command::List(args) => list(&home, args).await,
-        Command::Join(args) => join(&home, args).await,
-        Command::Sync(args) => sync_workshop(&home, &args.id).await,
+        Command::Create(args) => create(&home, &net()?, args).await,
+        Command::List(args) => list(&home, &net()?, args).await,
+        Command::Join(args) => join(&home, &net()?, args).await,
+        Command::Sync(args) => sync_workshop(&home, &net()?, &args.id).await,
         Command::Results(args) => results(&home, &args.id, args.json),
         Command::Watch(args) => {
             let mut meta = home.meta(&args.id)?;
             let doc = home.document(&args.id)?;
-            watch::watch(&home, &mut meta, doc).await
+            watch::watch(&home, &net()?, &mut meta, doc).await
         }
         Command::Export(args) => export_workshop(&home, args),
         // Every editing command was handled above.
@@ -84,9 +87,10 @@ fn apply_edit(home: &Home, id: &str, edit: &edit::Edit) -> Result<(), CliError> 
     Ok(())
 }
 
-async fn create(home: &Home, args: Create) -> Result<(), CliError> {
+async fn create(home: &Home, net: &Net, args: Create) -> Result<(), CliError> {
     let server = api::base(&args.server)?;
     let created = api::create(
+        net,
         &server,
         &args.title,
         &args.place,
@@ -107,7 +111,7 @@ async fn create(home: &Home, args: Create) -> Result<(), CliError> {
         ..Meta::default()
     };
     let bar = spinner("downloading the new workshop");
-    let outcome = sync::exchange(home, &mut meta, Doc::new(), now).await;
+    let outcome = sync::exchange(home, net, &mut meta, Doc::new(), now).await;
     bar.finish_and_clear();
     outcome?;
     println!("{}", created.id);
@@ -128,7 +132,7 @@ async fn create(home: &Home, args: Create) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn list(home: &Home, args: List) -> Result<(), CliError> {
+async fn list(home: &Home, net: &Net, args: List) -> Result<(), CliError> {
     let server = api::base(&args.server)?;
     let local = home.list()?;
     let mut tokens: Vec<String> = local
@@ -144,7 +148,7 @@ async fn list(home: &Home, args: List) -> Result<(), CliError> {
             "no workshop of {server} is on this device: pass --token (or WORKSHOP_TOKEN) to list with an invite"
         )));
     }
-    let workshops = api::list(&server, &tokens).await?;
+    let workshops = api::list(net, &server, &tokens).await?;
     if workshops.is_empty() {
         println!("no workshops on {server} open to this device's tokens");
     }
@@ -162,7 +166,7 @@ async fn list(home: &Home, args: List) -> Result<(), CliError> {
     Ok(())
 }
 
-async fn join(home: &Home, args: Join) -> Result<(), CliError> {
+async fn join(home: &Home, net: &Net, args: Join) -> Result<(), CliError> {
     let server = api::base(&args.server)?;
     let known = home.meta(&args.id).ok();
     if let Some(meta) = known.as_ref().filter(|meta| meta.participant_id.is_some()) {
@@ -189,6 +193,7 @@ async fn join(home: &Home, args: Join) -> Result<(), CliError> {
             )
         })?;
     let registered = api::register(
+        net,
         &server,
         &args.id,
         &token,
@@ -210,7 +215,7 @@ async fn join(home: &Home, args: Join) -> Result<(), CliError> {
     meta.name = Some(args.name.clone());
     let doc = home.document(&args.id)?;
     let bar = spinner("downloading the workshop");
-    let outcome = sync::exchange(home, &mut meta, doc, now).await;
+    let outcome = sync::exchange(home, net, &mut meta, doc, now).await;
     bar.finish_and_clear();
     outcome?;
     let doc = home.document(&args.id)?;
@@ -237,11 +242,11 @@ fn describe(changes: Changes) -> String {
     }
 }
 
-async fn sync_workshop(home: &Home, id: &str) -> Result<(), CliError> {
+async fn sync_workshop(home: &Home, net: &Net, id: &str) -> Result<(), CliError> {
     let mut meta = home.meta(id)?;
     let doc = home.document(id)?;
     let bar = spinner(&format!("syncing with {}", meta.server));
-    let outcome = sync::exchange(home, &mut meta, doc, now).await;
+    let outcome = sync::exchange(home, net, &mut meta, doc, now).await;
     bar.finish_and_clear();
     let report = outcome?;
     println!(

@@ -46,6 +46,12 @@ pub enum CliError {
     /// A token is needed.
     #[error("{0}")]
     NeedsToken(String),
+    /// The certificates to trust (`--ca-cert`, `SSL_CERT_FILE`) could not be read.
+    #[error("{0}")]
+    Tls(#[from] workshop_client::tls::TlsError),
+    /// The HTTP client could not be built with them.
+    #[error("cannot set up the HTTP client: {0}")]
+    HttpClient(#[source] reqwest::Error),
     /// The server address is not an http(s) URL.
     #[error("{0:?} is not a server address like http://127.0.0.1:8080")]
     BadServer(String),

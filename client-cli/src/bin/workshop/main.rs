@@ -24,6 +24,7 @@ mod edits;
 mod error;
 mod export;
 mod figures;
+mod net;
 mod sync;
 mod watch;
 

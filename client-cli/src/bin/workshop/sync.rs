@@ -7,10 +7,11 @@ use std::time::Duration;
 use workshop_client::local::{
     added_since, deleted_count, state_vector_map, Changes, Home, Meta, Synced,
 };
-use workshop_client::{ClientError, SyncClient};
+use workshop_client::ClientError;
 use yrs::{Doc, ReadTxn, Transact};
 
 use crate::error::CliError;
+use crate::net::Net;
 
 /// How long connecting and the handshake may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -114,6 +115,7 @@ pub fn unsent(meta: &Meta, doc: &Doc) -> Changes {
 /// says what moved. Nothing is marked synced unless the server confirmed it applied all of it.
 pub async fn exchange(
     home: &Home,
+    net: &Net,
     meta: &mut Meta,
     doc: Doc,
     now: impl FnOnce() -> String,
@@ -122,7 +124,7 @@ pub async fn exchange(
     let unsent_deletes =
         deleted_before.saturating_sub(meta.synced.as_ref().map_or(0, |synced| synced.deleted));
     let url = url(meta)?;
-    let mut client = SyncClient::with_doc(doc.clone()).with_connect_timeout(CONNECT_TIMEOUT);
+    let mut client = net.sync_client(doc.clone(), CONNECT_TIMEOUT);
     client
         .connect(&url)
         .await

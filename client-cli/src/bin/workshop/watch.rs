@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use workshop_client::local::{Home, Meta};
-use workshop_client::{ClientError, ConnectionState, SyncClient};
+use workshop_client::{ClientError, ConnectionState, SyncClient, DEFAULT_CONNECT_TIMEOUT};
 use yrs::Doc;
 
 use crate::error::CliError;
+use crate::net::Net;
 use crate::{figures, sync};
 
 /// Changes arriving within this much of each other are drawn once.
@@ -96,10 +97,10 @@ fn draw(client: &SyncClient, doc: &Doc, meta: &Meta, terminal: bool) {
 }
 
 /// Watches workshop `meta.id` until Ctrl-C; then saves what arrived as the local copy.
-pub async fn watch(home: &Home, meta: &mut Meta, doc: Doc) -> Result<(), CliError> {
+pub async fn watch(home: &Home, net: &Net, meta: &mut Meta, doc: Doc) -> Result<(), CliError> {
     let url = sync::url(meta)?;
     let terminal = std::io::stdout().is_terminal();
-    let mut client = SyncClient::with_doc(doc.clone());
+    let mut client = net.sync_client(doc.clone(), DEFAULT_CONNECT_TIMEOUT);
     let name = meta.name.clone().unwrap_or_else(|| "Observer".into());
     client
         .set_awareness(&json!({
