@@ -5,7 +5,7 @@
 //! [`BrowserTest::run`], which passes the script one JSON argument:
 //!
 //! ```json
-//! {"baseUrl": "http://127.0.0.1:PORT", "workshopId": "<uuid>",
+//! {"baseUrl": "http://127.0.0.1:PORT", "workshopId": "<uuid>", "title": "Browser workshop",
 //!  "tokens": {"facilitator": "…", "editor": "…", "viewer": "…"},
 //!  "outDir": "<target dir>/browser-tests/<scenario>", "timeoutMs": 90000}
 //! ```
@@ -34,6 +34,12 @@ use crate::api::{tokens_of, Api, WorkshopTokens};
 use crate::node::browser_script;
 use crate::TestServer;
 
+/// The title of the workshop a [`BrowserTest`] creates (the scenarios look for it).
+pub const TITLE: &str = "Browser workshop";
+
+/// Its place.
+pub const PLACE: &str = "Northshire";
+
 /// How long a scenario may run in all before its own watchdog stops it, unless its config
 /// says otherwise (`timeoutMs`).
 pub const SCENARIO_TIMEOUT: Duration = Duration::from_secs(90);
@@ -61,9 +67,22 @@ impl BrowserTest {
     /// [`TestServer::start_with`]).
     pub async fn on(server: TestServer) -> BrowserTest {
         let workshop_id = Api::new(server.http_url())
-            .create_workshop("Browser workshop", "Northshire")
+            .create_workshop(TITLE, PLACE)
             .await;
-        let tokens = tokens_of(&workshop_id).expect("create_workshop remembers the tokens");
+        BrowserTest::with_workshop(server, workshop_id)
+    }
+
+    /// Creates a workshop on `server`, which was started with `--create-token
+    /// <create_token>`, presenting that token.
+    pub async fn on_as(server: TestServer, create_token: &str) -> BrowserTest {
+        let workshop_id = Api::new(server.http_url())
+            .create_workshop_as(TITLE, PLACE, create_token)
+            .await;
+        BrowserTest::with_workshop(server, workshop_id)
+    }
+
+    fn with_workshop(server: TestServer, workshop_id: String) -> BrowserTest {
+        let tokens = tokens_of(&workshop_id).expect("creating a workshop remembers its tokens");
         BrowserTest {
             server,
             workshop_id,
@@ -96,6 +115,7 @@ impl BrowserTest {
         json!({
             "baseUrl": self.server.http_url(),
             "workshopId": self.workshop_id,
+            "title": TITLE,
             "tokens": {
                 "facilitator": self.tokens.facilitator,
                 "editor": self.tokens.editor,

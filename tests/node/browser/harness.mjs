@@ -21,6 +21,7 @@
 //   {
 //     "baseUrl": "http://127.0.0.1:PORT",   // required; loopback only
 //     "workshopId": "<uuid>",               // the workshop the Rust test created
+//     "title": "Browser workshop",          // its title
 //     "tokens": { "facilitator": "…", "editor": "…", "viewer": "…" },
 //     "outDir": "/path/for/screenshots",    // default: <tmp>/workshop-browser-tests
 //     "timeoutMs": 90000,                   // the watchdog, default 90 s
@@ -37,7 +38,7 @@
 // Progress (`step`) goes to stderr; stdout carries one `screenshot <path>` line per
 // screenshot, and whatever a scenario prints for its Rust test.
 //
-// Exports: launchBrowser(), newParticipant(browser, baseUrl, {name, ignore}),
+// Exports: launchBrowser(), newParticipant(browser, baseUrl, {name, ignore, viewport}),
 // assertNoProblems(...participants), checkAccessibility(page, label),
 // screenshot(page, outDir, name), step(name, fn), parseConfig(argv), main(fn).
 //
@@ -98,10 +99,14 @@ export async function launchBrowser () {
   return browser
 }
 
+/** The window of a participant unless `newParticipant`'s `options.viewport` says otherwise. */
+export const DEFAULT_VIEWPORT = { width: 1280, height: 900 }
+
 /**
  * A participant named `options.name` (default `participant-<n>`): a fresh browser context
- * (its own storage, like a separate person's browser) at `baseUrl`, 1280x900, its page, and
- * the problems seen on it.
+ * (its own storage, like a separate person's browser) at `baseUrl`, `options.viewport`
+ * (default 1280x900) wide, its page, and the problems seen on it. Downloads are accepted
+ * (`page.waitForEvent('download')`).
  *
  * Problems, on any page of the context or its service worker: uncaught page errors, console messages of type `error`, failed requests (other
  * than WebSockets and aborted requests), HTTP answers of 400 and above, and requests to any
@@ -114,7 +119,11 @@ export async function launchBrowser () {
  */
 export async function newParticipant (browser, baseUrl, options = {}) {
   const name = options.name || `participant-${participants.length + 1}`
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, baseURL: baseUrl })
+  const context = await browser.newContext({
+    viewport: options.viewport || DEFAULT_VIEWPORT,
+    baseURL: baseUrl,
+    acceptDownloads: true
+  })
   context.setDefaultTimeout(WAIT_MS)
   context.setDefaultNavigationTimeout(WAIT_MS)
   const page = await context.newPage()

@@ -1,7 +1,7 @@
 // What a participant does on the workshop page, in the words a user would use: open an
 // invite link, join, go to a step, vote, type in a note. Shared by the browser scenarios.
 
-import { step } from './harness.mjs'
+import { step, WAIT_MS } from './harness.mjs'
 
 /** The factor every scenario works on: Whole system design / shared understanding. */
 export const FACTOR = 'Shared understanding of community needs across partners'
@@ -88,4 +88,18 @@ export async function serverResults (baseUrl, workshopId, token) {
   })
   if (!response.ok) throw new Error(`GET results: ${response.status}`)
   return response.json()
+}
+
+/**
+ * Waits until the server's document satisfies `predicate` (re-reading it, for at most
+ * `WAIT_MS`); fails with `what`. Returns the document.
+ */
+export async function waitForServerDocument (baseUrl, workshopId, token, predicate, what) {
+  const deadline = Date.now() + WAIT_MS
+  for (;;) {
+    const doc = await serverDocument(baseUrl, workshopId, token)
+    if (predicate(doc)) return doc
+    if (Date.now() > deadline) throw new Error(`the server's document: ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
 }

@@ -1,6 +1,8 @@
 // The server's HTTP API, with the tokens the page holds. Every failure is an ApiError
 // carrying the server's error code and its plain-English message.
 
+import { fileNameOf } from './download.js'
+
 /** A failed API call: `code` is the server's error code (or `network`), `status` the HTTP status. */
 export class ApiError extends Error {
   constructor (status, code, message) {
@@ -11,8 +13,13 @@ export class ApiError extends Error {
   }
 }
 
-async function call (method, path, { token, tokens, body } = {}) {
-  const headers = { accept: 'application/json' }
+/**
+ * Sends one request with the page's tokens (`token` as `Authorization: Bearer`, `tokens` as
+ * `?token=` parameters) and returns the response when it is a success; anything else
+ * becomes an ApiError.
+ */
+async function send (method, path, { token, tokens, body, accept = 'application/json' } = {}) {
+  const headers = { accept }
   if (token) headers.authorization = `Bearer ${token}`
   if (body !== undefined) headers['content-type'] = 'application/json'
   let url = path
@@ -30,24 +37,36 @@ async function call (method, path, { token, tokens, body } = {}) {
   } catch {
     throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.')
   }
-  if (response.status === 204) return null
+  if (response.ok) return response
   let payload = null
   try {
     payload = await response.json()
   } catch {
     payload = null
   }
-  if (!response.ok) {
-    const code = payload && payload.error ? payload.error : 'http_' + response.status
-    const message = payload && payload.message ? payload.message : `The server answered ${response.status}.`
-    throw new ApiError(response.status, code, message)
-  }
-  return payload
+  const code = payload && payload.error ? payload.error : 'http_' + response.status
+  const message = payload && payload.message ? payload.message : `The server answered ${response.status}.`
+  throw new ApiError(response.status, code, message)
 }
 
-/** Creates a workshop: `{id, tokens: {facilitator, editor, viewer}}`. */
-export function createWorkshop (title, place) {
-  return call('POST', '/api/workshops', { body: { title, place } })
+/** A JSON call: the parsed answer, or null for 204 No Content. */
+async function call (method, path, options) {
+  const response = await send(method, path, options)
+  if (response.status === 204) return null
+  try {
+    return await response.json()
+  } catch {
+    throw new ApiError(response.status, 'bad_answer', 'The server sent an answer the page cannot read.')
+  }
+}
+
+/**
+ * Creates a workshop: `{id, tokens: {facilitator, editor, viewer}}`. `createToken` is the
+ * server's create token, when it was started with one (without it the answer is 401, with a
+ * wrong one 403).
+ */
+export function createWorkshop (title, place, createToken = null) {
+  return call('POST', '/api/workshops', { token: createToken || undefined, body: { title, place } })
 }
 
 /** Tokens sent on one list call: the query string stays well under the server's 2048 bytes. */
@@ -81,4 +100,29 @@ export function register (id, token, participant) {
 /** Mints an invite token (facilitator): `{id, token, role, kind}`. */
 export function mintInvite (id, token, role) {
   return call('POST', `/api/workshops/${encodeURIComponent(id)}/tokens`, { token, body: { role } })
+}
+
+/** The workshop's tokens (facilitator), secrets excepted: `[{id, role, kind, participant_id?, revoked, created_at}]`. */
+export function listTokens (id, token) {
+  return call('GET', `/api/workshops/${encodeURIComponent(id)}/tokens`, { token })
+}
+
+/** Revokes token `tokenId` (facilitator): its live connections are closed at once. */
+export function revokeToken (id, token, tokenId) {
+  return call('DELETE', `/api/workshops/${encodeURIComponent(id)}/tokens/${encodeURIComponent(tokenId)}`, { token })
+}
+
+/**
+ * One of the workshop's exports (`xlsx`, `md` or `csv`; any role may read them):
+ * `{blob, filename}`, the name being the one the server offers.
+ */
+export async function fetchExport (id, token, extension) {
+  const response = await send('GET', `/api/workshops/${encodeURIComponent(id)}/export.${extension}`, { token, accept: '*/*' })
+  let blob
+  try {
+    blob = await response.blob()
+  } catch {
+    throw new ApiError(0, 'network', 'The download was interrupted. Check your connection and try again.')
+  }
+  return { blob, filename: fileNameOf(response.headers.get('content-disposition'), `workshop.${extension}`) }
 }

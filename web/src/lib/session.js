@@ -6,10 +6,16 @@
 //   (localStorage) so that votes stay theirs when they come back; "Leave" forgets it.
 // - A workshop created here keeps its invite tokens on this device, so the facilitator can
 //   return to it and share its links from the lobby.
+// - Invite links made here (at creation or minted later) are kept on this device by their
+//   public token id, so the facilitator's list of links can offer them again: the server
+//   keeps only digests of the secrets.
+// - The server's create token, once it worked, is kept for the browser session only.
 
 const INVITE = 'workshop.invite.'
 const IDENTITY = 'workshop.identity.'
 const CREATED = 'workshop.created.'
+const LINKS = 'workshop.links.'
+const CREATE_TOKEN = 'workshop.create-token'
 
 function readJson (storage, key) {
   try {
@@ -69,10 +75,34 @@ export function saveCreated (workshop) {
   writeJson(localStorage, CREATED + workshop.id, workshop)
 }
 
+/** The invite links of workshop `id` made on this device: `{tokenId: secret}`. */
+export function knownLinks (id) {
+  const links = readJson(localStorage, LINKS + id)
+  return links && typeof links === 'object' ? links : {}
+}
+
+/** Keeps the secret of invite token `tokenId` of workshop `id` on this device. */
+export function rememberLink (id, tokenId, secret) {
+  writeJson(localStorage, LINKS + id, { ...knownLinks(id), [tokenId]: secret })
+}
+
+/** The server's create token as entered in this browser session, or null. */
+export function createToken () {
+  const token = readJson(sessionStorage, CREATE_TOKEN)
+  return typeof token === 'string' && token ? token : null
+}
+
+/** Keeps the server's create token for the session; null forgets it. */
+export function saveCreateToken (token) {
+  if (token) writeJson(sessionStorage, CREATE_TOKEN, token)
+  else sessionStorage.removeItem(CREATE_TOKEN)
+}
+
 /** Forgets workshop `id` on this device: its tokens, identity and stored copy. */
 export function forgetWorkshop (id) {
   localStorage.removeItem(CREATED + id)
   localStorage.removeItem(IDENTITY + id)
+  localStorage.removeItem(LINKS + id)
   sessionStorage.removeItem(INVITE + id)
   try {
     indexedDB.deleteDatabase('workshop-' + id)

@@ -1,7 +1,7 @@
 // The lobby: start a workshop, open one this browser knows, or follow an invite link.
 import { useEffect, useRef, useState } from 'preact/hooks'
-import { createWorkshop, listWorkshops } from '../lib/api.js'
-import { allTokens, forgetWorkshop, saveCreated } from '../lib/session.js'
+import { createWorkshop, listTokens, listWorkshops } from '../lib/api.js'
+import { allTokens, createToken, forgetWorkshop, rememberLink, saveCreated, saveCreateToken } from '../lib/session.js'
 import { InviteLinks } from './InviteLinks.jsx'
 import { useTitle } from './useTitle.js'
 
@@ -65,7 +65,7 @@ export function Lobby () {
         <section aria-labelledby='created-heading' class='panel created' tabIndex={-1} ref={createdPanel}>
           <h2 id='created-heading'>“{created.title}” is ready</h2>
           <p>Share these links. Anyone with a link can join with its rights; keep the facilitator link to yourself.</p>
-          <InviteLinks id={created.id} tokens={created.tokens} />
+          <InviteLinks id={created.id} token={created.tokens.facilitator} />
           <p><a class='button' href={`/w/${created.id}`}>Open the workshop</a></p>
         </section>
       )}
@@ -73,24 +73,45 @@ export function Lobby () {
   )
 }
 
+/** What the create form says when the server wants its create token. */
+const TOKEN_NEEDED = 'This server asks for a create token before anyone starts a workshop. Enter the one its administrator gave you, then create the workshop again.'
+const TOKEN_WRONG = 'That create token is not this server\'s. Check it with the server\'s administrator and try again.'
+
 function CreateForm ({ onCreated }) {
   const [title, setTitle] = useState('')
   const [place, setPlace] = useState('')
+  // The create token field shows once the server has asked for one, or when this session has one.
+  const [token, setToken] = useState(() => createToken() || '')
+  const [askToken, setAskToken] = useState(() => Boolean(createToken()))
   const [busy, setBusy] = useState(false)
   const [error, setError] = useState(null)
+  const tokenField = useRef(null)
+  useEffect(() => {
+    if (error === TOKEN_NEEDED || error === TOKEN_WRONG) tokenField.current?.focus()
+  }, [error])
   const submit = async (event) => {
     event.preventDefault()
     setBusy(true)
     setError(null)
+    const sent = askToken ? token.trim() : ''
     try {
-      const answer = await createWorkshop(title.trim(), place.trim())
+      const answer = await createWorkshop(title.trim(), place.trim(), sent || null)
+      if (sent) saveCreateToken(sent)
+      await rememberCreationLinks(answer)
       const workshop = { id: answer.id, title: title.trim(), place: place.trim(), tokens: answer.tokens }
       saveCreated(workshop)
       setTitle('')
       setPlace('')
       onCreated(workshop)
     } catch (failure) {
-      setError(failure.message)
+      // 401: the server wants a create token; 403 to a token: not that one.
+      if (failure.status === 401 || (failure.status === 403 && sent)) {
+        saveCreateToken(null)
+        setAskToken(true)
+        setError(failure.status === 401 ? TOKEN_NEEDED : TOKEN_WRONG)
+      } else {
+        setError(failure.message)
+      }
     } finally {
       setBusy(false)
     }
@@ -103,6 +124,23 @@ function CreateForm ({ onCreated }) {
         <input id='create-title' required maxLength={200} value={title} onInput={(e) => setTitle(e.currentTarget.value)} placeholder='Autumn commissioning workshop' />
         <label for='create-place'>Place</label>
         <input id='create-place' required maxLength={200} value={place} onInput={(e) => setPlace(e.currentTarget.value)} placeholder='Northshire' />
+        {askToken && (
+          <>
+            <label for='create-token'>Create token</label>
+            <p class='hint' id='create-token-hint'>Once it works, this browser keeps it until you close the tab.</p>
+            <input
+              id='create-token'
+              ref={tokenField}
+              type='password'
+              required
+              autoComplete='off'
+              aria-describedby='create-token-hint'
+              aria-invalid={error === TOKEN_WRONG ? 'true' : undefined}
+              value={token}
+              onInput={(e) => setToken(e.currentTarget.value)}
+            />
+          </>
+        )}
         {error && <p class='error' role='alert'>{error}</p>}
         <button type='submit' disabled={busy}>{busy ? 'Creating…' : 'Create workshop'}</button>
       </form>
@@ -110,3 +148,16 @@ function CreateForm ({ onCreated }) {
   )
 }
 
+/**
+ * Keeps the new workshop's three invite links by their token ids, so that its list of links
+ * can offer them: a workshop just created holds exactly these three tokens, one per role.
+ */
+async function rememberCreationLinks ({ id, tokens }) {
+  try {
+    for (const record of await listTokens(id, tokens.facilitator)) {
+      if (record.kind === 'invite' && tokens[record.role]) rememberLink(id, record.id, tokens[record.role])
+    }
+  } catch {
+    // The workshop exists: its list of links then shows them without their addresses.
+  }
+}

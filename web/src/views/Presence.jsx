@@ -32,7 +32,7 @@ function whereText (where, aspects) {
     if (aspect && factor) return `${aspect.title}: ${factor.title}`
     if (aspect) return aspect.title
   }
-  const names = { overview: 'Overview', quick: 'Quick assessment', approach: 'Approach', items: 'Constraints and enablers', plan: 'Development plan', strategy: 'Hypotheses and gaps' }
+  const names = { overview: 'Overview', quick: 'Quick assessment', approach: 'Approach', items: 'Constraints and enablers', plan: 'Development plan', strategy: 'Hypotheses and gaps', links: 'Invite links' }
   return names[where.step] || ''
 }
 

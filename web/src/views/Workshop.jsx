@@ -1,5 +1,6 @@
 // The live workshop: the connection, the method's steps as navigation, who is here, and the
-// step being worked on.
+// step being worked on. On a narrow screen the steps and who is here fold into a menu, so
+// that the step comes first.
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks'
 import { openWorkshop } from '../lib/connection.js'
 import { useAwareness, useDoc } from '../lib/hooks.js'
@@ -14,13 +15,14 @@ import { Approach } from './steps/Approach.jsx'
 import { Items } from './steps/Items.jsx'
 import { Plan } from './steps/Plan.jsx'
 import { Strategy } from './steps/Strategy.jsx'
+import { Links } from './steps/Links.jsx'
 import { useTitle } from './useTitle.js'
 
 /** The step an address hash names: `{name, aspect?}`. */
 function stepOf (hash) {
   const [name, aspect] = hash.replace(/^#/, '').split('/')
   if (name === 'aspect' && aspect) return { name, aspect: decodeURIComponent(aspect) }
-  if (['quick', 'approach', 'items', 'plan', 'strategy', 'overview'].includes(name)) return { name }
+  if (['quick', 'approach', 'items', 'plan', 'strategy', 'links', 'overview'].includes(name)) return { name }
   return { name: 'overview' }
 }
 
@@ -86,7 +88,11 @@ export function Workshop ({ id, token, me, role }) {
   }, [step.name, step.aspect])
   useTitle(`${info.title || 'Workshop'} · ${stepTitle(step, currentAspect)}`)
 
-  const context = { workshop, doc, me, can, results, aspects, people, groups: groupList, awareness, focusFactor, heading }
+  // The narrow screen's menu of steps: closed on opening and once a step is chosen.
+  const [menuOpen, setMenuOpen] = useState(false)
+  const menuButton = useRef(null)
+
+  const context = { workshop, token, doc, me, can, results, aspects, people, groups: groupList, awareness, focusFactor, heading }
   return (
     <div class='workshop'>
       <a
@@ -137,22 +143,46 @@ export function Workshop ({ id, token, me, role }) {
       )}
       {status.closed && <div class='banner error' role='alert'><p>{status.closed}</p></div>}
       <div class='workshop-body'>
-        <nav aria-label='Workshop steps' class='steps'>
-          <ol>
-            <StepLink step={step} to='overview' label='Overview and figures' />
-            <StepLink step={step} to='quick' label='1. Quick assessment' />
-            <li>
-              <span class='nav-group' id='nav-aspects'>2. Aspect worksheets</span>
-              <ol aria-labelledby='nav-aspects'>
-                {aspects.map((a) => <StepLink key={a.id} step={step} to={`aspect/${a.id}`} label={a.title} />)}
-              </ol>
-            </li>
-            <StepLink step={step} to='approach' label='3. Approach' />
-            <StepLink step={step} to='items' label='4. Constraints and enablers' />
-            <StepLink step={step} to='plan' label='5. Development plan' />
-            <StepLink step={step} to='strategy' label='6. Hypotheses and gap analysis' />
-          </ol>
-          <Presence awareness={awareness} aspects={aspects} />
+        <nav
+          aria-label='Workshop steps'
+          class={menuOpen ? 'steps steps-open' : 'steps'}
+          onClick={(event) => {
+            if (event.target.closest('a')) setMenuOpen(false)
+          }}
+          onKeyDown={(event) => {
+            if (event.key !== 'Escape' || !menuOpen) return
+            setMenuOpen(false)
+            menuButton.current?.focus()
+          }}
+        >
+          <button
+            type='button'
+            class='steps-toggle'
+            ref={menuButton}
+            aria-expanded={menuOpen ? 'true' : 'false'}
+            aria-controls='steps-menu'
+            onClick={() => setMenuOpen(!menuOpen)}
+          >
+            Steps and who is online
+          </button>
+          <div id='steps-menu' class='steps-menu'>
+            <ol>
+              <StepLink step={step} to='overview' label='Overview and figures' />
+              <StepLink step={step} to='quick' label='1. Quick assessment' />
+              <li>
+                <span class='nav-group' id='nav-aspects'>2. Aspect worksheets</span>
+                <ol aria-labelledby='nav-aspects'>
+                  {aspects.map((a) => <StepLink key={a.id} step={step} to={`aspect/${a.id}`} label={a.title} />)}
+                </ol>
+              </li>
+              <StepLink step={step} to='approach' label='3. Approach' />
+              <StepLink step={step} to='items' label='4. Constraints and enablers' />
+              <StepLink step={step} to='plan' label='5. Development plan' />
+              <StepLink step={step} to='strategy' label='6. Hypotheses and gap analysis' />
+              {can.facilitate && <StepLink step={step} to='links' label='Invite links' />}
+            </ol>
+            <Presence awareness={awareness} aspects={aspects} />
+          </div>
         </nav>
         <main id='step' class='step' tabIndex={-1}>
           {step.name === 'overview' && <Overview {...context} />}
@@ -164,6 +194,7 @@ export function Workshop ({ id, token, me, role }) {
           {step.name === 'items' && <Items {...context} />}
           {step.name === 'plan' && <Plan {...context} />}
           {step.name === 'strategy' && <Strategy {...context} />}
+          {step.name === 'links' && <Links {...context} />}
         </main>
       </div>
     </div>
@@ -178,6 +209,7 @@ function stepTitle (step, aspect) {
     case 'items': return 'Constraints and enablers'
     case 'plan': return 'Development plan'
     case 'strategy': return 'Hypotheses and gap analysis'
+    case 'links': return 'Invite links'
     default: return 'Overview'
   }
 }

@@ -1,15 +1,18 @@
 // The figures, live: aspect scores (radar, workshop and quick), approach fit, the four
-// worlds' perspective gaps, the top constraints and enablers, breakout groups and warnings.
+// worlds' perspective gaps, the top constraints and enablers, breakout groups and warnings,
+// and the workshop's downloads. The panels holding tables take the whole width, so that the
+// tables fit beside or under their charts instead of scrolling.
 import { useState } from 'preact/hooks'
 import { Radar } from '../../charts/Radar.jsx'
 import { ApproachBars } from '../../charts/ApproachBars.jsx'
 import { Worlds } from '../../charts/Worlds.jsx'
 import { addGroup } from '../../lib/model.js'
 import { pct, StepHeading } from '../controls.jsx'
+import { Downloads } from '../Downloads.jsx'
 import { TopItems } from './TopItems.jsx'
 import { Warnings } from './Warnings.jsx'
 
-export function Overview ({ doc, results, aspects, groups, can, heading }) {
+export function Overview ({ workshop, token, doc, results, aspects, groups, can, heading }) {
   const aspectTitles = Object.fromEntries(aspects.map((a) => [a.id, a.title]))
   return (
     <section class='overview'>
@@ -18,8 +21,9 @@ export function Overview ({ doc, results, aspects, groups, can, heading }) {
         Every change anyone makes recomputes these figures. They are a vehicle for
         self-improvement, not a performance table.
       </p>
+      <Downloads id={workshop.id} token={token} />
       <div class='overview-grid'>
-        <section class='panel' aria-labelledby='radar-heading'>
+        <section class='panel wide' aria-labelledby='radar-heading'>
           <h3 id='radar-heading'>Aspect scores</h3>
           <Radar aspects={results.aspects || []} />
         </section>
@@ -27,13 +31,13 @@ export function Overview ({ doc, results, aspects, groups, can, heading }) {
           <h3 id='approach-fit-heading'>Approach fit</h3>
           <ApproachBars approaches={results.approaches || []} recommended={results.recommended ?? null} blend={results.blend || []} selected={results.selected ?? null} aspectTitles={aspectTitles} />
         </section>
-        <section class='panel wide' aria-labelledby='worlds-heading'>
-          <h3 id='worlds-heading'>Four worlds</h3>
-          <Worlds aspects={results.aspects || []} />
-        </section>
         <section class='panel' aria-labelledby='top-heading'>
           <h3 id='top-heading'>Top constraints and enablers</h3>
           <TopItems results={results} aspectTitles={aspectTitles} />
+        </section>
+        <section class='panel wide' aria-labelledby='worlds-heading'>
+          <h3 id='worlds-heading'>Four worlds</h3>
+          <Worlds aspects={results.aspects || []} />
         </section>
         <section class='panel' aria-labelledby='groups-heading'>
           <h3 id='groups-heading'>Breakout groups</h3>
