@@ -129,12 +129,22 @@ pub const WEIGHT_RANGE: (i64, i64) = (0, 3);
 /// Inclusive range of one participant's dots on one item.
 pub const DOTS_RANGE: (i64, i64) = (0, 3);
 
+/// An enumeration of the document, spelt as the document spells it (`$text`). With the `clap`
+/// feature it is also a command-line value (clap's `ValueEnum`) under the same spelling, plus
+/// any `| "alias"` listed after it, so that the command line takes exactly the document's
+/// values, from this one list.
 macro_rules! string_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal $(| $alias:literal)*),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
         pub enum $name {
-            $($(#[$vdoc])* #[serde(rename = $text)] $variant),+
+            $(
+                $(#[$vdoc])*
+                #[serde(rename = $text)]
+                #[cfg_attr(feature = "clap", value(name = $text $(, alias = $alias)*))]
+                $variant
+            ),+
         }
 
         impl $name {
@@ -178,7 +188,7 @@ string_enum! {
         /// A provider.
         Provider = "provider",
         /// A service user or carer.
-        UserCarer = "user_carer",
+        UserCarer = "user_carer" | "user-carer",
         /// Any other stakeholder.
         Stakeholder = "stakeholder",
     }
@@ -198,11 +208,11 @@ string_enum! {
     /// How far an item lies in the place's control.
     Control {
         /// In the place's own control.
-        InControl = "in_control",
+        InControl = "in_control" | "in-control",
         /// The place can influence it.
-        CanInfluence = "can_influence",
+        CanInfluence = "can_influence" | "can-influence",
         /// Outside the place's control.
-        OutsideControl = "outside_control",
+        OutsideControl = "outside_control" | "outside-control",
     }
 }
 
@@ -214,7 +224,7 @@ string_enum! {
         /// Agreed.
         Agreed = "agreed",
         /// Under way.
-        InProgress = "in_progress",
+        InProgress = "in_progress" | "in-progress",
         /// Done.
         Done = "done",
         /// Dropped.

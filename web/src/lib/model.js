@@ -3,11 +3,16 @@
 // and create every nested type of a new entity in that same transaction.
 
 import * as Y from 'yjs'
+import schema from './schema.json' with { type: 'json' }
 
-export const SCORE = { min: 1, max: 5 }
-export const WEIGHT = { min: 0, max: 3 }
-export const IMPACT = { min: 1, max: 5 }
-export const DOTS = { min: 0, max: 3 }
+// The enumerations, ranges and removal rule of the document come from `schema.json`, which a
+// test of the shared crate checks against the server's own (shared/tests/page_schema.rs).
+const range = ([min, max]) => ({ min, max })
+export const SCORE = range(schema.ranges.score)
+export const WEIGHT = range(schema.ranges.weight)
+export const IMPACT = range(schema.ranges.impact)
+export const DOTS = range(schema.ranges.dots)
+export const RELEVANCE = range(schema.ranges.relevance)
 
 export const SCORE_MEANINGS = {
   1: 'major area for development',
@@ -18,43 +23,48 @@ export const SCORE_MEANINGS = {
 }
 export const WEIGHT_MEANINGS = { 0: 'not relevant here', 1: 'low', 2: 'medium', 3: 'high' }
 
-export const ROLES = [
-  ['facilitator', 'Facilitator'],
-  ['commissioner', 'Commissioner'],
-  ['provider', 'Provider'],
-  ['user_carer', 'Service user or carer'],
-  ['stakeholder', 'Other stakeholder']
-]
-export const WORLDS = [
-  ['customer', 'Customer'],
-  ['service', 'Service'],
-  ['management', 'Management'],
-  ['political', 'Political']
-]
-export const CONTROLS = [
-  ['in_control', 'In our control'],
-  ['can_influence', 'We can influence'],
-  ['outside_control', 'Outside our control']
-]
+/** `[value, label]` pairs of the schema's `values`, in its order, labelled from `labels`. */
+function labelled (values, labels) {
+  return values.map((value) => [value, labels[value] ?? value])
+}
+
+export const ROLES = labelled(schema.roles, {
+  facilitator: 'Facilitator',
+  commissioner: 'Commissioner',
+  provider: 'Provider',
+  user_carer: 'Service user or carer',
+  stakeholder: 'Other stakeholder'
+})
+export const WORLDS = labelled(schema.worlds, {
+  customer: 'Customer',
+  service: 'Service',
+  management: 'Management',
+  political: 'Political'
+})
+export const CONTROLS = labelled(schema.controls, {
+  in_control: 'In our control',
+  can_influence: 'We can influence',
+  outside_control: 'Outside our control'
+})
 export const RESPONSES = [
   ['remove', 'Remove'],
   ['boost', 'Boost'],
   ['influence', 'Influence'],
   ['experiment', 'Experiment']
 ]
-export const ACTION_STATUSES = [
-  ['proposed', 'Proposed'],
-  ['agreed', 'Agreed'],
-  ['in_progress', 'In progress'],
-  ['done', 'Done'],
-  ['dropped', 'Dropped']
-]
-export const HYPOTHESIS_STATUSES = [
-  ['proposed', 'Proposed'],
-  ['investigating', 'Investigating'],
-  ['accepted', 'Accepted'],
-  ['refuted', 'Refuted']
-]
+export const ACTION_STATUSES = labelled(schema.action_statuses, {
+  proposed: 'Proposed',
+  agreed: 'Agreed',
+  in_progress: 'In progress',
+  done: 'Done',
+  dropped: 'Dropped'
+})
+export const HYPOTHESIS_STATUSES = labelled(schema.hypothesis_statuses, {
+  proposed: 'Proposed',
+  investigating: 'Investigating',
+  accepted: 'Accepted',
+  refuted: 'Refuted'
+})
 
 /** A valid integer in `range`, from an integer or an integral float; otherwise null. */
 export function validInt (value, range) {
@@ -247,10 +257,10 @@ export function addFactor (aspect, title) {
 export function canRemove (map, me, can) {
   if (can.facilitate) return true
   if (!can.edit || !me || !(map instanceof Y.Map)) return false
-  for (const key of ['agreed_score', 'agreed_weight', 'agreed_impact']) {
+  for (const key of schema.removal.agreed) {
     if (map.get(key) !== undefined && map.get(key) !== null) return false
   }
-  for (const key of ['scores', 'weights', 'impact', 'dots']) {
+  for (const key of schema.removal.votes) {
     const votes = map.get(key)
     if (votes instanceof Y.Map) {
       for (const participant of votes.keys()) if (participant !== me.participant_id) return false

@@ -3,8 +3,11 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+// The document's enumerations, as the document spells them (`workshop_shared::schema`).
+pub use workshop_shared::schema::{ActionStatus, Control, HypothesisStatus, ItemKind, Role, World};
 
-/// A value as the document spells it: clap's kebab-case name with underscores.
+/// A value as the document spells it: clap's name with underscores for dashes (the schema's
+/// enumerations are named as the document spells them already).
 pub fn doc_name<T: ValueEnum>(value: &T) -> String {
     value
         .to_possible_value()
@@ -116,60 +119,6 @@ pub struct List {
     pub token: Option<String>,
 }
 
-/// A participant's role.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ParticipantRole {
-    /// Runs the workshop (needs a facilitator invite).
-    Facilitator,
-    /// A commissioner.
-    Commissioner,
-    /// A provider.
-    Provider,
-    /// A service user or carer.
-    #[value(alias = "user_carer")]
-    UserCarer,
-    /// Any other stakeholder.
-    Stakeholder,
-}
-
-impl ParticipantRole {
-    /// As the document writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ParticipantRole::Facilitator => "facilitator",
-            ParticipantRole::Commissioner => "commissioner",
-            ParticipantRole::Provider => "provider",
-            ParticipantRole::UserCarer => "user_carer",
-            ParticipantRole::Stakeholder => "stakeholder",
-        }
-    }
-}
-
-/// A participant's world.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum World {
-    /// The people who use services.
-    Customer,
-    /// Those who deliver them.
-    Service,
-    /// Those who manage them.
-    Management,
-    /// Elected members.
-    Political,
-}
-
-impl World {
-    /// As the document writes it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            World::Customer => "customer",
-            World::Service => "service",
-            World::Management => "management",
-            World::Political => "political",
-        }
-    }
-}
-
 /// `workshop join`.
 #[derive(Debug, Args)]
 pub struct Join {
@@ -186,7 +135,7 @@ pub struct Join {
     pub org: String,
     /// Your role.
     #[arg(long, value_enum)]
-    pub role: ParticipantRole,
+    pub role: Role,
     /// Your world.
     #[arg(long, value_enum)]
     pub world: World,
@@ -307,31 +256,6 @@ pub enum Factor {
     },
 }
 
-/// A constraint or an enabler.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Kind {
-    /// Holds the place back.
-    Constraint,
-    /// Helps it.
-    Enabler,
-}
-
-/// How much of an item is in the workshop's control.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-// The variants spell the document's values (`in_control`, ...).
-#[allow(clippy::enum_variant_names)]
-pub enum Control {
-    /// In our control.
-    #[value(alias = "in_control")]
-    InControl,
-    /// We can influence it.
-    #[value(alias = "can_influence")]
-    CanInfluence,
-    /// Outside our control.
-    #[value(alias = "outside_control")]
-    OutsideControl,
-}
-
 /// The response to an item.
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Response {
@@ -354,7 +278,7 @@ pub enum ItemCommand {
         id: String,
         /// Constraint or enabler.
         #[arg(long, value_enum)]
-        kind: Kind,
+        kind: ItemKind,
         /// The aspect it belongs to.
         #[arg(long)]
         aspect: Option<String>,
@@ -380,22 +304,6 @@ pub struct ItemValue {
     /// The value (impact 1 to 5, dots 0 to 3); `clear` removes your vote.
     #[arg(allow_hyphen_values = true)]
     pub value: Vote,
-}
-
-/// An action's status.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum ActionStatus {
-    /// Proposed.
-    Proposed,
-    /// Agreed.
-    Agreed,
-    /// In progress.
-    #[value(alias = "in_progress")]
-    InProgress,
-    /// Done.
-    Done,
-    /// Dropped.
-    Dropped,
 }
 
 /// `workshop action`.
@@ -452,19 +360,6 @@ pub enum ActionCommand {
         #[arg(long)]
         unlink: Vec<String>,
     },
-}
-
-/// A hypothesis's status.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum HypothesisStatus {
-    /// Proposed.
-    Proposed,
-    /// Being investigated.
-    Investigating,
-    /// Accepted on the evidence.
-    Accepted,
-    /// Refuted on the evidence.
-    Refuted,
 }
 
 /// `workshop hypothesis`.
@@ -575,4 +470,93 @@ pub struct Export {
     /// The file to write.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn join_as(role: &str, world: &str) -> Result<(Role, World), clap::Error> {
+        let cli = Cli::try_parse_from([
+            "workshop",
+            "join",
+            "--server",
+            "http://127.0.0.1:1",
+            "ID",
+            "--name",
+            "Ann",
+            "--role",
+            role,
+            "--world",
+            world,
+        ])?;
+        match cli.command {
+            Command::Join(join) => Ok((join.role, join.world)),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn roles_and_worlds_are_the_documents_spellings() {
+        for role in Role::ALL {
+            for world in World::ALL {
+                assert_eq!(
+                    join_as(role.as_str(), world.as_str()).expect("a valid role and world"),
+                    (*role, *world)
+                );
+            }
+        }
+        // The dashed spelling of earlier versions still works.
+        assert_eq!(
+            join_as("user-carer", "customer").expect("an alias"),
+            (Role::UserCarer, World::Customer)
+        );
+        for (role, world) in [
+            ("mayor", "service"),
+            ("provider", "mars"),
+            ("Provider", "service"),
+        ] {
+            let error = join_as(role, world).expect_err("not a value of the document");
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::InvalidValue,
+                "{error}"
+            );
+        }
+    }
+
+    #[test]
+    fn item_and_status_values_are_the_documents_spellings() {
+        for control in Control::ALL {
+            let cli = Cli::try_parse_from([
+                "workshop",
+                "item",
+                "add",
+                "ID",
+                "--kind",
+                "enabler",
+                "--aspect",
+                "policy",
+                "--control",
+                control.as_str(),
+                "--title",
+                "T",
+            ])
+            .expect("a valid control");
+            let Command::Item(ItemCommand::Add {
+                control: parsed, ..
+            }) = cli.command
+            else {
+                panic!("not an item");
+            };
+            assert_eq!(parsed, Some(*control));
+            assert_eq!(doc_name(control), control.as_str());
+        }
+        for status in ActionStatus::ALL {
+            assert_eq!(doc_name(status), status.as_str());
+        }
+        for status in HypothesisStatus::ALL {
+            assert_eq!(doc_name(status), status.as_str());
+        }
+    }
 }

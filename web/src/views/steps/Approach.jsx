@@ -2,10 +2,8 @@
 // and blend, the approach the workshop selects (facilitator), and the relevance matrix.
 import * as Y from 'yjs'
 import { ApproachBars } from '../../charts/ApproachBars.jsx'
-import { approaches as readApproaches, meta as readMeta, setOrClear, validInt } from '../../lib/model.js'
+import { approaches as readApproaches, meta as readMeta, RELEVANCE, setOrClear, validInt } from '../../lib/model.js'
 import { ChoiceSelect, StepHeading, ValueSelect } from '../controls.jsx'
-
-const RELEVANCE = { min: 0, max: 3 }
 
 export function Approach ({ doc, results, aspects, can, heading }) {
   const approaches = readApproaches(doc)
