@@ -88,6 +88,14 @@ pub struct Meta {
     /// What the server held after the last sync.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub synced: Option<Synced>,
+    /// Editing commands applied on this device since the last sync: what a person counts as
+    /// their changes (one vote, one note), unlike the document's own units.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unsynced_edits: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 /// The state of the document the last time a sync finished: everything in it is on the

@@ -156,15 +156,17 @@ async fn edits_made_with_the_server_down_reach_it_and_another_client_on_sync() {
     let results = fay.run(&["results", &id]).await.ok();
     assert!(results.contains("4.00"), "{results}");
     assert!(results.contains("Short-term funding"), "{results}");
-    assert!(results.contains("waiting to be sent"), "{results}");
+    // Counted as the nine commands made, not in the document's units.
+    assert!(results.contains("9 edits waiting to be sent"), "{results}");
     // Nor does the server's absence pass unnoticed by sync.
     let error = fay.run(&["sync", &id]).await.failed();
     assert!(error.contains("cannot reach the server"), "{error}");
 
     server.restart_on_same_port().await;
     let out = fay.run(&["sync", &id]).await.ok();
-    assert!(out.contains("sent "), "{out}");
-    assert!(!out.contains("sent nothing"), "{out}");
+    assert!(out.contains("sent 9 edits"), "{out}");
+    let results = fay.run(&["results", &id]).await.ok();
+    assert!(results.contains("no local changes waiting"), "{results}");
 
     // A second client (created by the CLI, so with the facilitator token the CLI keeps).
     let other = connect_created(&server, &fay, &id).await;
@@ -183,6 +185,20 @@ async fn edits_made_with_the_server_down_reach_it_and_another_client_on_sync() {
     assert_eq!(document["actions"].as_object().unwrap().len(), 1);
     assert_eq!(document["hypotheses"].as_object().unwrap().len(), 1);
     assert_eq!(document["gaps"].as_object().unwrap().len(), 1);
+    // What the other client writes arrives with the next sync.
+    {
+        let mut txn = other.doc().transact_mut();
+        set_score(
+            &mut txn,
+            WHOLE_SYSTEM,
+            SHARED_UNDERSTANDING,
+            &participant(),
+            2,
+        );
+    }
+    other.flush(TIMEOUT).await.unwrap();
+    let out = fay.run(&["sync", &id]).await.ok();
+    assert!(out.contains("received new changes, sent nothing"), "{out}");
     server.stop().await;
 }
 
@@ -257,7 +273,7 @@ async fn a_second_sync_in_a_row_sends_nothing() {
         .await
         .ok();
     let first = user.run(&["sync", &id]).await.ok();
-    assert!(!first.contains("sent nothing"), "{first}");
+    assert!(first.contains("sent 2 edits"), "{first}");
     let second = user.run(&["sync", &id]).await.ok();
     assert!(second.contains("sent nothing"), "{second}");
     let third = user.run(&["sync", &id]).await.ok();

@@ -76,7 +76,7 @@ async fn the_cli_creates_joins_syncs_watches_and_exports_over_https_through_ngin
         .await
         .ok();
     let synced = ann.run(&["--ca-cert", ca, "sync", &id]).await.ok();
-    assert!(synced.contains("sent 1 change"), "{synced}");
+    assert!(synced.contains("sent 1 edit"), "{synced}");
 
     // A second user trusts the authority through SSL_CERT_FILE, and watches.
     let bob = CliUser::new();

@@ -66,7 +66,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 
 /// Validates and applies one edit to the local copy; the files change only if it succeeds.
 fn apply_edit(home: &Home, id: &str, edit: &edit::Edit) -> Result<(), CliError> {
-    let meta = home.meta(id)?;
+    let mut meta = home.meta(id)?;
     let doc = home.document(id)?;
     let writer = Writer {
         participant: meta.participant_id.as_deref(),
@@ -77,6 +77,8 @@ fn apply_edit(home: &Home, id: &str, edit: &edit::Edit) -> Result<(), CliError> 
         edit::apply(&mut txn, &writer, edit, &now())?
     };
     home.save_document(id, &doc)?;
+    meta.unsynced_edits += 1;
+    home.save_meta(&meta)?;
     match applied {
         Applied::Created { id: created } => {
             println!("{created}");
@@ -228,17 +230,29 @@ async fn join(home: &Home, net: &Net, args: Join) -> Result<(), CliError> {
     Ok(())
 }
 
-fn describe(changes: Changes) -> String {
+/// `count` of `what`, with an `s` unless it is one.
+fn counted(count: u64, what: &str) -> String {
+    format!("{count} {what}{}", if count == 1 { "" } else { "s" })
+}
+
+/// What this device has that the server lacks, in edits (editing commands) when they were
+/// counted, as a person counts their changes.
+fn describe_local(changes: Changes, edits: u64) -> String {
     if changes.is_empty() {
         "nothing".into()
+    } else if edits > 0 {
+        counted(edits, "edit")
     } else {
-        format!(
-            "{} change{} ({} added, {} deleted)",
-            changes.total(),
-            if changes.total() == 1 { "" } else { "s" },
-            changes.added,
-            changes.deleted
-        )
+        "local changes".into()
+    }
+}
+
+/// Whether anything arrived from the server (others' edits, the server's figures).
+fn describe_arrived(report: &sync::Report) -> String {
+    if report.arrived.is_empty() {
+        "nothing".into()
+    } else {
+        "new changes".into()
     }
 }
 
@@ -252,8 +266,8 @@ async fn sync_workshop(home: &Home, net: &Net, id: &str) -> Result<(), CliError>
     println!(
         "synced with {}: received {}, sent {}",
         meta.server,
-        describe(report.arrived),
-        describe(report.sent)
+        describe_arrived(&report),
+        describe_local(report.sent, report.sent_edits)
     );
     Ok(())
 }
@@ -264,7 +278,10 @@ fn staleness(meta: &Meta, doc: &Doc) -> String {
     let pending = if unsent.is_empty() {
         "no local changes waiting".to_owned()
     } else {
-        format!("{} waiting to be sent", describe(unsent))
+        format!(
+            "{} waiting to be sent",
+            describe_local(unsent, meta.unsynced_edits)
+        )
     };
     match &meta.synced {
         Some(synced) => {

@@ -26,6 +26,8 @@ pub struct Report {
     pub arrived: Changes,
     /// From this device to the server.
     pub sent: Changes,
+    /// Editing commands that were waiting on this device, now on the server.
+    pub sent_edits: u64,
 }
 
 /// The WebSocket address of workshop `meta.id`, with its token.
@@ -94,6 +96,7 @@ pub fn mark_synced(meta: &mut Meta, doc: &Doc, at: String) {
         state_vector,
         deleted,
     });
+    meta.unsynced_edits = 0;
 }
 
 /// What `doc` holds that the last sync did not leave on the server.
@@ -153,6 +156,7 @@ pub async fn exchange(
             added: added_since(&server_had, &before),
             deleted: unsent_deletes,
         },
+        sent_edits: meta.unsynced_edits,
     };
     home.save_document(&meta.id, &doc)?;
     mark_synced(meta, &doc, now());
