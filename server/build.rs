@@ -1,6 +1,11 @@
 //! Builds the browser page in `web/` (esbuild, from the pinned npm packages) into `OUT_DIR`
 //! and generates the table of files the server embeds, so that `cargo run -p workshop-server`
-//! serves the page with no other step. Needs Node.js and npm on the PATH (or `NODE` / `NPM`).
+//! serves the page with no other step. Uses Node.js and npm on the PATH (or `NODE` / `NPM`).
+//!
+//! Without Node.js or npm the server still builds: it embeds `unbuilt/` instead, a page that
+//! says how to build the real one, and the build prints a warning. The API, the WebSocket and
+//! the command line do not need the page. (A Node.js that is there but fails, e.g. `npm ci`
+//! without a registry, still fails the build: that is a fault to see, not to paper over.)
 
 use std::env;
 use std::fs;
@@ -29,15 +34,33 @@ fn main() {
     println!("cargo:rerun-if-env-changed=NODE");
     println!("cargo:rerun-if-env-changed=NPM");
 
-    install(&web);
     let node = env::var("NODE").unwrap_or_else(|_| "node".into());
-    run(
-        Command::new(&node)
-            .current_dir(&web)
-            .arg("build.mjs")
-            .arg(&out),
-        "build the web page (node build.mjs)",
-    );
+    let npm = env::var("NPM").unwrap_or_else(|_| "npm".into());
+    let missing: Vec<&str> = [(node.as_str(), "Node.js"), (npm.as_str(), "npm")]
+        .into_iter()
+        .filter(|(program, _)| !answers(program))
+        .map(|(_, name)| name)
+        .collect();
+    if missing.is_empty() {
+        install(&web, &npm);
+        run(
+            Command::new(&node)
+                .current_dir(&web)
+                .arg("build.mjs")
+                .arg(&out),
+            "build the web page (node build.mjs)",
+        );
+        println!("cargo:rustc-env=WORKSHOP_PAGE=built");
+    } else {
+        println!(
+            "cargo:warning=the browser page was not built ({} not found): the server serves a \
+             page saying how to build it. Install Node.js 20+ and npm (or set NODE / NPM) and \
+             build again.",
+            missing.join(" and ")
+        );
+        placeholder(&manifest.join("unbuilt"), &out);
+        println!("cargo:rustc-env=WORKSHOP_PAGE=unbuilt");
+    }
 
     let mut table = String::from("/// The page's files: (name, content type, bytes).\n");
     table.push_str("pub static FILES: &[(&str, &str, &[u8])] = &[\n");
@@ -58,15 +81,34 @@ fn main() {
     fs::write(generated, table).expect("write web_files.rs");
 }
 
+/// Whether `program --version` runs and succeeds.
+fn answers(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success())
+}
+
+/// Writes the page of `unbuilt/` (its `index.html` and `sw.js`, no script or style) as the
+/// files of [`FILES`].
+fn placeholder(unbuilt: &Path, out: &Path) {
+    println!("cargo:rerun-if-changed={}", unbuilt.display());
+    fs::create_dir_all(out).expect("create the page's output directory");
+    for (name, _) in FILES {
+        let source = unbuilt.join(name);
+        let bytes = fs::read(&source).unwrap_or_default();
+        fs::write(out.join(name), bytes).expect("write the placeholder page");
+    }
+}
+
 /// `npm ci` in `web/` unless the lockfile is the one last installed there.
-fn install(web: &Path) {
+fn install(web: &Path, npm: &str) {
     let lock = fs::read(web.join("package-lock.json")).expect("read web/package-lock.json");
     if fs::read(web.join(STAMP)).ok().as_deref() == Some(lock.as_slice()) {
         return;
     }
-    let npm = env::var("NPM").unwrap_or_else(|_| "npm".into());
     run(
-        Command::new(&npm).current_dir(web).args([
+        Command::new(npm).current_dir(web).args([
             "ci",
             "--no-audit",
             "--no-fund",

@@ -60,6 +60,12 @@ async fn main() -> anyhow::Result<()> {
              lose updates that clients have already received"
         );
     }
+    if !workshop_server::web::page_is_built() {
+        tracing::warn!(
+            "this server was built without Node.js: it serves a page saying how to build the \
+             browser page; the API, the WebSocket and the command line work as usual"
+        );
+    }
     if config.exempt_loopback {
         tracing::warn!("loopback clients are exempt from the per-address limits");
     }

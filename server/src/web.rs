@@ -22,6 +22,12 @@ mod files {
     include!(concat!(env!("OUT_DIR"), "/web_files.rs"));
 }
 
+/// Whether this build embeds the real page: `false` when it was compiled without Node.js or
+/// npm, and serves `server/unbuilt/` (a page saying how to build it) instead.
+pub fn page_is_built() -> bool {
+    env!("WORKSHOP_PAGE") == "built"
+}
+
 /// What the page may load and connect to: its own origin only (`'self'` covers `ws:` and
 /// `wss:` on the same host).
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
@@ -134,6 +140,21 @@ mod tests {
     use axum::http::{header, Request, StatusCode};
     use http_body_util::BodyExt;
     use tower::ServiceExt;
+
+    #[test]
+    fn the_page_served_without_node_says_how_to_build_the_real_one() {
+        let page = include_str!("../unbuilt/index.html");
+        for needed in [
+            "Node.js",
+            "npm",
+            "cargo build --release -p workshop-server",
+            "/api/",
+        ] {
+            assert!(page.contains(needed), "{needed}");
+        }
+        // This build had Node.js: the test command builds the real page.
+        assert!(super::page_is_built());
+    }
 
     use crate::clock::Clock;
     use crate::state::{AppState, Settings};

@@ -583,7 +583,7 @@ async fn write_loop(
         {
             let mut txn = doc.transact_mut();
             set_score(&mut txn, aspect, factor, &participant, (n % 5 + 1) as i64);
-            if n % 4 == 0 {
+            if n.is_multiple_of(4) {
                 let notes_at = [aspect, key::FACTORS, factor, key::NOTES];
                 if let Some(notes) = path::text_at(&txn, schema::ASPECTS, &notes_at) {
                     // Typed at the end, as people do: a writer's consecutive tokens then merge

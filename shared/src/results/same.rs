@@ -420,7 +420,7 @@ mod tests {
                 let mut keys: Vec<_> = fields.keys().cloned().collect();
                 keys.sort();
                 let key = &keys[usize::from(how) % keys.len()];
-                if how % 5 == 0 {
+                if how.is_multiple_of(5) {
                     fields.remove(key);
                 } else {
                     let value = edit(&fields[key], how / 3);
