@@ -9,7 +9,8 @@
 //! - [`state`]: [`AppState`], the handle every handler shares, and the shutdown sequence.
 //! - [`auth`]: access tokens (generated, hashed, compared in constant time), what a token
 //!   grants, and the live connections of each token.
-//! - [`http`]: routes, handlers and [`http::ApiError`] (`{"error", "message"}` bodies).
+//! - [`http`]: routes, handlers and [`http::ApiError`] (`{"error", "message"}` bodies), and
+//!   the API's OpenAPI description, made from the same declarations as the routes.
 //! - [`ws`]: the WebSocket endpoint; the only module that sees sockets.
 //! - [`limits`]: the limits on clients (update rate, connections, pending bytes) and
 //!   their pure rules; [`per_address`]: the limits per client address (connections,

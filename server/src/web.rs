@@ -16,6 +16,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
+use crate::http::openapi::{BadRequest, NoRoute, TAG_PAGE};
 use crate::http::ApiError;
 
 mod files {
@@ -67,6 +68,11 @@ fn find(name: &str) -> Option<&'static Asset> {
     assets().iter().find(|asset| asset.name == name)
 }
 
+/// The content type file `name` is served with, for the OpenAPI description.
+fn content_type_of(name: &str) -> &'static str {
+    find(name).map_or("application/octet-stream", |asset| asset.content_type)
+}
+
 fn serve(asset: &'static Asset, request: &HeaderMap) -> Response {
     let fresh = request
         .get(header::IF_NONE_MATCH)
@@ -106,17 +112,78 @@ fn page(request: &HeaderMap) -> Response {
 }
 
 /// `GET /`: the lobby.
+#[utoipa::path(
+    get,
+    path = "/",
+    tag = TAG_PAGE,
+    summary = "The browser page: the lobby",
+    params(("If-None-Match" = Option<String>, Header,
+        description = "The `ETag` of a copy held: 304 if it is still the page served.")),
+    responses(
+        (status = 200, description = "The page.", body = String,
+            content_type = content_type_of("index.html"),
+            headers(("ETag" = String, description = "The page's entity tag."))),
+        (status = 304, description = "The copy held is the page served.",
+            headers(("ETag" = String, description = "The page's entity tag."))),
+        (status = 400, response = BadRequest),
+    )
+)]
 pub async fn lobby(request: HeaderMap) -> Response {
     page(&request)
 }
 
 /// `GET /w/{id}`: a workshop. The page checks the id itself, so that a mistyped link shows
 /// a page that says so.
+#[utoipa::path(
+    get,
+    path = "/w/{id}",
+    operation_id = "workshop_page",
+    tag = TAG_PAGE,
+    summary = "The browser page: a workshop",
+    description = "The same page as `/`; it reads the workshop id from its address, and says so \
+        when the id is not one.",
+    params(
+        ("id" = String, Path, description = "The workshop's id."),
+        ("If-None-Match" = Option<String>, Header,
+            description = "The `ETag` of a copy held: 304 if it is still the page served."),
+    ),
+    responses(
+        (status = 200, description = "The page.", body = String,
+            content_type = content_type_of("index.html"),
+            headers(("ETag" = String, description = "The page's entity tag."))),
+        (status = 304, description = "The copy held is the page served.",
+            headers(("ETag" = String, description = "The page's entity tag."))),
+        (status = 400, response = BadRequest),
+    )
+)]
 pub async fn workshop(request: HeaderMap) -> Response {
     page(&request)
 }
 
 /// `GET /assets/{file}`: the page's script and style sheet.
+#[utoipa::path(
+    get,
+    path = "/assets/{file}",
+    tag = TAG_PAGE,
+    summary = "The page's script and style sheet",
+    params(
+        ("file" = String, Path, description = "`app.js` or `app.css`.", example = "app.js"),
+        ("If-None-Match" = Option<String>, Header,
+            description = "The `ETag` of a copy held: 304 if it is still the file served."),
+    ),
+    responses(
+        (status = 200, description = "The file.",
+            content(
+                (String = content_type_of("app.js")),
+                (String = content_type_of("app.css"))
+            ),
+            headers(("ETag" = String, description = "The file's entity tag."))),
+        (status = 304, description = "The copy held is the file served.",
+            headers(("ETag" = String, description = "The file's entity tag."))),
+        (status = 400, response = BadRequest),
+        (status = 404, response = NoRoute),
+    )
+)]
 pub async fn asset(Path(name): Path<String>, request: HeaderMap) -> Response {
     match find(&name).filter(|asset| asset.name != "index.html" && asset.name != "sw.js") {
         Some(asset) => serve(asset, &request),
@@ -125,6 +192,24 @@ pub async fn asset(Path(name): Path<String>, request: HeaderMap) -> Response {
 }
 
 /// `GET /sw.js`: the service worker that keeps the page usable offline.
+#[utoipa::path(
+    get,
+    path = "/sw.js",
+    tag = TAG_PAGE,
+    summary = "The page's service worker",
+    description = "The service worker that keeps the page usable offline; at the root, so that \
+        its scope is the whole site.",
+    params(("If-None-Match" = Option<String>, Header,
+        description = "The `ETag` of a copy held: 304 if it is still the script served.")),
+    responses(
+        (status = 200, description = "The script.", body = String,
+            content_type = content_type_of("sw.js"),
+            headers(("ETag" = String, description = "The script's entity tag."))),
+        (status = 304, description = "The copy held is the script served.",
+            headers(("ETag" = String, description = "The script's entity tag."))),
+        (status = 400, response = BadRequest),
+    )
+)]
 pub async fn service_worker(request: HeaderMap) -> Response {
     match find("sw.js") {
         Some(asset) => serve(asset, &request),

@@ -24,6 +24,7 @@ use same::same;
 
 /// The engine's output. Serialises to the exact JSON of section 7, fields in that order.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Results {
     /// Increases with every recompute that changed anything.
     pub revision: u64,
@@ -49,6 +50,7 @@ pub struct Results {
 
 /// Where an aspect's basis figure comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Basis {
     /// The workshop's provisional score.
@@ -61,6 +63,7 @@ pub enum Basis {
 
 /// Figures of one aspect.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AspectResult {
     /// Aspect id.
     pub id: String,
@@ -86,6 +89,7 @@ pub struct AspectResult {
 
 /// An aspect's score as each of the four worlds sees it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Worlds {
     /// Service users, carers and citizens.
     pub customer: Option<f64>,
@@ -99,6 +103,7 @@ pub struct Worlds {
 
 /// Fit of one approach.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApproachResult {
     /// Approach id.
     pub id: String,
@@ -118,6 +123,7 @@ pub struct ApproachResult {
 
 /// A ranked constraint or enabler.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemResult {
     /// Item id.
     pub id: String,
@@ -137,6 +143,7 @@ pub struct ItemResult {
 
 /// Progress of a breakout group.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GroupResult {
     /// Group id.
     pub id: String,
@@ -148,6 +155,7 @@ pub struct GroupResult {
 
 /// The kind of a warning (DOMAIN.md 5.1 rule 9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WarningKind {
     /// A value that is not valid.
@@ -186,6 +194,7 @@ impl WarningKind {
 
 /// A warning: exact kind and path, free plain-English message.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Warning {
     /// What is wrong.
     pub kind: WarningKind,

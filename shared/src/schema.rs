@@ -132,12 +132,17 @@ pub const DOTS_RANGE: (i64, i64) = (0, 3);
 /// An enumeration of the document, spelt as the document spells it (`$text`). With the `clap`
 /// feature it is also a command-line value (clap's `ValueEnum`) under the same spelling, plus
 /// any `| "alias"` listed after it, so that the command line takes exactly the document's
-/// values, from this one list.
+/// values, from this one list; with the `openapi` feature it describes itself as a schema.
+///
+/// `$text` is a `tt`, not a `literal`: a `literal` fragment reaches derive macros wrapped in an
+/// invisible group, which serde reads but utoipa's `ToSchema` does not (it would then describe
+/// the variants by their Rust names).
 macro_rules! string_enum {
-    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal $(| $alias:literal)*),+ $(,)? }) => {
-        $(#[$doc])*
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:tt $(| $alias:literal)*),+ $(,)? }) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
+        $(#[$doc])*
         pub enum $name {
             $(
                 $(#[$vdoc])*
@@ -180,6 +185,7 @@ string_enum! {
 
 string_enum! {
     /// A participant's role in the workshop.
+    #[cfg_attr(feature = "openapi", schema(as = ParticipantRole))]
     Role {
         /// Runs the workshop; sets agreed values.
         Facilitator = "facilitator",

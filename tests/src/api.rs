@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
+use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{json, Value};
 
@@ -39,6 +40,36 @@ pub fn tokens_of(workshop_id: &str) -> Option<WorkshopTokens> {
 /// The facilitator token of a workshop this process created, if it did.
 pub fn facilitator_token(workshop_id: &str) -> Option<String> {
     tokens_of(workshop_id).map(|tokens| tokens.facilitator)
+}
+
+/// An HTTP answer as it came: status, headers and the body's bytes.
+#[derive(Debug, Clone)]
+pub struct RawAnswer {
+    /// The status.
+    pub status: StatusCode,
+    /// The headers.
+    pub headers: HeaderMap,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl RawAnswer {
+    /// The `Content-Type` header, if there is one.
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+    }
+
+    /// The body as JSON; panics if it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|error| {
+            panic!(
+                "not JSON ({error}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
 }
 
 /// A registered participant: its id and its personal token.
@@ -79,11 +110,33 @@ impl Api {
         }
     }
 
-    fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+    /// A request to `path`, presenting `token` as a bearer token if given; add to it and send
+    /// it with [`Api::send`] to see the answer as it came.
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
         let request = self.http.request(method, format!("{}{path}", self.base));
         match token {
             Some(token) => request.bearer_auth(token),
             None => request,
+        }
+    }
+
+    /// Sends `request` (from [`Api::request`]) and returns the answer as it came.
+    pub async fn send(&self, request: RequestBuilder) -> RawAnswer {
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|error| panic!("HTTP request failed: {error}"));
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .unwrap_or_else(|error| panic!("read HTTP body: {error}"))
+            .to_vec();
+        RawAnswer {
+            status,
+            headers,
+            body,
         }
     }
 

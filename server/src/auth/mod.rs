@@ -33,6 +33,7 @@ use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+use utoipa::ToSchema;
 use uuid::Uuid;
 use workshop_shared::access::Capability;
 
@@ -40,8 +41,9 @@ use crate::state::AppState;
 use crate::store::{blocking, StoreError};
 
 /// The role a token carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = TokenRole)]
 pub enum Role {
     /// Runs the workshop: writes everything, mints and revokes tokens.
     Facilitator,
@@ -71,7 +73,7 @@ impl Role {
 }
 
 /// Whether a token is shared by everyone invited with it, or belongs to one participant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TokenKind {
     /// Handed to everyone invited in a role.

@@ -7,26 +7,32 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use workshop_shared::schema;
 use workshop_shared::template::{self, ParticipantEntry};
 use yrs::{Any, Map, MapRef, Out, ReadTxn, WriteTxn};
 
 use super::handlers::{required_text, workshop_id, MAX_FIELD_CHARS};
+use super::openapi::{
+    Forbidden, Internal, InvalidId, ServerBusy, TokenNotFound, TooManyParticipants, Unauthorized,
+    WorkshopNotFound, TAG_ACCESS,
+};
 use super::ApiError;
 use crate::auth::{self, Need, Presented, Role, TokenKind, TokenRecord};
 use crate::state::AppState;
 use crate::store::StoreError;
 
 /// Body of `POST /api/workshops/{id}/tokens`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct MintToken {
     /// `facilitator`, `editor` or `viewer`.
+    #[schema(value_type = Role)]
     pub role: String,
 }
 
 /// Answer to `POST /api/workshops/{id}/tokens`: the secret, shown only here.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Minted {
     /// Public id, to list and revoke it by.
     pub id: String,
@@ -40,7 +46,7 @@ pub struct Minted {
 
 /// One entry of `GET /api/workshops/{id}/tokens`: everything but the secret, which the
 /// server does not have.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenSummary {
     /// Public id.
     pub id: String,
@@ -50,10 +56,12 @@ pub struct TokenSummary {
     pub kind: TokenKind,
     /// The participant a personal token is bound to.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Uuid)]
     pub participant_id: Option<String>,
     /// Whether it was revoked.
     pub revoked: bool,
     /// RFC 3339 creation time.
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 
@@ -71,26 +79,33 @@ impl From<TokenRecord> for TokenSummary {
 }
 
 /// Body of `POST /api/workshops/{id}/participants`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Register {
-    /// Display name.
+    /// Display name (trimmed; not empty, at most 200 characters).
+    #[schema(min_length = 1, max_length = 200, example = "Ann")]
     pub name: String,
-    /// Organisation (may be empty).
+    /// Organisation (may be empty; at most 200 characters).
     #[serde(default)]
+    #[schema(max_length = 200, example = "Northshire Council")]
     pub organisation: String,
-    /// `facilitator`, `commissioner`, `provider`, `user_carer` or `stakeholder`.
+    /// `facilitator`, `commissioner`, `provider`, `user_carer` or `stakeholder`; only a
+    /// facilitator token may register a `facilitator`.
+    #[schema(value_type = workshop_shared::schema::Role)]
     pub role: String,
     /// `customer`, `service`, `management` or `political`.
+    #[schema(value_type = workshop_shared::schema::World)]
     pub world: String,
-    /// Breakout group id (may be empty).
+    /// Breakout group id (may be empty; at most 200 characters).
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub group: String,
 }
 
 /// Answer to `POST /api/workshops/{id}/participants`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Registered {
     /// The new participant's id (a UUID v4), the key of its votes.
+    #[schema(format = Uuid)]
     pub participant_id: String,
     /// Its personal token: writes votes only under `participant_id`.
     pub token: String,
@@ -100,7 +115,7 @@ pub struct Registered {
 
 /// Answer to `GET /api/workshops/{id}/access`: what the presented token grants, so that a
 /// client can offer only what it may do.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Access {
     /// The workshop.
     pub workshop: Uuid,
@@ -110,10 +125,28 @@ pub struct Access {
     pub kind: TokenKind,
     /// The participant a personal token is bound to.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Uuid)]
     pub participant_id: Option<String>,
 }
 
 /// `GET /api/workshops/{id}/access` (any role): the presented token's role and kind.
+#[utoipa::path(
+    get,
+    path = "/api/workshops/{id}/access",
+    tag = TAG_ACCESS,
+    summary = "What the presented token grants",
+    description = "The presented token's role and kind (and participant, for a personal \
+        token), so that a client offers only what it may do. Any role's token.",
+    params(("id" = Uuid, Path, description = "The workshop's id.")),
+    security(("bearer" = []), ("token" = [])),
+    responses(
+        (status = 200, description = "What the token grants.", body = Access),
+        (status = 400, response = InvalidId),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 500, response = Internal),
+    )
+)]
 pub async fn access(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
@@ -130,6 +163,24 @@ pub async fn access(
 }
 
 /// `POST /api/workshops/{id}/tokens` (facilitator): mints an invite token.
+#[utoipa::path(
+    post,
+    path = "/api/workshops/{id}/tokens",
+    tag = TAG_ACCESS,
+    summary = "Mint an invite token",
+    description = "A new invite token of the given role; its secret is shown only here. A \
+        facilitator's token.",
+    params(("id" = Uuid, Path, description = "The workshop's id.")),
+    request_body(content = MintToken, content_type = "application/json"),
+    security(("bearer" = []), ("token" = [])),
+    responses(
+        (status = 201, description = "The new token.", body = Minted),
+        (status = 400, response = InvalidId),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 500, response = Internal),
+    )
+)]
 pub async fn mint_token(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
@@ -157,6 +208,23 @@ pub async fn mint_token(
 }
 
 /// `GET /api/workshops/{id}/tokens` (facilitator): every token of the workshop, by public id.
+#[utoipa::path(
+    get,
+    path = "/api/workshops/{id}/tokens",
+    tag = TAG_ACCESS,
+    summary = "The workshop's tokens",
+    description = "Every token of the workshop, invite and personal, by public id: never a \
+        secret, which the server does not keep. A facilitator's token.",
+    params(("id" = Uuid, Path, description = "The workshop's id.")),
+    security(("bearer" = []), ("token" = [])),
+    responses(
+        (status = 200, description = "The tokens.", body = Vec<TokenSummary>),
+        (status = 400, response = InvalidId),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 500, response = Internal),
+    )
+)]
 pub async fn list_tokens(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
@@ -173,6 +241,27 @@ pub async fn list_tokens(
 
 /// `DELETE /api/workshops/{id}/tokens/{token_id}` (facilitator): revokes a token. Its live
 /// WebSocket connections close with 4403 at once; every later use of it is refused.
+#[utoipa::path(
+    delete,
+    path = "/api/workshops/{id}/tokens/{token_id}",
+    tag = TAG_ACCESS,
+    summary = "Revoke a token",
+    description = "Revokes a token by its public id: its live WebSocket connections close \
+        with 4403 at once, and every later use of it is refused. A facilitator's token.",
+    params(
+        ("id" = Uuid, Path, description = "The workshop's id."),
+        ("token_id" = String, Path, description = "The token's public id, as listed."),
+    ),
+    security(("bearer" = []), ("token" = [])),
+    responses(
+        (status = 204, description = "The token is revoked."),
+        (status = 400, response = InvalidId),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = TokenNotFound),
+        (status = 500, response = Internal),
+    )
+)]
 pub async fn revoke_token(
     State(state): State<AppState>,
     path: Result<Path<(String, String)>, PathRejection>,
@@ -203,6 +292,30 @@ pub async fn revoke_token(
 /// invite. A workshop holds at most `--max-participants-per-workshop` participants: the count
 /// and the write are one step under the room's lock, so concurrent registrations cannot pass
 /// it together, and a full workshop is answered 409 with nothing written.
+#[utoipa::path(
+    post,
+    path = "/api/workshops/{id}/participants",
+    tag = TAG_ACCESS,
+    summary = "Register a participant",
+    description = "Writes the participant into the document's `participants` map and returns \
+        its personal token, of the presented token's role and bound to the new participant \
+        id. An editor's or facilitator's invite token: a personal token registers nobody, and \
+        only a facilitator's registers a `facilitator`.",
+    params(("id" = Uuid, Path, description = "The workshop's id.")),
+    request_body(content = Register, content_type = "application/json"),
+    security(("bearer" = []), ("token" = [])),
+    responses(
+        (status = 201, description = "The participant and its personal token.",
+            body = Registered),
+        (status = 400, response = InvalidId),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = WorkshopNotFound),
+        (status = 409, response = TooManyParticipants),
+        (status = 500, response = Internal),
+        (status = 503, response = ServerBusy),
+    )
+)]
 pub async fn register_participant(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,

@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
 use thiserror::Error;
+use utoipa::ToSchema;
 
 use crate::auth::{AuthError, Denied};
 use crate::rooms::{LeaseError, RoomError};
@@ -68,45 +69,127 @@ pub enum ApiError {
     Internal(String),
 }
 
-/// The JSON body of an error response.
-#[derive(Debug, Serialize)]
-struct ErrorBody {
-    error: &'static str,
-    message: String,
+/// The stable code of an error, the `error` field of its body: what clients match on.
+///
+/// | code | status |
+/// |---|---|
+/// | `invalid_id` | 400 |
+/// | `bad_request` | 400 |
+/// | `unauthorized` | 401 |
+/// | `forbidden` | 403 |
+/// | `not_found` | 404 |
+/// | `method_not_allowed` | 405 |
+/// | `too_many_participants` | 409 |
+/// | `too_many_creations` | 429 |
+/// | `internal` | 500 |
+/// | `server_busy` | 503 |
+/// | `not_ready` | 503 |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The workshop id in the path is not a UUID.
+    InvalidId,
+    /// The body, query string or a token is missing, malformed or too long.
+    BadRequest,
+    /// No token was presented.
+    Unauthorized,
+    /// The presented token does not allow this.
+    Forbidden,
+    /// No workshop, token or route has this id or path.
+    NotFound,
+    /// The route exists but not for this method.
+    MethodNotAllowed,
+    /// The workshop has its maximum of participants.
+    TooManyParticipants,
+    /// This address created its maximum of workshops in the last minute.
+    TooManyCreations,
+    /// Something failed on the server's side.
+    Internal,
+    /// Every workshop the server may hold open is in use.
+    ServerBusy,
+    /// The server is shutting down, or its store cannot be read.
+    NotReady,
+}
+
+impl ErrorCode {
+    /// Every code, in the order of their statuses.
+    pub const ALL: [ErrorCode; 11] = [
+        ErrorCode::InvalidId,
+        ErrorCode::BadRequest,
+        ErrorCode::Unauthorized,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::TooManyParticipants,
+        ErrorCode::TooManyCreations,
+        ErrorCode::Internal,
+        ErrorCode::ServerBusy,
+        ErrorCode::NotReady,
+    ];
+
+    /// The HTTP status every error of this code is answered with.
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::InvalidId | ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::TooManyParticipants => StatusCode::CONFLICT,
+            ErrorCode::TooManyCreations => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::ServerBusy | ErrorCode::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The code as spelled in the body.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidId => "invalid_id",
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::TooManyParticipants => "too_many_participants",
+            ErrorCode::TooManyCreations => "too_many_creations",
+            ErrorCode::Internal => "internal",
+            ErrorCode::ServerBusy => "server_busy",
+            ErrorCode::NotReady => "not_ready",
+        }
+    }
+}
+
+/// The JSON body of every error response: `{"error": "<code>", "message": "<plain English>"}`.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
+    /// What went wrong, as a stable code.
+    pub error: ErrorCode,
+    /// The same in plain English, for people; its wording may change.
+    pub message: String,
 }
 
 impl ApiError {
     /// The HTTP status of this error.
     pub fn status(&self) -> StatusCode {
-        match self {
-            ApiError::InvalidId | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound | ApiError::TokenNotFound | ApiError::NoRoute => {
-                StatusCode::NOT_FOUND
-            }
-            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::TooManyParticipants { .. } => StatusCode::CONFLICT,
-            ApiError::TooManyCreations { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::ServerBusy | ApiError::NotReady(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.code().status()
     }
 
-    /// The stable snake_case code clients match on.
-    pub fn code(&self) -> &'static str {
+    /// The stable code clients match on.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ApiError::InvalidId => "invalid_id",
-            ApiError::BadRequest(_) => "bad_request",
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::NotFound | ApiError::TokenNotFound | ApiError::NoRoute => "not_found",
-            ApiError::MethodNotAllowed => "method_not_allowed",
-            ApiError::TooManyParticipants { .. } => "too_many_participants",
-            ApiError::TooManyCreations { .. } => "too_many_creations",
-            ApiError::ServerBusy => "server_busy",
-            ApiError::NotReady(_) => "not_ready",
-            ApiError::Internal(_) => "internal",
+            ApiError::InvalidId => ErrorCode::InvalidId,
+            ApiError::BadRequest(_) => ErrorCode::BadRequest,
+            ApiError::Unauthorized(_) => ErrorCode::Unauthorized,
+            ApiError::Forbidden(_) => ErrorCode::Forbidden,
+            ApiError::NotFound | ApiError::TokenNotFound | ApiError::NoRoute => ErrorCode::NotFound,
+            ApiError::MethodNotAllowed => ErrorCode::MethodNotAllowed,
+            ApiError::TooManyParticipants { .. } => ErrorCode::TooManyParticipants,
+            ApiError::TooManyCreations { .. } => ErrorCode::TooManyCreations,
+            ApiError::ServerBusy => ErrorCode::ServerBusy,
+            ApiError::NotReady(_) => ErrorCode::NotReady,
+            ApiError::Internal(_) => ErrorCode::Internal,
         }
     }
 }

@@ -15,6 +15,9 @@ use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 
 use super::handlers::workshop_id;
+use super::openapi::{
+    Forbidden, Internal, InvalidId, ServerBusy, Unauthorized, WorkshopNotFound, TAG_WORKSHOPS,
+};
 use super::ApiError;
 use crate::auth::{self, Need, Presented};
 use crate::rooms::Lease;
@@ -31,6 +34,27 @@ pub const CSV_TYPE: &str = "text/csv; charset=utf-8";
 const MAX_STEM_CHARS: usize = 100;
 
 /// `GET /api/workshops/{id}/export.xlsx`: the workshop as an Excel workbook.
+#[utoipa::path(
+    get,
+    path = "/api/workshops/{id}/export.xlsx",
+    tag = TAG_WORKSHOPS,
+    summary = "The workshop as an Excel workbook",
+    description = "The workshop as a workbook like the self-assessment tool's, figures as of \
+        the server's today, as the attachment `<title>.xlsx`. Any role's token.",
+    params(("id" = Uuid, Path, description = "The workshop's id.")),
+    security(("bearer" = []), ("token" = [])),
+    responses(
+        (status = 200, description = "The workbook.", content_type = XLSX_TYPE,
+            headers(("Content-Disposition" = String, description = "`attachment`, with the \
+                file name made from the workshop's title."))),
+        (status = 400, response = InvalidId),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = WorkshopNotFound),
+        (status = 500, response = Internal),
+        (status = 503, response = ServerBusy),
+    )
+)]
 pub async fn workbook(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
@@ -54,6 +78,27 @@ pub async fn workbook(
 }
 
 /// `GET /api/workshops/{id}/export.md`: the workshop as a Markdown report.
+#[utoipa::path(
+    get,
+    path = "/api/workshops/{id}/export.md",
+    tag = TAG_WORKSHOPS,
+    summary = "The workshop as a Markdown report",
+    description = "The workshop as a written report in Markdown, figures as of the server's \
+        today, as the attachment `<title>.md`. Any role's token.",
+    params(("id" = Uuid, Path, description = "The workshop's id.")),
+    security(("bearer" = []), ("token" = [])),
+    responses(
+        (status = 200, description = "The report.", body = String, content_type = MARKDOWN_TYPE,
+            headers(("Content-Disposition" = String, description = "`attachment`, with the \
+                file name made from the workshop's title."))),
+        (status = 400, response = InvalidId),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = WorkshopNotFound),
+        (status = 500, response = Internal),
+        (status = 503, response = ServerBusy),
+    )
+)]
 pub async fn markdown(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
@@ -71,6 +116,28 @@ pub async fn markdown(
 }
 
 /// `GET /api/workshops/{id}/export.csv`: every vote, one row each.
+#[utoipa::path(
+    get,
+    path = "/api/workshops/{id}/export.csv",
+    tag = TAG_WORKSHOPS,
+    summary = "Every vote as a CSV table",
+    description = "Every vote as one row of a long-format table (kind, aspect, factor or \
+        item, participant, organisation, world, value), as the attachment `<title>.csv`. Any \
+        role's token.",
+    params(("id" = Uuid, Path, description = "The workshop's id.")),
+    security(("bearer" = []), ("token" = [])),
+    responses(
+        (status = 200, description = "The votes.", body = String, content_type = CSV_TYPE,
+            headers(("Content-Disposition" = String, description = "`attachment`, with the \
+                file name made from the workshop's title."))),
+        (status = 400, response = InvalidId),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = WorkshopNotFound),
+        (status = 500, response = Internal),
+        (status = 503, response = ServerBusy),
+    )
+)]
 pub async fn votes_csv(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,

@@ -6,12 +6,17 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use std::collections::BTreeSet;
 use std::time::Instant;
 
 use super::client::ClientAddress;
+use super::openapi::{
+    BadRequest, Forbidden, Internal, InvalidId, NotReady, ServerBusy, TooManyCreations,
+    Unauthorized, WorkshopNotFound, TAG_OPERATIONS, TAG_WORKSHOPS,
+};
 use super::ApiError;
 use crate::auth::{self, Denied, Need, Presented, Role, TokenHash, TokenKind};
 use crate::clock::parse_rfc3339;
@@ -22,16 +27,18 @@ use crate::store::{blocking, Store, StoreError};
 pub const MAX_FIELD_CHARS: usize = 200;
 
 /// Body of `POST /api/workshops`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateWorkshop {
-    /// Title of the workshop.
+    /// Title of the workshop (trimmed; not empty, at most 200 characters).
+    #[schema(min_length = 1, max_length = 200, example = "Autumn workshop")]
     pub title: String,
-    /// Place being assessed.
+    /// Place being assessed (trimmed; not empty, at most 200 characters).
+    #[schema(min_length = 1, max_length = 200, example = "Northshire")]
     pub place: String,
 }
 
 /// Answer to `POST /api/workshops`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Created {
     /// Id of the new workshop.
     pub id: Uuid,
@@ -40,7 +47,7 @@ pub struct Created {
 }
 
 /// The invite tokens of a new workshop.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct InviteTokens {
     /// Runs the workshop: writes everything, mints and revokes tokens.
     pub facilitator: String,
@@ -51,7 +58,7 @@ pub struct InviteTokens {
 }
 
 /// One entry of `GET /api/workshops`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct WorkshopSummary {
     /// Workshop id.
     pub id: Uuid,
@@ -60,23 +67,60 @@ pub struct WorkshopSummary {
     /// Place.
     pub place: String,
     /// RFC 3339 time of the last persisted change.
+    #[schema(format = DateTime)]
     pub updated_at: String,
 }
 
-/// Answer to `GET /healthz`.
-#[derive(Debug, Serialize)]
+/// Answer to `GET /healthz` and `GET /readyz`.
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     /// `ok` from `/healthz`, `ready` from `/readyz`.
-    pub status: &'static str,
+    pub status: HealthStatus,
+}
+
+/// What `/healthz` and `/readyz` report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HealthStatus {
+    /// The process answers (`/healthz`).
+    Ok,
+    /// The server can serve workshops (`/readyz`).
+    Ready,
 }
 
 /// `GET /healthz`: the process answers (liveness).
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = TAG_OPERATIONS,
+    summary = "Liveness: the process answers",
+    responses(
+        (status = 200, description = "The process answers.", body = Health,
+            example = json!({"status": "ok"})),
+        (status = 400, response = BadRequest),
+    )
+)]
 pub async fn health() -> Json<Health> {
-    Json(Health { status: "ok" })
+    Json(Health {
+        status: HealthStatus::Ok,
+    })
 }
 
 /// `GET /readyz`: the server can serve workshops (readiness): it is not shutting down and a
 /// read of its store succeeds. 200 `{"status": "ready"}`, else 503 `not_ready`. Needs no token.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = TAG_OPERATIONS,
+    summary = "Readiness: the server can serve workshops",
+    description = "Ready when the server is not shutting down and a read of its store succeeds.",
+    responses(
+        (status = 200, description = "Ready.", body = Health,
+            example = json!({"status": "ready"})),
+        (status = 400, response = BadRequest),
+        (status = 503, response = NotReady),
+    )
+)]
 pub async fn ready(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     if state.shutdown_token().is_cancelled() {
         return Err(ApiError::NotReady("the server is shutting down"));
@@ -84,7 +128,9 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Health>, ApiErr
     let store = state.store.clone();
     let probed = tokio::task::spawn_blocking(move || store.probe()).await;
     match probed {
-        Ok(Ok(())) => Ok(Json(Health { status: "ready" })),
+        Ok(Ok(())) => Ok(Json(Health {
+            status: HealthStatus::Ready,
+        })),
         Ok(Err(error)) => {
             tracing::error!(%error, "not ready: the store cannot be read");
             Err(ApiError::NotReady("the store cannot be read"))
@@ -99,6 +145,26 @@ pub async fn ready(State(state): State<AppState>) -> Result<Json<Health>, ApiErr
 /// `POST /api/workshops`: creates a workshop from the template, with an invite token per
 /// role. Needs the server's create token when it was started with one; one client address
 /// creates at most `--max-creations-per-address-per-minute` workshops in any minute.
+#[utoipa::path(
+    post,
+    path = "/api/workshops",
+    tag = TAG_WORKSHOPS,
+    summary = "Create a workshop",
+    description = "Creates a workshop from the built-in template and returns its id and one \
+        invite token per role, shown only here. Needs no token, unless the server was started \
+        with `--create-token`: then that token. One client address creates at most \
+        `--max-creations-per-address-per-minute` workshops in any minute.",
+    request_body(content = CreateWorkshop, content_type = "application/json"),
+    security((), ("bearer" = []), ("token" = [])),
+    responses(
+        (status = 201, description = "The new workshop and its invite tokens.", body = Created),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyCreations),
+        (status = 500, response = Internal),
+    )
+)]
 pub async fn create_workshop(
     State(state): State<AppState>,
     presented: Presented,
@@ -155,6 +221,24 @@ pub async fn create_workshop(
 ///
 /// Each token's record names its workshop, and only those workshops' records are read: the
 /// answer costs as much as the tokens presented, however many workshops the server holds.
+#[utoipa::path(
+    get,
+    path = "/api/workshops",
+    tag = TAG_WORKSHOPS,
+    summary = "The workshops the presented tokens grant",
+    description = "Every workshop one of the presented tokens (one or more, any role) grants, \
+        most recently changed first. Revoked and unknown tokens show nothing; when none shows \
+        anything the answer is 403.",
+    security(("bearer" = []), ("token" = [])),
+    responses(
+        (status = 200, description = "The workshops, most recently changed first.",
+            body = Vec<WorkshopSummary>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 500, response = Internal),
+    )
+)]
 pub async fn list_workshops(
     State(state): State<AppState>,
     presented: Presented,
@@ -216,6 +300,26 @@ fn summaries_of(
 /// `--recompute off`, computed on demand and not written into the document ([`Room::results`]).
 ///
 /// [`Room::results`]: crate::rooms::Room::results
+#[utoipa::path(
+    get,
+    path = "/api/workshops/{id}/results",
+    tag = TAG_WORKSHOPS,
+    summary = "The workshop's computed figures",
+    description = "The engine's results: aspect scores and confidence, approach fit and the \
+        recommendation, the top constraints and enablers, groups' progress and the warnings. \
+        Any role's token.",
+    params(("id" = Uuid, Path, description = "The workshop's id.")),
+    security(("bearer" = []), ("token" = [])),
+    responses(
+        (status = 200, description = "The figures.", body = workshop_shared::Results),
+        (status = 400, response = InvalidId),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = WorkshopNotFound),
+        (status = 500, response = Internal),
+        (status = 503, response = ServerBusy),
+    )
+)]
 pub async fn workshop_results(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
@@ -228,6 +332,25 @@ pub async fn workshop_results(
 }
 
 /// `GET /api/workshops/{id}/document`: the whole document as JSON.
+#[utoipa::path(
+    get,
+    path = "/api/workshops/{id}/document",
+    tag = TAG_WORKSHOPS,
+    summary = "The whole workshop document",
+    description = "The workshop's document as JSON: its root maps by name, maps as objects, \
+        texts as strings. Any role's token.",
+    params(("id" = Uuid, Path, description = "The workshop's id.")),
+    security(("bearer" = []), ("token" = [])),
+    responses(
+        (status = 200, description = "The document.", body = inline(Object)),
+        (status = 400, response = InvalidId),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = WorkshopNotFound),
+        (status = 500, response = Internal),
+        (status = 503, response = ServerBusy),
+    )
+)]
 pub async fn workshop_document(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,

@@ -1,5 +1,5 @@
-//! The HTTP API: routes, handlers, the JSON error type and the access log
-//! ([`request_log`]).
+//! The HTTP API: routes, handlers, the JSON error type, the access log ([`request_log`]) and
+//! the API's OpenAPI description ([`openapi`]), made from the same declarations as the routes.
 //!
 //! | route                              | handler                          |
 //! |------------------------------------|----------------------------------|
@@ -19,6 +19,7 @@
 //! | `GET /api/workshops/{id}/access`   | [`access::access`]               |
 //! | `GET /ws/{id}`                     | [`crate::ws::upgrade`]           |
 //! | `GET /metrics`                     | [`crate::metrics::serve`]        |
+//! | `GET /api/openapi.json`            | [`openapi::serve`]               |
 //! | `GET /`, `GET /w/{id}`             | [`crate::web::lobby`], [`crate::web::workshop`] |
 //! | `GET /assets/{file}`, `GET /sw.js` | [`crate::web::asset`], [`crate::web::service_worker`] |
 
@@ -27,57 +28,51 @@ pub mod client;
 pub mod error;
 pub mod export;
 pub mod handlers;
+pub mod openapi;
 pub mod request_log;
 pub mod validate;
 
 pub use error::ApiError;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{delete, get, post};
 use axum::{middleware, Router};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 
+/// Every route, each with its OpenAPI description (its handler's `#[utoipa::path]`): the
+/// router ([`router`]) and the description ([`openapi::description`]) are both made from this
+/// one list, so neither can have a route the other lacks.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(handlers::health))
+        .routes(routes!(handlers::ready))
+        .routes(routes!(handlers::create_workshop, handlers::list_workshops))
+        .routes(routes!(handlers::workshop_results))
+        .routes(routes!(handlers::workshop_document))
+        .routes(routes!(export::workbook))
+        .routes(routes!(export::markdown))
+        .routes(routes!(export::votes_csv))
+        .routes(routes!(access::mint_token, access::list_tokens))
+        .routes(routes!(access::revoke_token))
+        .routes(routes!(access::register_participant))
+        .routes(routes!(access::access))
+        .routes(routes!(crate::ws::upgrade))
+        .routes(routes!(crate::metrics::serve))
+        .routes(routes!(openapi::serve))
+        .routes(routes!(crate::web::lobby))
+        .routes(routes!(crate::web::workshop))
+        .routes(routes!(crate::web::asset))
+        .routes(routes!(crate::web::service_worker))
+}
+
 /// The router of the whole server.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(handlers::health))
-        .route("/readyz", get(handlers::ready))
-        .route(
-            "/api/workshops",
-            post(handlers::create_workshop).get(handlers::list_workshops),
-        )
-        .route(
-            "/api/workshops/{id}/results",
-            get(handlers::workshop_results),
-        )
-        .route(
-            "/api/workshops/{id}/document",
-            get(handlers::workshop_document),
-        )
-        .route("/api/workshops/{id}/export.xlsx", get(export::workbook))
-        .route("/api/workshops/{id}/export.md", get(export::markdown))
-        .route("/api/workshops/{id}/export.csv", get(export::votes_csv))
-        .route(
-            "/api/workshops/{id}/tokens",
-            post(access::mint_token).get(access::list_tokens),
-        )
-        .route(
-            "/api/workshops/{id}/tokens/{token_id}",
-            delete(access::revoke_token),
-        )
-        .route(
-            "/api/workshops/{id}/participants",
-            post(access::register_participant),
-        )
-        .route("/api/workshops/{id}/access", get(access::access))
-        .route("/ws/{id}", get(crate::ws::upgrade))
-        .route("/metrics", get(crate::metrics::serve))
-        .route("/", get(crate::web::lobby))
-        .route("/w/{id}", get(crate::web::workshop))
-        .route("/assets/{file}", get(crate::web::asset))
-        .route("/sw.js", get(crate::web::service_worker))
+    let (routes, _) = routes().split_for_parts();
+    routes
         .fallback(handlers::no_route)
+        // After every route: it applies to the routes already added.
         .method_not_allowed_fallback(handlers::method_not_allowed)
         // Bounds every request shares (query, tokens, body size), before any handler.
         .layer(middleware::from_fn(validate::request))

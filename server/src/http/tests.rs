@@ -18,6 +18,7 @@ use crate::state::Settings;
 use crate::store::Store;
 
 mod identities;
+mod openapi;
 mod outsiders;
 
 /// A clock that moves one second forward on every reading, so creation order shows.

@@ -41,6 +41,7 @@ use axum::response::IntoResponse;
 mod process;
 
 use crate::config::Switch;
+use crate::http::openapi::{BadRequest, TAG_OPERATIONS};
 use crate::rooms::RoomSettings;
 use crate::state::AppState;
 
@@ -221,6 +222,20 @@ impl Drop for OpenConnection {
 
 /// `GET /metrics`: every figure in the Prometheus text format. Needs no token: it names no
 /// workshop and holds no content.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    operation_id = "metrics",
+    tag = TAG_OPERATIONS,
+    summary = "The server's figures (Prometheus)",
+    description = "Connections, loaded workshops, updates, flush and recompute times, refused \
+        writes, the process's CPU, memory and files, and the build, in the Prometheus text \
+        exposition format (version 0.0.4). Names no workshop and holds no content.",
+    responses(
+        (status = 200, description = "The figures.", body = String, content_type = CONTENT_TYPE),
+        (status = 400, response = BadRequest),
+    )
+)]
 pub async fn serve(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, CONTENT_TYPE)],

@@ -65,6 +65,7 @@ use tracing::{Instrument, Span};
 
 use crate::auth::Presented;
 use crate::http::client::ClientAddress;
+use crate::http::openapi::{BadRequest, Internal, TAG_SYNC};
 use crate::limits::CLOSE_RATE_LIMITED;
 use crate::rooms::{outbox, Backlog, Outgoing, Peer, RoomError};
 use crate::state::AppState;
@@ -110,12 +111,77 @@ pub const MAX_BATCH_FRAMES: usize = 64;
 /// The WebSocket protocol's limit on a close reason, in bytes.
 pub const MAX_CLOSE_REASON_BYTES: usize = 123;
 
+/// What the OpenAPI description says of `GET /ws/{id}`: the protocol and its close codes, for
+/// those who read the API there rather than here.
+const PROTOCOL: &str = "\
+Upgrades to a WebSocket (RFC 6455; no subprotocol) that speaks the standard y-sync protocol \
+of Yjs, as y-websocket does: sync step 1 and 2, update, awareness, awareness query, and the \
+auth message (\"permission denied\", with the refused path and the reason, when an update \
+breaks the token's write rules). One message per binary WebSocket message; a message longer \
+than one frame is sent as fragments.
+
+The token comes as `?token=<token>` (y-websocket's `params` option) or as a bearer header. A \
+bad id, a missing or refused token and an unknown workshop are all answered with a close code \
+after the upgrade, because browsers cannot read the HTTP status of a refused upgrade. A \
+request that is no WebSocket upgrade is answered 400 `bad_request`.
+
+| close code | reason |
+|---|---|
+| 4400 | the id is not a UUID |
+| 4401 | no token was presented |
+| 4403 | the token is unknown, of another workshop, or revoked (also while connected) |
+| 4404 | no workshop has this id |
+| 1001 | the server is shutting down, or the connection was silent for 60 s |
+| 1002 | the WebSocket framing itself was broken |
+| 1003 | a text frame (y-sync is binary) |
+| 1007 | a malformed or unsupported y-sync message |
+| 1008 | an awareness message that would have one connection speak for more than 8 presence \
+states, or holds a state over 4 KiB |
+| 1009 | a message over `--max-frame-bytes` |
+| 1011 | the server could not store the update, or applying it failed inside the server |
+| 1012 | the workshop is being reloaded from its log; reconnect |
+| 1013 | the client stayed too far behind for `--slow-client-timeout-secs` |
+| 4409 | the workshop already has `--max-connections-per-workshop` connections |
+| 4429 | more document messages and awareness queries than `--max-updates-per-sec` allows |
+| 4430 | the client's address already has `--max-connections-per-address` connections |
+| 4503 | the server already has `--max-connections` connections |
+| 4507 | the server has `--max-loaded-workshops` workshops loaded, every one in use |";
+
 /// `GET /ws/{id}`: upgrades, then serves the y-sync protocol for the workshop.
 ///
 /// The token comes as `?token=...` (y-websocket's `params` option) or as a bearer header. A
 /// bad id, a missing or refused token and an unknown workshop are all reported with a close
 /// code after the upgrade, because browsers cannot read the HTTP status of a refused upgrade.
 /// A request that is no WebSocket upgrade is answered 400 ([`HandshakeError`]).
+#[utoipa::path(
+    get,
+    path = "/ws/{id}",
+    operation_id = "sync",
+    tag = TAG_SYNC,
+    summary = "The live workshop document: y-sync over a WebSocket",
+    description = PROTOCOL,
+    params(
+        ("id" = String, Path, description = "The workshop's id: anything but a UUID is closed \
+            with 4400 after the upgrade."),
+        ("Connection" = String, Header, description = "Includes `upgrade`."),
+        ("Upgrade" = String, Header, description = "`websocket`."),
+        ("Sec-WebSocket-Key" = String, Header, description = "The client's nonce (RFC 6455)."),
+        ("Sec-WebSocket-Version" = String, Header, description = "`13`."),
+    ),
+    security(("bearer" = []), ("token" = [])),
+    responses(
+        (status = 101, description = "Switching to the WebSocket: y-sync messages follow, \
+            until one side closes with one of the codes listed above.",
+            headers(
+                ("Upgrade" = String, description = "`websocket`."),
+                ("Connection" = String, description = "`upgrade`."),
+                ("Sec-WebSocket-Accept" = String, description = "The answer to the client's \
+                    key (RFC 6455)."),
+            )),
+        (status = 400, response = BadRequest),
+        (status = 500, response = Internal),
+    )
+)]
 pub async fn upgrade(
     State(state): State<AppState>,
     id: Result<Path<String>, PathRejection>,
