@@ -602,7 +602,7 @@ def targets_table(results):
     rows.append(
         "| Recompute of a default workshop with 50 participants' votes: median ≤ 200 µs | "
         "measured by `cargo bench -p workshop-shared --bench recompute`, not by this run: see "
-        "the README | — |"
+        "docs/performance.md | — |"
     )
     return "\n".join(rows)
 
@@ -693,7 +693,7 @@ def main():
     out.append("")
     out.append(
         "The engine alone is measured by `cargo bench -p workshop-shared --bench recompute` "
-        "(criterion); its latest figures are in the README's Benchmarks section."
+        "(criterion); its latest figures are in docs/performance.md, \"Engine\"."
     )
     print("\n".join(out))
 

@@ -10,7 +10,7 @@
 //!
 //! A fixed gap would serve the hot room as well but not the common one: votes that come
 //! about one interval apart would nearly all fall short of the gap, and each go out alone,
-//! its figures in a frame of their own one interval later (96% of the runs in the README's
+//! its figures in a frame of their own one interval later (96% of the runs in docs/performance.md's
 //! 100 × 10 case).
 
 use std::time::Duration;

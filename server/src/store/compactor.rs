@@ -15,7 +15,7 @@
 //! read its log as soon as it was due and then queued for the thread, a hundred logs were held
 //! at once: in 100 workshops × 10 participants × 1 vote a second over 35 s, the peak RSS
 //! was 227 to 241 MiB against 123 MiB with no compaction in the window, and 149 MiB with one
-//! fold at a time (the README's "Lean rooms" has the runs).
+//! fold at a time (docs/performance.md, "Lean rooms", has the runs).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
