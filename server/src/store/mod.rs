@@ -24,11 +24,15 @@
 //!
 //! Calls here are synchronous and touch sled's in-memory pages only; durability comes from
 //! [`Store::flush`], which [`Flusher`] batches across callers (group commit).
+//!
+//! [`Storage`] is the contract a store keeps, whatever it is built on; [`Store`] implements
+//! it, and `storage::conformance` checks it.
 
 pub mod compaction;
 mod compactor;
 mod flusher;
 pub mod recovery;
+pub mod storage;
 pub mod tokens;
 pub mod writers;
 
@@ -36,6 +40,7 @@ pub use compaction::Compacted;
 pub use compactor::Compactor;
 pub use flusher::Flusher;
 pub use recovery::Restored;
+pub use storage::Storage;
 pub use writers::Owner;
 
 use std::path::Path;
