@@ -75,3 +75,12 @@ async fn a_phone_folds_the_steps_into_a_menu_and_wide_tables_fit_their_cards() {
         output.assert_screenshot(screenshot);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_warns_when_it_came_over_plain_http_from_another_machine() {
+    BrowserTest::start()
+        .await
+        .run("cleartext.mjs")
+        .await
+        .assert_screenshot("cleartext");
+}

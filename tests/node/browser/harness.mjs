@@ -90,10 +90,13 @@ function log (message) {
   process.stderr.write(`[${scenarioName} +${seconds}s] ${message}\n`)
 }
 
-/** Launches headless Chromium; it is closed when the script ends. */
-export async function launchBrowser () {
+/**
+ * Launches headless Chromium, with `args` after the harness's own (e.g. a
+ * `--host-resolver-rules` that maps a name to loopback); it is closed when the script ends.
+ */
+export async function launchBrowser ({ args = [] } = {}) {
   const executablePath = process.env.CHROMIUM || '/usr/bin/chromium'
-  const browser = await chromium.launch({ executablePath, headless: true, args: CHROMIUM_ARGS })
+  const browser = await chromium.launch({ executablePath, headless: true, args: [...CHROMIUM_ARGS, ...args] })
   browsers.add(browser)
   browser.on('disconnected', () => browsers.delete(browser))
   return browser
