@@ -77,6 +77,11 @@ fn check(doc: &Doc, recomputer: &mut Recomputer, today: Date) -> Recomputed {
     incremental
 }
 
+/// Whether `outcome` warns about `path`.
+fn warned_at(outcome: &Recomputed, path: &str) -> bool {
+    outcome.results.warnings.iter().any(|w| w.path == path)
+}
+
 /// An attached recomputer that has already read `doc` once.
 fn warmed(doc: &Doc) -> Recomputer {
     let mut recomputer = Recomputer::attach(doc).unwrap();
@@ -394,11 +399,7 @@ fn items_actions_hypotheses_and_gaps_agree_with_a_full_read() {
     check(&doc, &mut recomputer, TODAY);
     let later = date!(2026 - 12 - 01);
     let outcome = check(&doc, &mut recomputer, later);
-    assert!(outcome
-        .results
-        .warnings
-        .iter()
-        .any(|w| w.path == "actions/a1"));
+    assert!(warned_at(&outcome, "actions/a1"));
     set(&doc, &["actions", "a1"], key::DUE, "2026-02-30");
     check(&doc, &mut recomputer, later);
     remove(&doc, &["items"], "i1");
@@ -416,28 +417,16 @@ fn items_actions_hypotheses_and_gaps_agree_with_a_full_read() {
     set(&doc, &["hypotheses", "h3"], key::ORDER, "x");
     set(&doc, &["gaps"], "stray", true);
     let outcome = check(&doc, &mut recomputer, later);
-    assert!(outcome
-        .results
-        .warnings
-        .iter()
-        .any(|w| w.path == "hypotheses"));
+    assert!(warned_at(&outcome, "hypotheses"));
     remove(&doc, &["hypotheses"], "h3");
     check(&doc, &mut recomputer, later);
     // A cleared entry is no entry: ten hypotheses and a `null` are not too many.
     set(&doc, &["hypotheses"], "h3", Any::Null);
     let outcome = check(&doc, &mut recomputer, later);
-    assert!(!outcome
-        .results
-        .warnings
-        .iter()
-        .any(|w| w.path == "hypotheses"));
+    assert!(!warned_at(&outcome, "hypotheses"));
     set(&doc, &["hypotheses"], "h3", MapPrelim::default());
     let outcome = check(&doc, &mut recomputer, later);
-    assert!(outcome
-        .results
-        .warnings
-        .iter()
-        .any(|w| w.path == "hypotheses"));
+    assert!(warned_at(&outcome, "hypotheses"));
     // An action's items that are not all strings link nothing, with a warning.
     set(
         &doc,
@@ -446,11 +435,7 @@ fn items_actions_hypotheses_and_gaps_agree_with_a_full_read() {
         ArrayPrelim::from([In::from("i2"), In::from(3i64)]),
     );
     let outcome = check(&doc, &mut recomputer, later);
-    assert!(outcome
-        .results
-        .warnings
-        .iter()
-        .any(|w| w.path == "actions/a1/items"));
+    assert!(warned_at(&outcome, "actions/a1/items"));
 }
 
 #[test]

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
 use std::sync::OnceLock;
 
-use tokio::process::{Child, Command};
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
 
 use crate::server::workspace_binary;
 use crate::TIMEOUT;
@@ -121,5 +122,63 @@ impl CliUser {
         self.command(args)
             .spawn()
             .expect("start the workshop binary")
+    }
+}
+
+/// A running `workshop watch` (or any long-running command): its output read line by line,
+/// and Ctrl-C.
+pub struct Watching {
+    child: Child,
+    lines: Lines<BufReader<ChildStdout>>,
+    seen: String,
+}
+
+impl Watching {
+    /// Takes over `child`, which must have been started with a piped stdout.
+    pub fn new(mut child: Child) -> Watching {
+        let stdout = child.stdout.take().expect("a piped stdout");
+        Watching {
+            child,
+            lines: BufReader::new(stdout).lines(),
+            seen: String::new(),
+        }
+    }
+
+    /// Reads lines until one contains `needle`; panics with everything read if none does
+    /// within [`TIMEOUT`] or the output ends.
+    pub async fn read_until(&mut self, needle: &str) {
+        let (lines, seen) = (&mut self.lines, &mut self.seen);
+        let found = tokio::time::timeout(TIMEOUT, async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                seen.push_str(&line);
+                seen.push('\n');
+                if line.contains(needle) {
+                    return true;
+                }
+            }
+            false
+        })
+        .await;
+        assert!(
+            matches!(found, Ok(true)),
+            "no {needle:?} in:\n{}",
+            self.seen
+        );
+    }
+
+    /// Sends SIGINT (Ctrl-C) and waits for the command to exit; panics unless it exits 0.
+    pub async fn interrupt(mut self) {
+        let pid = self.child.id().expect("still running").to_string();
+        let killed = Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .await
+            .expect("run kill -INT");
+        assert!(killed.success(), "kill -INT {pid} failed");
+        let exit = tokio::time::timeout(TIMEOUT, self.child.wait())
+            .await
+            .expect("it exits after Ctrl-C")
+            .expect("wait for it");
+        assert!(exit.success(), "it exited with {exit} after Ctrl-C");
     }
 }

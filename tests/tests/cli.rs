@@ -6,9 +6,8 @@
 
 use calamine::{Data, Range, Reader, Xlsx};
 use serde_json::Value;
-use tokio::io::{AsyncBufReadExt, BufReader};
 use workshop_tests::api::{tokens_of, Api};
-use workshop_tests::cli::CliUser;
+use workshop_tests::cli::{CliUser, Watching};
 use workshop_tests::workshop::{
     aspect_entry, document_notes, document_scores, participant, set_score, SHARED_UNDERSTANDING,
     WHOLE_SYSTEM,
@@ -345,24 +344,8 @@ async fn invalid_values_exit_non_zero_and_leave_the_local_file_byte_identical() 
 async fn watch_redraws_when_another_client_scores_and_stops_on_ctrl_c() {
     let (server, _api, id, user) = joined("Live", "Eve").await;
 
-    let mut watch = user.spawn(&["watch", &id]);
-    let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
-    let mut seen = String::new();
-    let mut read_until = async |needle: &str| {
-        let found = tokio::time::timeout(TIMEOUT, async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                seen.push_str(&line);
-                seen.push('\n');
-                if line.contains(needle) {
-                    return true;
-                }
-            }
-            false
-        })
-        .await;
-        assert!(matches!(found, Ok(true)), "no {needle:?} in:\n{seen}");
-    };
-    read_until("live from").await;
+    let mut watch = Watching::new(user.spawn(&["watch", &id]));
+    watch.read_until("live from").await;
 
     let other = connect(&server, &id).await;
     {
@@ -375,20 +358,9 @@ async fn watch_redraws_when_another_client_scores_and_stops_on_ctrl_c() {
             4,
         );
     }
-    read_until("4.00").await;
+    watch.read_until("4.00").await;
 
-    let pid = watch.id().unwrap().to_string();
-    let status = tokio::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(status.success());
-    let exit = tokio::time::timeout(TIMEOUT, watch.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(exit.success(), "{exit:?}");
+    watch.interrupt().await;
     // What arrived while watching is in the local copy.
     let local = user.run(&["results", &id]).await.ok();
     assert!(local.contains("4.00"), "{local}");

@@ -28,17 +28,22 @@ async fn requests_with_tokens(server: &TestServer) -> (String, String) {
     (id, token)
 }
 
+/// Neither the token nor any query string is anywhere in `log`.
+fn assert_no_token(log: &str, token: &str) {
+    assert!(!log.contains(token), "the token is in the log:\n{log}");
+    assert!(
+        !log.contains("?token="),
+        "a query string is in the log:\n{log}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_json_log_is_one_object_per_line_with_an_access_line_per_request_and_no_token() {
     let mut server = TestServer::start_with(&["--log-format", "json"]).await;
     let (id, token) = requests_with_tokens(&server).await;
     assert!(server.stop().await.success());
     let log = server.log();
-    assert!(!log.contains(&token), "the token is in the log:\n{log}");
-    assert!(
-        !log.contains("?token="),
-        "a query string is in the log:\n{log}"
-    );
+    assert_no_token(&log, &token);
 
     let lines: Vec<Value> = log
         .lines()
@@ -81,11 +86,7 @@ async fn the_text_log_has_access_lines_and_no_token() {
     let (id, token) = requests_with_tokens(&server).await;
     assert!(server.stop().await.success());
     let log = server.log();
-    assert!(!log.contains(&token), "the token is in the log:\n{log}");
-    assert!(
-        !log.contains("?token="),
-        "a query string is in the log:\n{log}"
-    );
+    assert_no_token(&log, &token);
     let line = log
         .lines()
         .find(|line| line.contains(&format!("path=/ws/{id}")) && line.contains("answered"))

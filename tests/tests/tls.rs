@@ -6,12 +6,11 @@
 
 #![allow(clippy::unwrap_used)]
 
-use tokio::io::{AsyncBufReadExt, BufReader};
 use workshop_tests::api::Api;
-use workshop_tests::cli::CliUser;
+use workshop_tests::cli::{CliUser, Watching};
 use workshop_tests::proxy::TlsProxy;
 use workshop_tests::workshop::{aspect_entry, figure_is, SHARED_UNDERSTANDING, WHOLE_SYSTEM};
-use workshop_tests::{TestServer, TIMEOUT};
+use workshop_tests::TestServer;
 
 /// The invite token of `who` (`participants`, `observers`, `facilitators`) in the output of
 /// `workshop create`.
@@ -91,46 +90,20 @@ async fn the_cli_creates_joins_syncs_watches_and_exports_over_https_through_ngin
         .await
         .unwrap();
     assert!(joined.status.success(), "{joined:?}");
-    let mut watch = bob
-        .command(&["watch", &id])
-        .env("SSL_CERT_FILE", ca)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
-    let mut seen = String::new();
-    let mut read_until = async |needle: &str| {
-        let found = tokio::time::timeout(TIMEOUT, async {
-            while let Some(line) = lines.next_line().await.unwrap() {
-                seen.push_str(&line);
-                seen.push('\n');
-                if line.contains(needle) {
-                    return true;
-                }
-            }
-            false
-        })
-        .await;
-        assert!(matches!(found, Ok(true)), "no {needle:?} in:\n{seen}");
-    };
-    read_until("live from").await;
+    let mut watch = Watching::new(
+        bob.command(&["watch", &id])
+            .env("SSL_CERT_FILE", ca)
+            .spawn()
+            .unwrap(),
+    );
+    watch.read_until("live from").await;
     // Ann's second vote reaches the watcher through the proxy both ways: median(4, 2) = 3.
     ann.run(&["score", &id, WHOLE_SYSTEM, "agreed-priorities", "2"])
         .await
         .ok();
     ann.run(&["--ca-cert", ca, "sync", &id]).await.ok();
-    read_until("3.00").await;
-    let pid = watch.id().unwrap().to_string();
-    let killed = tokio::process::Command::new("kill")
-        .args(["-INT", &pid])
-        .status()
-        .await
-        .unwrap();
-    assert!(killed.success());
-    let exit = tokio::time::timeout(TIMEOUT, watch.wait())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(exit.success(), "{exit:?}");
+    watch.read_until("3.00").await;
+    watch.interrupt().await;
 
     // What went through the proxy is what the server holds.
     let api = Api::new(server.http_url());

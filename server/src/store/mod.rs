@@ -498,6 +498,10 @@ mod tests {
 
     use super::*;
 
+    // What every store must do (workshops, the log, compaction, setting aside, owners,
+    // tokens) is checked by `storage::conformance`; the tests here are sled's own: its
+    // key layout, cut-short compactions, older stores' snapshots, sizes and reopening.
+
     fn record(title: &str) -> WorkshopRecord {
         WorkshopRecord {
             title: title.into(),
@@ -505,58 +509,6 @@ mod tests {
             created_at: "2026-11-23T09:00:00.000Z".into(),
             updated_at: "2026-11-23T09:00:00.000Z".into(),
         }
-    }
-
-    #[test]
-    fn unknown_workshop_loads_as_none() {
-        let store = Store::temporary().unwrap();
-        assert_eq!(store.load(Uuid::new_v4()).unwrap(), None);
-        assert_eq!(store.workshop(Uuid::new_v4()).unwrap(), None);
-    }
-
-    #[test]
-    fn create_append_flush_load_returns_snapshot_then_log_in_order() {
-        let store = Store::temporary().unwrap();
-        let id = Uuid::new_v4();
-        let other = Uuid::new_v4();
-        store.create(id, &record("a"), b"snap").unwrap();
-        store.create(other, &record("b"), b"other").unwrap();
-        // Sequence 256 sorts after 2 only with big-endian keys.
-        store.append(id, 256, b"third").unwrap();
-        store.append(id, 1, b"first").unwrap();
-        store.append(id, 2, b"second").unwrap();
-        store.append(other, 1, b"foreign").unwrap();
-        store.flush().unwrap();
-
-        let loaded = store.load(id).unwrap().unwrap();
-        assert_eq!(loaded.snapshot.as_deref(), Some(&b"snap"[..]));
-        assert_eq!(
-            loaded.updates,
-            vec![
-                entry(1, b"first"),
-                entry(2, b"second"),
-                entry(256, b"third")
-            ]
-        );
-        assert_eq!(loaded.next_seq, 257);
-        assert_eq!(loaded.log_bytes, 16);
-    }
-
-    #[test]
-    fn compaction_replaces_covered_entries_and_keeps_later_ones() {
-        let store = Store::temporary().unwrap();
-        let id = Uuid::new_v4();
-        store.create(id, &record("a"), b"s0").unwrap();
-        for seq in 0..5 {
-            store.append(id, seq, &[seq as u8]).unwrap();
-        }
-        let removed = store.compact(id, b"s1", 3).unwrap();
-        assert_eq!(removed, 3);
-
-        let loaded = store.load(id).unwrap().unwrap();
-        assert_eq!(loaded.snapshot.as_deref(), Some(&b"s1"[..]));
-        assert_eq!(loaded.updates, vec![entry(3, &[3]), entry(4, &[4])]);
-        assert_eq!(loaded.next_seq, 5);
     }
 
     #[test]
@@ -648,41 +600,6 @@ mod tests {
         );
     }
 
-    #[test]
-    fn next_seq_survives_a_compaction_that_empties_the_log() {
-        let store = Store::temporary().unwrap();
-        let id = Uuid::new_v4();
-        store.create(id, &record("a"), b"s0").unwrap();
-        store.append(id, 0, b"u").unwrap();
-        store.append(id, 1, b"u").unwrap();
-        store.compact(id, b"s1", 2).unwrap();
-        let loaded = store.load(id).unwrap().unwrap();
-        assert!(loaded.updates.is_empty());
-        assert_eq!(loaded.next_seq, 2);
-    }
-
-    #[test]
-    fn touch_refreshes_record_and_list_returns_all() {
-        let store = Store::temporary().unwrap();
-        let id = Uuid::new_v4();
-        store.create(id, &record("old"), b"s").unwrap();
-        store
-            .touch(
-                id,
-                Some("new".into()),
-                None,
-                "2026-11-24T00:00:00.000Z".into(),
-            )
-            .unwrap();
-        let got = store.workshop(id).unwrap().unwrap();
-        assert_eq!(got.title, "new");
-        assert_eq!(got.place, "Northshire");
-        assert_eq!(got.updated_at, "2026-11-24T00:00:00.000Z");
-        // Touching an unknown workshop must not create it.
-        store.touch(Uuid::new_v4(), None, None, "x".into()).unwrap();
-        assert_eq!(store.list().unwrap(), vec![(id, got)]);
-    }
-
     #[tokio::test]
     async fn data_survives_reopening_the_directory() {
         let dir = tempfile::tempdir().unwrap();
@@ -697,37 +614,6 @@ mod tests {
         let loaded = store.load(id).unwrap().unwrap();
         assert_eq!(loaded.snapshot.as_deref(), Some(&b"s"[..]));
         assert_eq!(loaded.updates, vec![entry(0, b"u")]);
-    }
-
-    #[test]
-    fn setting_aside_moves_the_tail_and_leaves_a_clean_log() {
-        let store = Store::temporary().unwrap();
-        let id = Uuid::new_v4();
-        let other = Uuid::new_v4();
-        store.create(id, &record("a"), b"s0").unwrap();
-        store.create(other, &record("b"), b"o").unwrap();
-        for seq in 0..5 {
-            store.append(id, seq, &[seq as u8]).unwrap();
-        }
-        store.append(other, 3, b"untouched").unwrap();
-
-        assert_eq!(store.set_aside(id, 3, b"s1", 5).unwrap(), 2);
-        // Doing it again (a load that finds the same state) changes nothing.
-        assert_eq!(store.set_aside(id, 3, b"s1", 5).unwrap(), 0);
-
-        let loaded = store.load(id).unwrap().unwrap();
-        assert_eq!(loaded.snapshot.as_deref(), Some(&b"s1"[..]));
-        assert!(loaded.updates.is_empty());
-        assert_eq!(loaded.next_seq, 5);
-        assert_eq!(
-            store.set_aside_entries(id).unwrap(),
-            vec![entry(3, &[3]), entry(4, &[4])]
-        );
-        assert!(store.set_aside_entries(other).unwrap().is_empty());
-        assert_eq!(
-            store.load(other).unwrap().unwrap().updates,
-            vec![entry(3, b"untouched")]
-        );
     }
 
     fn entry(seq: u64, update: &[u8]) -> LogEntry {

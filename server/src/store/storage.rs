@@ -309,7 +309,12 @@ pub(crate) mod conformance {
         for seq in 0..4 {
             store.append(id, seq, &[seq as u8]).unwrap();
         }
+        let other = Uuid::from_u128(31);
+        store.create(other, &record("Untouched"), b"o").unwrap();
+        store.append(other, 2, b"untouched").unwrap();
         assert_eq!(store.set_aside(id, 2, b"s-good", 4).unwrap(), 2);
+        // Doing it again (a load that finds the same state) changes nothing.
+        assert_eq!(store.set_aside(id, 2, b"s-good", 4).unwrap(), 0);
         assert_eq!(
             store.set_aside_entries(id).unwrap(),
             entries(&[(2, &[2]), (3, &[3])])
@@ -318,10 +323,11 @@ pub(crate) mod conformance {
         assert_eq!(loaded.snapshot.as_deref(), Some(&b"s-good"[..]));
         assert!(loaded.updates.is_empty());
         assert_eq!(loaded.next_seq, 4);
-        assert!(store
-            .set_aside_entries(Uuid::from_u128(31))
-            .unwrap()
-            .is_empty());
+        assert!(store.set_aside_entries(other).unwrap().is_empty());
+        assert_eq!(
+            store.load(other).unwrap().unwrap().updates,
+            entries(&[(2, b"untouched")])
+        );
     }
 
     fn owners_and_tokens_round_trip(store: &dyn Storage) {
