@@ -256,6 +256,43 @@ impl Checked<'_> {
     }
 
     /// Like [`Checked::call`], asserting the status.
+    /// Every route that reads workshop `id`, and registering a participant in it, answer
+    /// `status` with the error `code` to `token`.
+    async fn every_workshop_route_answers(
+        &self,
+        status: StatusCode,
+        code: &str,
+        id: &str,
+        token: &str,
+        participant: &Value,
+    ) {
+        for what in READS {
+            let path = format!("/api/workshops/{id}/{what}");
+            let answer = self
+                .expect(
+                    status,
+                    Method::GET,
+                    &workshop_template(what),
+                    &path,
+                    Some(token),
+                )
+                .await;
+            assert_eq!(answer.json()["error"], code, "{path}");
+        }
+        let path = format!("/api/workshops/{id}/participants");
+        let answer = self
+            .expect_json(
+                status,
+                Method::POST,
+                "/api/workshops/{id}/participants",
+                &path,
+                Some(token),
+                participant,
+            )
+            .await;
+        assert_eq!(answer.json()["error"], code, "{path}");
+    }
+
     async fn expect(
         &self,
         status: StatusCode,
@@ -372,27 +409,12 @@ async fn real_answers_agree_with_the_description() {
         api: Api::new(server.http_url()),
         described: &described,
     };
-    for what in READS {
-        let path = format!("/api/workshops/{stray}/{what}");
-        let template = workshop_template(what);
-        let answer = client
-            .expect(
-                StatusCode::NOT_FOUND,
-                Method::GET,
-                &template,
-                &path,
-                Some(secret),
-            )
-            .await;
-        assert_eq!(answer.json()["error"], "not_found");
-    }
     client
-        .expect_json(
+        .every_workshop_route_answers(
             StatusCode::NOT_FOUND,
-            Method::POST,
-            "/api/workshops/{id}/participants",
-            &format!("/api/workshops/{stray}/participants"),
-            Some(secret),
+            "not_found",
+            &stray.to_string(),
+            secret,
             &registration("Ann", "commissioner"),
         )
         .await;
@@ -986,25 +1008,12 @@ async fn limits_answer(described: &Described) {
     let _holding = connect_with_token(&server, id, facilitator).await;
     let other = second["id"].as_str().unwrap();
     let other_editor = second["tokens"]["editor"].as_str().unwrap();
-    for what in READS {
-        let answer = client
-            .expect(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Method::GET,
-                &workshop_template(what),
-                &format!("/api/workshops/{other}/{what}"),
-                Some(other_editor),
-            )
-            .await;
-        assert_eq!(answer.json()["error"], "server_busy");
-    }
     client
-        .expect_json(
+        .every_workshop_route_answers(
             StatusCode::SERVICE_UNAVAILABLE,
-            Method::POST,
-            "/api/workshops/{id}/participants",
-            &format!("/api/workshops/{other}/participants"),
-            Some(other_editor),
+            "server_busy",
+            other,
+            other_editor,
             &registration("Bob", "provider"),
         )
         .await;
