@@ -14,7 +14,7 @@ use crate::forwarded::TrustedProxies;
 use crate::limits::{Connections, Limits};
 use crate::per_address::{AddressConnections, Creations};
 use crate::rooms::{CompactionLimits, ConnId, RoomSettings, Rooms};
-use crate::store::{Store, StoreError};
+use crate::store::{SharedStorage, StoreError};
 
 /// Tunables of a running server, taken from [`Config`] or set directly by tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +76,7 @@ impl Settings {
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub(crate) rooms: Rooms,
-    pub(crate) store: Store,
+    pub(crate) store: SharedStorage,
     pub(crate) settings: Settings,
     /// Cancelled when the server shuts down; every connection and background task watches it.
     pub(crate) shutdown: CancellationToken,
@@ -95,7 +95,8 @@ pub struct AppState {
 
 impl AppState {
     /// Builds the state over an open store. Must be called inside a Tokio runtime.
-    pub fn new(store: Store, clock: Clock, settings: Settings) -> AppState {
+    pub fn new(store: impl Into<SharedStorage>, clock: Clock, settings: Settings) -> AppState {
+        let store = store.into();
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         let connections = Connections::new(&settings.limits);

@@ -780,7 +780,9 @@ async fn refused_updates_amid_compactions_are_rolled_back_whole_and_lose_nothing
     let store = Store::open(server.data_dir()).unwrap();
     let id: uuid::Uuid = workshop.id.parse().unwrap();
     let stored = store.load(id).unwrap().expect("the workshop is stored");
-    let doc = store.restore(id, &stored).unwrap().doc;
+    let doc = workshop_server::store::recovery::restore(&store, id, &stored)
+        .unwrap()
+        .doc;
     let votes = scores(&doc.transact(), WHOLE_SYSTEM, SHARED_UNDERSTANDING);
     assert_eq!(votes.get(&ann.id), Some(&last));
     assert_eq!(votes.get(&bob.id), None);

@@ -66,7 +66,7 @@ fn truncate_record_where(
             .unwrap();
         if wanted(&doc.transact()) {
             let cut = &entry.update[..entry.update.len() / 2];
-            store.append(id, entry.seq, cut).unwrap();
+            store.append_at(id, entry.seq, cut).unwrap();
             store.flush().unwrap();
             return entry.seq;
         }

@@ -316,7 +316,7 @@ fn rank(denied: &Denied) -> u8 {
 pub async fn lookup(state: &AppState, secret: &str) -> Result<Option<TokenRecord>, StoreError> {
     let hash = TokenHash::of(secret);
     let store = state.store.clone();
-    blocking(move || store.tokens()?.get(&hash)).await
+    blocking(move || store.token(&hash)).await
 }
 
 /// Mints and stores a token (not yet flushed: the caller flushes once it has stored all it
@@ -340,7 +340,7 @@ pub async fn mint(
     };
     let store = state.store.clone();
     let (hash, stored) = (token.hash(), record.clone());
-    blocking(move || store.tokens()?.insert(&hash, &stored)).await?;
+    blocking(move || store.insert_token(&hash, &stored)).await?;
     Ok((token, record))
 }
 

@@ -233,7 +233,7 @@ pub async fn list_tokens(
     let id = workshop_id(id)?;
     auth::grant(&state, &presented, id, Need::Facilitate).await?;
     let store = state.store.clone();
-    let records = tokio::task::spawn_blocking(move || store.tokens()?.list(id))
+    let records = tokio::task::spawn_blocking(move || store.tokens_of(id))
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
     Ok(Json(records.into_iter().map(TokenSummary::from).collect()))
@@ -272,7 +272,7 @@ pub async fn revoke_token(
     auth::grant(&state, &presented, id, Need::Facilitate).await?;
     let store = state.store.clone();
     let wanted = token_id.clone();
-    let revoked = tokio::task::spawn_blocking(move || store.tokens()?.revoke(id, &wanted))
+    let revoked = tokio::task::spawn_blocking(move || store.revoke_token(id, &wanted))
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
     if revoked.is_none() {

@@ -21,7 +21,7 @@ use super::ApiError;
 use crate::auth::{self, Denied, Need, Presented, Role, TokenHash, TokenKind};
 use crate::clock::parse_rfc3339;
 use crate::state::AppState;
-use crate::store::{blocking, Store, StoreError};
+use crate::store::{blocking, Storage, StoreError};
 
 /// Longest title or place accepted, in characters.
 pub const MAX_FIELD_CHARS: usize = 200;
@@ -258,7 +258,7 @@ pub async fn list_workshops(
         return Err(auth::AuthError::Denied(Denied::Forbidden).into());
     }
     let store = state.store.clone();
-    let mut summaries = blocking(move || summaries_of(&store, visible)).await?;
+    let mut summaries = blocking(move || summaries_of(&*store, visible)).await?;
     // By parsed time, not text: RFC 3339 allows several spellings of one instant. Ties
     // (and unparsable times, which sort last) fall back to the id so the order is stable.
     summaries.sort_by(|a, b| {
@@ -272,7 +272,7 @@ pub async fn list_workshops(
 /// The list entries of workshops `ids`: those that exist and whose records are readable (an
 /// unreadable one is skipped with a warning, so it cannot hide the others).
 fn summaries_of(
-    store: &Store,
+    store: &dyn Storage,
     ids: impl IntoIterator<Item = Uuid>,
 ) -> Result<Vec<WorkshopSummary>, StoreError> {
     let mut summaries = Vec::new();

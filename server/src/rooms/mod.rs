@@ -50,7 +50,7 @@ use yrs::{Doc, ReadTxn, StateVector, Transact};
 
 use crate::clock::Clock;
 use crate::config::Switch;
-use crate::store::{blocking, Compactor, Flusher, Store, StoreError, WorkshopRecord};
+use crate::store::{blocking, Compactor, Flusher, SharedStorage, StoreError, WorkshopRecord};
 
 /// When a workshop's update log is folded into a snapshot.
 ///
@@ -121,7 +121,7 @@ impl Default for RoomSettings {
 /// What every room needs from the rest of the server.
 #[derive(Debug, Clone)]
 pub(crate) struct RoomContext {
-    pub(crate) store: Store,
+    pub(crate) store: SharedStorage,
     pub(crate) flusher: Flusher,
     /// Folds update logs into snapshots, one room after another, at low priority.
     pub(crate) compactor: Compactor,
@@ -205,18 +205,19 @@ impl Rooms {
     /// Creates an empty registry and starts the storage flusher. Background work is spawned
     /// on `tasks` and stops when `shutdown` is cancelled. Must be called inside a runtime.
     pub fn new(
-        store: Store,
+        store: impl Into<SharedStorage>,
         clock: Clock,
         settings: RoomSettings,
         tasks: TaskTracker,
         shutdown: CancellationToken,
     ) -> Rooms {
-        let flusher = Flusher::spawn(store.clone());
+        let store = store.into();
+        let flusher = Flusher::spawn(SharedStorage::clone(&store));
         Rooms::with_flusher(store, flusher, clock, settings, tasks, shutdown)
     }
 
     fn with_flusher(
-        store: Store,
+        store: SharedStorage,
         flusher: Flusher,
         clock: Clock,
         settings: RoomSettings,
@@ -536,7 +537,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
-    use crate::store::StoredDoc;
+    use crate::store::{Store, StoredDoc};
     use crate::sync;
     use workshop_shared::access::Capability;
     use workshop_shared::schema;
@@ -668,7 +669,9 @@ mod tests {
 
     fn stored_state(store: &Store, id: Uuid) -> Doc {
         let stored = store.load(id).unwrap().unwrap();
-        store.restore(id, &stored).unwrap().doc
+        crate::store::recovery::restore(store, id, &stored)
+            .unwrap()
+            .doc
     }
 
     #[tokio::test]
@@ -903,7 +906,7 @@ mod tests {
             // A disk that never finishes a flush.
             let (flusher, _queued) = Flusher::stalled();
             let rooms = Rooms::with_flusher(
-                store,
+                store.into(),
                 flusher,
                 Clock::system(),
                 RoomSettings {

@@ -37,7 +37,7 @@ use super::core::{Asleep, Effects, RoomCore};
 use super::presence::PresenceError;
 use super::writers::Author;
 use super::RoomContext;
-use crate::store::{StoreError, StoredDoc};
+use crate::store::{recovery, SharedStorage, StoreError, StoredDoc};
 use crate::sync::{self, SyncError};
 
 /// Transaction origin of the server's own writes (the recomputed results).
@@ -304,8 +304,9 @@ struct RoomState {
     /// The document, its presence states and the rules for changing them.
     held: Held,
     peers: HashMap<ConnId, Peer>,
-    /// Sequence number of the next appended update.
-    next_seq: u64,
+    /// Updates this room has appended to the log (counted on from the log's end at load):
+    /// whether it moved tells whether anything was appended between two moments.
+    appended: u64,
     /// Updates and bytes logged since the last snapshot.
     log_entries: u64,
     log_bytes: u64,
@@ -387,7 +388,7 @@ impl Room {
         ctx: RoomContext,
         stop: CancellationToken,
     ) -> Result<Room, StoreError> {
-        let restored = ctx.store.restore(id, &stored)?;
+        let restored = recovery::restore(&*ctx.store, id, &stored)?;
         if restored.set_aside > 0 {
             // Make the recovery durable soon rather than at the next client update; if this
             // flush is lost in a crash, the next load recovers the same way again.
@@ -403,7 +404,7 @@ impl Room {
         let state = RoomState {
             held: Held::Awake(core),
             peers: HashMap::new(),
-            next_seq: stored.next_seq,
+            appended: stored.next_seq,
             log_entries: restored.log_entries,
             log_bytes: restored.log_bytes,
             snapshot_bytes: stored.snapshot.as_ref().map_or(0, |s| s.len() as u64),
@@ -520,11 +521,11 @@ impl Room {
                 if state.unloaded {
                     return Err(RoomError::Unloaded);
                 }
-                state.next_seq
+                state.appended
             };
             self.flush_before_relay().await?;
             let mut state = self.lock();
-            if state.next_seq != applied {
+            if state.appended != applied {
                 continue;
             }
             self.wake_locked(&mut state)?;
@@ -709,7 +710,7 @@ impl Room {
         // The figures' model observed the document being replaced.
         state.recomputer = None;
         let core = state.awake()?;
-        let doc = match self.ctx.store.rebuild(self.id, core.doc().client_id()) {
+        let doc = match recovery::rebuild(&*self.ctx.store, self.id, core.doc().client_id()) {
             Ok(doc) => doc,
             Err(error) => {
                 tracing::error!(%error, "cannot rebuild the document to roll an update back");
@@ -775,8 +776,8 @@ impl Room {
 
     /// Appends an update to the log. Returns whether a compaction should now be scheduled.
     fn append_locked(&self, state: &mut RoomState, update: &[u8]) -> Result<bool, StoreError> {
-        self.ctx.store.append(self.id, state.next_seq, update)?;
-        state.next_seq += 1;
+        self.ctx.store.append(self.id, update)?;
+        state.appended += 1;
         state.log_entries += 1;
         state.log_bytes += update.len() as u64;
         let limits = self.ctx.limits;
@@ -996,8 +997,8 @@ impl Room {
         self.read(f).expect("the room's document can be read")
     }
 
-    /// Folds the update log into a new snapshot and flushes. Returns the sequence number the
-    /// snapshot covers up to (exclusive).
+    /// Folds the update log into a new snapshot and flushes. Returns how many updates the room
+    /// had appended when it started ([`Room::retire_if_unchanged`] compares with it).
     ///
     /// Under the lock this only notes how far the log reaches; the snapshot is built from
     /// storage on the compactor thread ([`crate::store::compaction`]), so the room keeps
@@ -1012,20 +1013,23 @@ impl Room {
             if state.record_stale {
                 self.refresh_record_locked(&mut state)?;
             }
-            (state.next_seq, state.log_entries, state.log_bytes)
+            (state.appended, state.log_entries, state.log_bytes)
         };
         if entries > 0 {
+            // Everything the room appended so far must be in the store before the fold reads
+            // where its log ends.
+            self.ctx.flusher.flush().await?;
             let started = std::time::Instant::now();
             let compacted = self
                 .ctx
                 .compactor
-                .fold_log(self.ctx.store.clone(), self.id, covers)
+                .fold_log(SharedStorage::clone(&self.ctx.store), self.id)
                 .await?;
             crate::metrics::compacted(started.elapsed());
             tracing::debug!(
                 removed = compacted.removed,
                 snapshot_bytes = compacted.snapshot_bytes,
-                covers,
+                covers = compacted.covers,
                 "compacted update log into a snapshot"
             );
             let mut state = self.lock();
@@ -1050,11 +1054,12 @@ impl Room {
         );
     }
 
-    /// Marks the room unloaded if nothing was appended since sequence `covers` and nobody is
-    /// connected. Returns whether it did; after that the room refuses further work.
+    /// Marks the room unloaded if it appended nothing since it had appended `covers` updates
+    /// and nobody is connected. Returns whether it did; after that the room refuses further
+    /// work.
     pub(crate) fn retire_if_unchanged(&self, covers: u64) -> bool {
         let mut state = self.lock();
-        if state.next_seq != covers || !state.peers.is_empty() {
+        if state.appended != covers || !state.peers.is_empty() {
             return false;
         }
         state.unloaded = true;

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use yrs::{Doc, ReadTxn, StateVector, Transact};
 
 use super::recovery::{apply, drop_pending};
-use super::{be_u64, corrupt, log_key, snapshot_value, Store, StoreError, SNAPSHOT_HEADER_LEN};
+use super::{corrupt, LogEntry, Storage, Store, StoreError};
 
 /// What one compaction did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,16 +27,22 @@ pub struct Compacted {
     pub removed: usize,
     /// Bytes of the new snapshot's document (without its header).
     pub snapshot_bytes: usize,
+    /// The sequence the new snapshot covers up to (exclusive).
+    pub covers: u64,
 }
 
-/// What a compaction folds: the stored snapshot and the log entries below `covers`, as read
-/// by [`Store::log_to_fold`].
-#[derive(Debug)]
+/// What a compaction folds: the stored snapshot and every log entry below `covers`, as read
+/// by [`Storage::to_fold`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fold {
-    id: Uuid,
-    covers: u64,
-    snapshot: Option<sled::IVec>,
-    entries: Vec<(sled::IVec, sled::IVec)>,
+    /// The workshop.
+    pub id: Uuid,
+    /// The sequence the fold covers up to (exclusive): every entry below it is in `entries`.
+    pub covers: u64,
+    /// The stored snapshot (a v1 update of the whole document), if there is one.
+    pub snapshot: Option<Vec<u8>>,
+    /// The log entries below `covers` that the snapshot does not hold, in sequence order.
+    pub entries: Vec<LogEntry>,
 }
 
 impl Fold {
@@ -48,13 +54,13 @@ impl Fold {
         let doc = Doc::new();
         {
             let mut txn = doc.transact_mut();
-            if let Some(value) = &self.snapshot {
-                apply(&mut txn, &value[SNAPSHOT_HEADER_LEN..])
+            if let Some(snapshot) = &self.snapshot {
+                apply(&mut txn, snapshot)
                     .map_err(|reason| corrupt(id, &format!("snapshot: {reason}")))?;
             }
-            for (key, update) in &self.entries {
-                apply(&mut txn, update).map_err(|reason| {
-                    corrupt(id, &format!("log record {}: {reason}", be_u64(&key[16..])))
+            for entry in &self.entries {
+                apply(&mut txn, &entry.update).map_err(|reason| {
+                    corrupt(id, &format!("log record {}: {reason}", entry.seq))
                 })?;
             }
             drop_pending(&mut txn, id);
@@ -66,40 +72,46 @@ impl Fold {
     }
 }
 
+/// Folds every log entry of `id` into a new snapshot, all on the calling thread:
+/// [`Storage::to_fold`], [`Fold::encode`], [`Storage::compact`].
+pub fn fold_log(store: &dyn Storage, id: Uuid) -> Result<Compacted, StoreError> {
+    let fold = store.to_fold(id)?;
+    let snapshot = fold.encode()?;
+    finish_fold(store, &fold, &snapshot)
+}
+
+/// Writes `snapshot` (what [`Fold::encode`] made of `fold`) as the new snapshot, then
+/// removes the entries it folded.
+pub fn finish_fold(
+    store: &dyn Storage,
+    fold: &Fold,
+    snapshot: &[u8],
+) -> Result<Compacted, StoreError> {
+    let removed = store.compact(fold.id, snapshot, fold.covers)?;
+    Ok(Compacted {
+        removed,
+        snapshot_bytes: snapshot.len(),
+        covers: fold.covers,
+    })
+}
+
 impl Store {
-    /// Reads what a compaction of `id` up to sequence `covers` folds. Entries at or above
-    /// `covers` are not read, so the room may keep appending meanwhile.
-    pub fn log_to_fold(&self, id: Uuid, covers: u64) -> Result<Fold, StoreError> {
-        let snapshot = self.snapshot(id)?;
-        let entries = self
-            .docs
-            .range(log_key(id, 0)..log_key(id, covers))
-            .collect::<Result<Vec<_>, _>>()?;
+    /// Reads what a compaction of `id` folds: the snapshot, and the log below where it ends
+    /// now. Entries appended meanwhile are at or above `covers`, so the room may keep
+    /// appending.
+    pub fn log_to_fold(&self, id: Uuid) -> Result<Fold, StoreError> {
+        let covers = self.end_of_log(id)?;
+        let stored = self.load(id)?.unwrap_or_default();
         Ok(Fold {
             id,
             covers,
-            snapshot,
-            entries,
+            snapshot: stored.snapshot,
+            entries: stored
+                .updates
+                .into_iter()
+                .take_while(|entry| entry.seq < covers)
+                .collect(),
         })
-    }
-
-    /// Writes `snapshot` (what [`Fold::encode`] made of `fold`) as the new snapshot, then
-    /// removes the entries it folded.
-    pub fn finish_fold(&self, fold: &Fold, snapshot: &[u8]) -> Result<Compacted, StoreError> {
-        let keys: Vec<sled::IVec> = fold.entries.iter().map(|(key, _)| key.clone()).collect();
-        self.replace_snapshot(fold.id, snapshot, fold.covers, &keys)?;
-        Ok(Compacted {
-            removed: keys.len(),
-            snapshot_bytes: snapshot.len(),
-        })
-    }
-
-    /// Folds every log entry of `id` below sequence `covers` into a new snapshot, all on the
-    /// calling thread: [`Store::log_to_fold`], [`Fold::encode`], [`Store::finish_fold`].
-    pub fn fold_log(&self, id: Uuid, covers: u64) -> Result<Compacted, StoreError> {
-        let fold = self.log_to_fold(id, covers)?;
-        let snapshot = fold.encode()?;
-        self.finish_fold(&fold, &snapshot)
     }
 
     /// Writes `snapshot` as the one covering every sequence below `covers`, then removes the
@@ -113,7 +125,7 @@ impl Store {
         keys: &[sled::IVec],
     ) -> Result<(), StoreError> {
         self.snapshots
-            .insert(id.as_bytes(), snapshot_value(covers, snapshot))?;
+            .insert(id.as_bytes(), super::snapshot_value(covers, snapshot))?;
         self.docs.remove(id.as_bytes())?;
         for key in keys {
             self.docs.remove(key)?;

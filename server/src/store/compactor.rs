@@ -28,7 +28,8 @@ use thread_priority::{
 use tokio::sync::{oneshot, Semaphore};
 use uuid::Uuid;
 
-use super::{Compacted, Store, StoreError};
+use super::compaction::finish_fold;
+use super::{Compacted, Storage, StoreError};
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -73,16 +74,15 @@ impl Compactor {
         self.folding.1.load(Ordering::Relaxed)
     }
 
-    /// Folds the log of `id` below `covers` into a new snapshot ([`Store::fold_log`]) and
+    /// Folds the log of `id` into a new snapshot ([`super::compaction::fold_log`]) and
     /// returns what it did, once the folds before it are done. Reading and writing storage
     /// run on the blocking pool at normal priority; only the replay and encoding in between
     /// run on the compactor thread, so the low-priority thread never holds a lock of the
     /// database that a room may be waiting for.
     pub async fn fold_log(
         &self,
-        store: Store,
+        store: Arc<dyn Storage>,
         id: Uuid,
-        covers: u64,
     ) -> Result<Compacted, StoreError> {
         let _turn = self
             .turn
@@ -92,19 +92,18 @@ impl Compactor {
         let (now, most) = &*self.folding;
         let folding = now.fetch_add(1, Ordering::Relaxed) + 1;
         most.fetch_max(folding, Ordering::Relaxed);
-        let folded = self.fold_in_turn(store, id, covers).await;
+        let folded = self.fold_in_turn(store, id).await;
         now.fetch_sub(1, Ordering::Relaxed);
         folded
     }
 
     async fn fold_in_turn(
         &self,
-        store: Store,
+        store: Arc<dyn Storage>,
         id: Uuid,
-        covers: u64,
     ) -> Result<Compacted, StoreError> {
-        let reader = store.clone();
-        let fold = Arc::new(super::blocking(move || reader.log_to_fold(id, covers)).await?);
+        let reader = Arc::clone(&store);
+        let fold = Arc::new(super::blocking(move || reader.to_fold(id)).await?);
         let (answer, done) = oneshot::channel();
         let encoding = Arc::clone(&fold);
         let job: Job = Box::new(move || {
@@ -121,7 +120,7 @@ impl Compactor {
         let snapshot = done
             .await
             .map_err(|_| StoreError::Task("the compaction panicked".into()))??;
-        super::blocking(move || store.finish_fold(&fold, &snapshot)).await
+        super::blocking(move || finish_fold(&*store, &fold, &snapshot)).await
     }
 }
 
@@ -145,6 +144,7 @@ mod tests {
 
     use super::*;
     use crate::store::recovery::tests::{append, notes, record};
+    use crate::store::Store;
     use yrs::{Doc, ReadTxn, StateVector, Transact};
 
     #[tokio::test]
@@ -154,12 +154,15 @@ mod tests {
         let doc = Doc::new();
         let first = append(&doc, "a");
         store.create(id, &record(), &first).unwrap();
-        for (seq, text) in ["b", "c", "d"].iter().enumerate() {
-            store.append(id, seq as u64, &append(&doc, text)).unwrap();
+        for text in ["b", "c"] {
+            Storage::append(&store, id, &append(&doc, text)).unwrap();
         }
-        let compactor = Compactor::spawn();
-        let compacted = compactor.fold_log(store.clone(), id, 2).await.unwrap();
-        assert_eq!(compacted.removed, 2);
+        let fold = store.to_fold(id).unwrap();
+        // Appended after the fold read the log: kept.
+        Storage::append(&store, id, &append(&doc, "d")).unwrap();
+        let snapshot = fold.encode().unwrap();
+        let compacted = finish_fold(&store, &fold, &snapshot).unwrap();
+        assert_eq!((compacted.removed, compacted.covers), (2, 2));
 
         let stored = store.load(id).unwrap().unwrap();
         assert_eq!(stored.next_seq, 3);
@@ -169,9 +172,8 @@ mod tests {
         );
         let snapshot = stored.snapshot.unwrap();
         assert_eq!(snapshot.len(), compacted.snapshot_bytes);
-        let restored = store
-            .restore(id, &store.load(id).unwrap().unwrap())
-            .unwrap();
+        let restored =
+            crate::store::recovery::restore(&store, id, &store.load(id).unwrap().unwrap()).unwrap();
         assert_eq!(notes(&restored.doc), "abcd");
         assert_eq!(
             restored
@@ -195,11 +197,11 @@ mod tests {
             let doc = Doc::new();
             store.create(id, &record(), &append(&doc, "a")).unwrap();
             for seq in 0..20u64 {
-                store.append(id, seq, &append(&doc, "b")).unwrap();
+                store.append_at(id, seq, &append(&doc, "b")).unwrap();
             }
             let (compactor, store) = (compactor.clone(), store.clone());
             folds.push(tokio::spawn(async move {
-                compactor.fold_log(store, id, 20).await
+                compactor.fold_log(Arc::new(store), id).await
             }));
         }
         for fold in folds {
@@ -214,11 +216,14 @@ mod tests {
         let id = Uuid::new_v4();
         let doc = Doc::new();
         store.create(id, &record(), &append(&doc, "a")).unwrap();
-        store.append(id, 0, &append(&doc, "b")).unwrap();
-        store.append(id, 1, b"\xff\xff not an update").unwrap();
+        store.append_at(id, 0, &append(&doc, "b")).unwrap();
+        store.append_at(id, 1, b"\xff\xff not an update").unwrap();
         let before = store.load(id).unwrap().unwrap();
         let compactor = Compactor::spawn();
-        let error = compactor.fold_log(store.clone(), id, 2).await.unwrap_err();
+        let error = compactor
+            .fold_log(Arc::new(store.clone()), id)
+            .await
+            .unwrap_err();
         assert!(error.to_string().contains("log record 1"), "{error}");
         assert_eq!(store.load(id).unwrap().unwrap(), before);
     }

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
-use super::{Store, StoreError};
+use super::{SharedStorage, StoreError};
 
 type Waiter = oneshot::Sender<Result<(), StoreError>>;
 
@@ -24,7 +24,7 @@ pub struct Flusher {
 impl Flusher {
     /// Starts the flusher thread for `store`. Should the system refuse a thread, the same
     /// loop runs on Tokio's blocking pool, so this must be called inside a Tokio runtime.
-    pub fn spawn(store: Store) -> Flusher {
+    pub fn spawn(store: SharedStorage) -> Flusher {
         let (requests, incoming) = mpsc::channel::<Waiter>();
         // The store and the queue go to the thread once it exists, and stay here if it cannot.
         let (hand_over, handed) = mpsc::sync_channel(1);
@@ -68,7 +68,7 @@ impl Flusher {
 /// The flusher's loop: waits for a request, takes every request already queued with it (all
 /// were inserted before this point, so one flush covers them all), flushes and answers them.
 /// Returns once every [`Flusher`] handle is dropped.
-fn serve(store: &Store, incoming: &mpsc::Receiver<Waiter>) {
+fn serve(store: &SharedStorage, incoming: &mpsc::Receiver<Waiter>) {
     while let Ok(first) = incoming.recv() {
         let mut waiters = vec![first];
         waiters.extend(incoming.try_iter());
@@ -90,6 +90,7 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    use crate::store::Store;
     use uuid::Uuid;
 
     #[tokio::test]
@@ -105,13 +106,13 @@ mod tests {
                 updated_at: "u".into(),
             };
             store.create(id, &record, b"s").unwrap();
-            let flusher = Flusher::spawn(store.clone());
+            let flusher = Flusher::spawn(store.clone().into());
             let mut handles = Vec::new();
             for seq in 0..32u64 {
                 let store = store.clone();
                 let flusher = flusher.clone();
                 handles.push(tokio::spawn(async move {
-                    store.append(id, seq, &seq.to_be_bytes()).unwrap();
+                    store.append_at(id, seq, &seq.to_be_bytes()).unwrap();
                     flusher.flush().await
                 }));
             }

@@ -40,11 +40,12 @@ pub use compaction::Compacted;
 pub use compactor::Compactor;
 pub use flusher::Flusher;
 pub use recovery::Restored;
-pub use storage::Storage;
+pub use storage::{SharedStorage, Storage};
 pub use writers::Owner;
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -145,6 +146,9 @@ pub struct Store {
     docs: sled::Tree,
     set_aside: sled::Tree,
     writers: sled::Tree,
+    /// The sequence the next append to each workshop takes, once this process has created,
+    /// loaded or appended to it ([`Storage::append`] numbers entries itself).
+    next_seq: Arc<Mutex<HashMap<Uuid, u64>>>,
 }
 
 /// The page cache of [`Store::open`]: the default of `--store-cache-mib`.
@@ -186,6 +190,7 @@ impl Store {
             docs: db.open_tree("docs")?,
             set_aside: db.open_tree("set_aside")?,
             writers: db.open_tree("writers")?,
+            next_seq: Arc::default(),
             db,
         })
     }
@@ -204,6 +209,7 @@ impl Store {
             .insert(id.as_bytes(), snapshot_value(0, snapshot))?;
         self.workshops
             .insert(id.as_bytes(), encode_record(record))?;
+        self.sequences().insert(id, 0);
         Ok(())
     }
 
@@ -270,6 +276,9 @@ impl Store {
             let stored = self.read_doc(id)?;
             let covers = self.snapshot(id)?.map_or(0, |value| be_u64(&value));
             if covers == stored.covers {
+                let mut sequences = self.sequences();
+                let next = sequences.entry(id).or_insert(0);
+                *next = (*next).max(stored.doc.next_seq);
                 return Ok(Some(stored.doc));
             }
         }
@@ -350,11 +359,62 @@ impl Store {
         })
     }
 
-    /// Appends one update to a workshop's log under sequence `seq`.
+    /// Appends one update to a workshop's log under sequence `seq`, which the caller chose
+    /// (tests, and tools that rewrite a log); [`Storage::append`] numbers entries itself.
     /// Not durable until the next [`Store::flush`].
-    pub fn append(&self, id: Uuid, seq: u64, update: &[u8]) -> Result<(), StoreError> {
+    pub fn append_at(&self, id: Uuid, seq: u64, update: &[u8]) -> Result<(), StoreError> {
+        let mut sequences = self.sequences();
         self.docs.insert(log_key(id, seq), update)?;
+        if let Some(next) = sequences.get_mut(&id) {
+            *next = (*next).max(seq.saturating_add(1));
+        }
         Ok(())
+    }
+
+    /// Appends one update at the end of a workshop's log and returns its sequence.
+    /// Not durable until the next [`Store::flush`].
+    ///
+    /// The sequence is taken and the entry inserted under one lock, so that every sequence
+    /// below the one [`Store::end_of_log`] answers is in the log.
+    pub fn append_next(&self, id: Uuid, update: &[u8]) -> Result<u64, StoreError> {
+        let mut sequences = self.sequences();
+        let seq = match sequences.get(&id) {
+            Some(next) => *next,
+            None => self.read_end_of_log(id)?,
+        };
+        self.docs.insert(log_key(id, seq), update)?;
+        sequences.insert(id, seq.saturating_add(1));
+        Ok(seq)
+    }
+
+    /// The sequence the next append to `id` takes: every entry below it is in the log.
+    pub fn end_of_log(&self, id: Uuid) -> Result<u64, StoreError> {
+        let mut sequences = self.sequences();
+        if let Some(next) = sequences.get(&id) {
+            return Ok(*next);
+        }
+        let next = self.read_end_of_log(id)?;
+        sequences.insert(id, next);
+        Ok(next)
+    }
+
+    /// Reads where a workshop's log ends: after its last entry, or where its snapshot covers
+    /// up to if that is further.
+    fn read_end_of_log(&self, id: Uuid) -> Result<u64, StoreError> {
+        let covers = self.snapshot(id)?.map_or(0, |value| be_u64(&value));
+        let last = self
+            .docs
+            .range(log_key(id, 0)..=log_key(id, u64::MAX))
+            .keys()
+            .next_back()
+            .transpose()?
+            .map_or(0, |key| be_u64(&key[16..]).saturating_add(1));
+        Ok(covers.max(last))
+    }
+
+    fn sequences(&self) -> MutexGuard<'_, HashMap<Uuid, u64>> {
+        // Every change to the map is one statement: a panic elsewhere cannot leave it torn.
+        self.next_seq.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Replaces the snapshot with `snapshot`, then removes every log entry with a sequence
@@ -517,7 +577,7 @@ mod tests {
         let id = Uuid::new_v4();
         store.create(id, &record("a"), b"s0").unwrap();
         for seq in 0..4 {
-            store.append(id, seq, &[seq as u8]).unwrap();
+            store.append_at(id, seq, &[seq as u8]).unwrap();
         }
         // The first half of a compaction: the snapshot is written, the entries not removed.
         store.replace_snapshot(id, b"s1", 3, &[]).unwrap();
@@ -541,8 +601,8 @@ mod tests {
             .docs
             .insert(id.as_bytes(), snapshot_value(2, b"old"))
             .unwrap();
-        store.append(id, 1, b"covered").unwrap();
-        store.append(id, 2, b"after").unwrap();
+        store.append_at(id, 1, b"covered").unwrap();
+        store.append_at(id, 2, b"after").unwrap();
         let loaded = store.load(id).unwrap().unwrap();
         assert_eq!(loaded.snapshot.as_deref(), Some(&b"old"[..]));
         assert_eq!(loaded.updates, vec![entry(2, b"after")]);
@@ -581,8 +641,8 @@ mod tests {
         let id = Uuid::new_v4();
         assert_eq!(store.stored_size(id).unwrap(), None);
         store.create(id, &record("a"), b"snap").unwrap();
-        store.append(id, 0, b"one").unwrap();
-        store.append(id, 1, b"three").unwrap();
+        store.append_at(id, 0, b"one").unwrap();
+        store.append_at(id, 1, b"three").unwrap();
         let size = store.stored_size(id).unwrap().unwrap();
         assert_eq!(
             size,
@@ -607,7 +667,7 @@ mod tests {
         {
             let store = Store::open(dir.path()).unwrap();
             store.create(id, &record("a"), b"s").unwrap();
-            store.append(id, 0, b"u").unwrap();
+            store.append_at(id, 0, b"u").unwrap();
             store.flush().unwrap();
         }
         let store = reopen(dir.path()).await;

@@ -32,10 +32,10 @@ use uuid::Uuid;
 use yrs::updates::decoder::Decode;
 use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update, WriteTxn};
 
-use super::{corrupt, Store, StoreError, StoredDoc};
+use super::{corrupt, Storage, StoreError, StoredDoc};
 use crate::metrics;
 
-/// A workshop's document rebuilt from storage by [`Store::restore`].
+/// A workshop's document rebuilt from storage by [`restore`].
 #[derive(Debug)]
 pub struct Restored {
     /// The document, with a fresh random client id.
@@ -48,98 +48,96 @@ pub struct Restored {
     pub set_aside: usize,
 }
 
-impl Store {
-    /// Replays `stored` (what [`Store::load`] returned for `id`) into a new document; on a
-    /// damaged log record, sets it and the rest of the log aside as the module explains.
-    ///
-    /// The set-aside and the new snapshot are not flushed here: the caller's next flush makes
-    /// them durable, and a crash before it just repeats the same recovery on the next load.
-    ///
-    /// yrs has `unwrap`s in its integration code; a record that makes it panic fails the load
-    /// as corrupt (HTTP 500, close 1011) and rewrites nothing, rather than serving a
-    /// half-applied document.
-    pub fn restore(&self, id: Uuid, stored: &StoredDoc) -> Result<Restored, StoreError> {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.replay(id, stored)))
-            .unwrap_or_else(|_| {
-                tracing::error!(workshop = %id, "replaying the workshop's log panicked");
-                metrics::corrupt_record(0);
-                Err(corrupt(id, "replaying the log panicked"))
-            })
-    }
+/// Replays `stored` (what [`Storage::load`] returned for `id`) into a new document; on a
+/// damaged log record, sets it and the rest of the log aside as the module explains.
+///
+/// The set-aside and the new snapshot are not flushed here: the caller's next flush makes
+/// them durable, and a crash before it just repeats the same recovery on the next load.
+///
+/// yrs has `unwrap`s in its integration code; a record that makes it panic fails the load
+/// as corrupt (HTTP 500, close 1011) and rewrites nothing, rather than serving a
+/// half-applied document.
+pub fn restore(store: &dyn Storage, id: Uuid, stored: &StoredDoc) -> Result<Restored, StoreError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| replay(store, id, stored)))
+        .unwrap_or_else(|_| {
+            tracing::error!(workshop = %id, "replaying the workshop's log panicked");
+            metrics::corrupt_record(0);
+            Err(corrupt(id, "replaying the log panicked"))
+        })
+}
 
-    /// Rebuilds the document of a loaded workshop from storage under `client_id`, the client
-    /// id of the document it replaces: a room rolling back an update it must not keep, which
-    /// it has not logged. Unlike a load, it sets nothing aside: a damaged record fails it.
-    pub fn rebuild(&self, id: Uuid, client_id: ClientID) -> Result<Doc, StoreError> {
-        let stored = self
-            .load(id)?
-            .ok_or_else(|| corrupt(id, "the workshop is gone from the store"))?;
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let doc = Doc::with_client_id(client_id.get());
-            {
-                let mut txn = doc.transact_mut();
-                let records = stored
-                    .snapshot
-                    .iter()
-                    .chain(stored.updates.iter().map(|e| &e.update));
-                for record in records {
-                    apply(&mut txn, record).map_err(|reason| corrupt(id, &reason))?;
-                }
-                drop_pending(&mut txn, id);
-            }
-            Ok(doc)
-        }))
-        .unwrap_or_else(|_| Err(corrupt(id, "replaying the log panicked")))
-    }
-
-    fn replay(&self, id: Uuid, stored: &StoredDoc) -> Result<Restored, StoreError> {
-        let doc = Doc::new();
-        let mut bad = None;
+/// Rebuilds the document of a loaded workshop from storage under `client_id`, the client
+/// id of the document it replaces: a room rolling back an update it must not keep, which
+/// it has not logged. Unlike a load, it sets nothing aside: a damaged record fails it.
+pub fn rebuild(store: &dyn Storage, id: Uuid, client_id: ClientID) -> Result<Doc, StoreError> {
+    let stored = store
+        .load(id)?
+        .ok_or_else(|| corrupt(id, "the workshop is gone from the store"))?;
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let doc = Doc::with_client_id(client_id.get());
         {
             let mut txn = doc.transact_mut();
-            if let Some(snapshot) = &stored.snapshot {
-                if let Err(reason) = apply(&mut txn, snapshot) {
-                    tracing::error!(workshop = %id, %reason, "snapshot is corrupt; cannot load the workshop");
-                    metrics::corrupt_record(0);
-                    return Err(corrupt(id, &format!("snapshot: {reason}")));
-                }
-            }
-            for entry in &stored.updates {
-                if let Err(reason) = apply(&mut txn, &entry.update) {
-                    bad = Some((entry.seq, reason));
-                    break;
-                }
+            let records = stored
+                .snapshot
+                .iter()
+                .chain(stored.updates.iter().map(|e| &e.update));
+            for record in records {
+                apply(&mut txn, record).map_err(|reason| corrupt(id, &reason))?;
             }
             drop_pending(&mut txn, id);
         }
-        let Some((seq, reason)) = bad else {
-            return Ok(Restored {
-                doc,
-                log_entries: stored.updates.len() as u64,
-                log_bytes: stored.log_bytes,
-                set_aside: 0,
-            });
-        };
-        let snapshot = doc
-            .transact()
-            .encode_state_as_update_v1(&StateVector::default());
-        let set_aside = self.set_aside(id, seq, &snapshot, stored.next_seq)?;
-        tracing::error!(
-            workshop = %id,
-            seq,
-            %reason,
-            set_aside,
-            "corrupt log record: loaded the workshop up to the record before it, and set it \
-             and every later record aside"
-        );
-        metrics::corrupt_record(set_aside);
-        Ok(Restored {
-            doc,
-            log_entries: 0,
-            log_bytes: 0,
-            set_aside,
-        })
+        Ok(doc)
+    }))
+    .unwrap_or_else(|_| Err(corrupt(id, "replaying the log panicked")))
+}
+
+fn replay(store: &dyn Storage, id: Uuid, stored: &StoredDoc) -> Result<Restored, StoreError> {
+    let doc = Doc::new();
+    let mut bad = None;
+    {
+        let mut txn = doc.transact_mut();
+        if let Some(snapshot) = &stored.snapshot {
+            if let Err(reason) = apply(&mut txn, snapshot) {
+                tracing::error!(workshop = %id, %reason, "snapshot is corrupt; cannot load the workshop");
+                metrics::corrupt_record(0);
+                return Err(corrupt(id, &format!("snapshot: {reason}")));
+            }
+        }
+        for entry in &stored.updates {
+            if let Err(reason) = apply(&mut txn, &entry.update) {
+                bad = Some((entry.seq, reason));
+                break;
+            }
+        }
+        drop_pending(&mut txn, id);
     }
+    let Some((seq, reason)) = bad else {
+        return Ok(Restored {
+            doc,
+            log_entries: stored.updates.len() as u64,
+            log_bytes: stored.log_bytes,
+            set_aside: 0,
+        });
+    };
+    let snapshot = doc
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
+    let set_aside = store.set_aside(id, seq, &snapshot, stored.next_seq)?;
+    tracing::error!(
+        workshop = %id,
+        seq,
+        %reason,
+        set_aside,
+        "corrupt log record: loaded the workshop up to the record before it, and set it \
+         and every later record aside"
+    );
+    metrics::corrupt_record(set_aside);
+    Ok(Restored {
+        doc,
+        log_entries: 0,
+        log_bytes: 0,
+        set_aside,
+    })
 }
 
 /// Drops whatever the replayed document holds pending (blocks or deletions waiting for
@@ -170,7 +168,7 @@ pub(super) mod tests {
     use yrs::{GetString, Text};
 
     use super::*;
-    use crate::store::WorkshopRecord;
+    use crate::store::{Store, WorkshopRecord};
 
     pub(in crate::store) fn record() -> WorkshopRecord {
         WorkshopRecord {
@@ -206,11 +204,11 @@ pub(super) mod tests {
         store.create(id, &record(), &snapshot).unwrap();
         let mut seq = 0;
         for text in good {
-            store.append(id, seq, &append(client, text)).unwrap();
+            store.append_at(id, seq, &append(client, text)).unwrap();
             seq += 1;
         }
         for bytes in tail {
-            store.append(id, seq, bytes).unwrap();
+            store.append_at(id, seq, bytes).unwrap();
             seq += 1;
         }
         id
@@ -226,11 +224,9 @@ pub(super) mod tests {
         // the store never received.
         let _missing = append(&client, ",never sent");
         let waiting = append(&client, ",waiting");
-        store.append(id, 1, &waiting).unwrap();
+        store.append_at(id, 1, &waiting).unwrap();
 
-        let restored = store
-            .restore(id, &store.load(id).unwrap().unwrap())
-            .unwrap();
+        let restored = restore(&store, id, &store.load(id).unwrap().unwrap()).unwrap();
         assert_eq!(notes(&restored.doc), "base,kept");
         assert!(!restored.doc.transact().has_missing_updates());
         let whole = restored
@@ -246,7 +242,7 @@ pub(super) mod tests {
             "no sync step 2 carries it"
         );
 
-        let snapshot = store.log_to_fold(id, 2).unwrap().encode().unwrap();
+        let snapshot = store.log_to_fold(id).unwrap().encode().unwrap();
         let folded = Doc::new();
         folded
             .transact_mut()
@@ -262,9 +258,7 @@ pub(super) mod tests {
         let client = Doc::new();
         append(&client, "base");
         let id = stored(&store, &client, &[",one", ",two"], &[]);
-        let restored = store
-            .restore(id, &store.load(id).unwrap().unwrap())
-            .unwrap();
+        let restored = restore(&store, id, &store.load(id).unwrap().unwrap()).unwrap();
         assert_eq!(notes(&restored.doc), "base,one,two");
         assert_eq!((restored.log_entries, restored.set_aside), (2, 0));
         assert!(store.set_aside_entries(id).unwrap().is_empty());
@@ -280,12 +274,12 @@ pub(super) mod tests {
         let full = append(&client, ",lost");
         let truncated = full[..full.len() / 2].to_vec();
         let later = append(&client, ",after");
-        store.append(id, 1, &truncated).unwrap();
-        store.append(id, 2, &later).unwrap();
+        store.append_at(id, 1, &truncated).unwrap();
+        store.append_at(id, 2, &later).unwrap();
         let before = metrics::corrupt_records();
 
         let loaded = store.load(id).unwrap().unwrap();
-        let restored = store.restore(id, &loaded).unwrap();
+        let restored = restore(&store, id, &loaded).unwrap();
 
         assert_eq!(notes(&restored.doc), "base,kept");
         assert_eq!(restored.set_aside, 2);
@@ -300,7 +294,7 @@ pub(super) mod tests {
         let reloaded = store.load(id).unwrap().unwrap();
         assert!(reloaded.updates.is_empty());
         assert_eq!(reloaded.next_seq, 3);
-        let again = store.restore(id, &reloaded).unwrap();
+        let again = restore(&store, id, &reloaded).unwrap();
         assert_eq!(notes(&again.doc), "base,kept");
         assert_eq!(again.set_aside, 0);
         let aside: Vec<(u64, Vec<u8>)> = store
@@ -328,9 +322,7 @@ pub(super) mod tests {
                 .apply_update(Update::decode_v1(&template).unwrap())
                 .unwrap();
             let id = stored(&store, &copy, &[], &[full[..cut].to_vec()]);
-            let restored = store
-                .restore(id, &store.load(id).unwrap().unwrap())
-                .unwrap();
+            let restored = restore(&store, id, &store.load(id).unwrap().unwrap()).unwrap();
             let text = notes(&restored.doc);
             assert!(text.starts_with("base"), "cut at {cut}: {text}");
         }
@@ -360,13 +352,12 @@ pub(super) mod tests {
         let id = rooms(&tasks).create("A".into(), "B".into()).await.unwrap();
         // A client's replica of the stored workshop makes two edits; the second is logged
         // truncated.
-        let client = store
-            .restore(id, &store.load(id).unwrap().unwrap())
+        let client = restore(&store, id, &store.load(id).unwrap().unwrap())
             .unwrap()
             .doc;
-        store.append(id, 0, &append(&client, "kept")).unwrap();
+        store.append_at(id, 0, &append(&client, "kept")).unwrap();
         let lost = append(&client, ",lost");
-        store.append(id, 1, &lost[..lost.len() - 1]).unwrap();
+        store.append_at(id, 1, &lost[..lost.len() - 1]).unwrap();
         let before = metrics::corrupt_records();
 
         let loaded = rooms(&tasks);
@@ -379,7 +370,7 @@ pub(super) mod tests {
         loaded.persist_all().await.unwrap();
 
         let stored = store.load(id).unwrap().unwrap();
-        let again = store.restore(id, &stored).unwrap();
+        let again = restore(&store, id, &stored).unwrap();
         assert_eq!(again.set_aside, 0, "the recovery was written back");
         assert_eq!(notes(&again.doc), "kept");
     }
@@ -391,7 +382,7 @@ pub(super) mod tests {
         store.create(id, &record(), &[0xff, 0xff, 0xff]).unwrap();
         let loaded = store.load(id).unwrap().unwrap();
         assert!(matches!(
-            store.restore(id, &loaded),
+            restore(&store, id, &loaded),
             Err(StoreError::Corrupt { .. })
         ));
         assert_eq!(store.load(id).unwrap().unwrap(), loaded);

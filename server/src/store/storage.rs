@@ -6,12 +6,15 @@
 //!
 //! - **A workshop exists exactly when its record does.** [`Storage::create`] writes the first
 //!   snapshot, then the record.
+//! - **The store numbers the log.** [`Storage::append`] adds an update at the end of a
+//!   workshop's log, under the next sequence number; several servers may append to one log.
 //! - **The log is read back whole and in order.** [`Storage::load`] returns the last snapshot
 //!   and every entry appended after what it covers, in sequence order, and the sequence the next
-//!   append must use.
-//! - **A compaction never loses an entry.** [`Storage::compact`] replaces the snapshot with one
-//!   the caller guarantees holds every entry below `covers`, and only then drops those entries;
-//!   entries at or after `covers` stay. [`Storage::set_aside`] does the same after copying the
+//!   append will take.
+//! - **A compaction never loses an entry.** [`Storage::to_fold`] reads the snapshot and every
+//!   entry below a sequence `covers` (all of them: none can be appended below it afterwards);
+//!   [`Storage::compact`] replaces the snapshot with one the caller guarantees holds every entry
+//!   below `covers`, and only then drops those entries; entries at or after `covers` stay. [`Storage::set_aside`] does the same after copying the
 //!   entries from `from_seq` on where [`Storage::set_aside_entries`] reads them.
 //! - **Durability is explicit.** Writes may stay in memory until [`Storage::flush`] returns.
 //! - Tokens are found by the digest of their secret and listed per workshop; client id owners
@@ -23,9 +26,19 @@
 use uuid::Uuid;
 use yrs::ClientID;
 
+use super::compaction::Fold;
 use super::{LogEntry, Owner, Store, StoreError, StoredDoc, WorkshopRecord};
 use crate::auth::token::TokenHash;
 use crate::auth::TokenRecord;
+
+/// The store a server runs on, shared by its rooms, handlers and background threads.
+pub type SharedStorage = std::sync::Arc<dyn Storage>;
+
+impl From<Store> for SharedStorage {
+    fn from(store: Store) -> SharedStorage {
+        std::sync::Arc::new(store)
+    }
+}
 
 /// What the server needs of the store of its workshops (see the module's documentation).
 pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
@@ -48,8 +61,12 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// A workshop's document: its last snapshot and the log after it; `None` if the workshop
     /// does not exist.
     fn load(&self, id: Uuid) -> Result<Option<StoredDoc>, StoreError>;
-    /// Appends one update to a workshop's log under sequence `seq`.
-    fn append(&self, id: Uuid, seq: u64, update: &[u8]) -> Result<(), StoreError>;
+    /// Appends one update at the end of a workshop's log, under the next sequence number.
+    /// Called under a room's lock: it must not wait for I/O, only queue it for
+    /// [`Storage::flush`].
+    fn append(&self, id: Uuid, update: &[u8]) -> Result<(), StoreError>;
+    /// What a compaction folds: the snapshot and every entry below the end of the log now.
+    fn to_fold(&self, id: Uuid) -> Result<Fold, StoreError>;
     /// Replaces the snapshot with `snapshot`, which holds every entry below `covers`, then
     /// drops those entries. Returns how many were dropped.
     fn compact(&self, id: Uuid, snapshot: &[u8], covers: u64) -> Result<usize, StoreError>;
@@ -116,8 +133,12 @@ impl Storage for Store {
         Store::load(self, id)
     }
 
-    fn append(&self, id: Uuid, seq: u64, update: &[u8]) -> Result<(), StoreError> {
-        Store::append(self, id, seq, update)
+    fn append(&self, id: Uuid, update: &[u8]) -> Result<(), StoreError> {
+        self.append_next(id, update).map(drop)
+    }
+
+    fn to_fold(&self, id: Uuid) -> Result<Fold, StoreError> {
+        self.log_to_fold(id)
     }
 
     fn compact(&self, id: Uuid, snapshot: &[u8], covers: u64) -> Result<usize, StoreError> {
@@ -257,18 +278,26 @@ pub(crate) mod conformance {
         assert_eq!(loaded.next_seq, 0);
     }
 
+    /// Appends `count` one-byte updates `0, 1, …` to `id`, flushed.
+    fn appended(store: &dyn Storage, id: Uuid, count: u8) {
+        for byte in 0..count {
+            store.append(id, &[byte]).unwrap();
+        }
+        store.flush().unwrap();
+    }
+
     fn the_log_loads_whole_and_in_order_after_the_snapshot(store: &dyn Storage) {
         let id = Uuid::from_u128(10);
         store.create(id, &record("Log"), b"first").unwrap();
-        // Appended out of order (sequences are the caller's): read back in sequence order.
-        for seq in [2, 0, 1, 300, 256] {
-            store.append(id, seq, format!("u{seq}").as_bytes()).unwrap();
+        for seq in 0..300u64 {
+            store.append(id, format!("u{seq}").as_bytes()).unwrap();
         }
+        store.flush().unwrap();
         let loaded = store.load(id).unwrap().unwrap();
         let seqs: Vec<u64> = loaded.updates.iter().map(|e| e.seq).collect();
-        assert_eq!(seqs, [0, 1, 2, 256, 300]);
-        assert_eq!(loaded.updates[3].update, b"u256");
-        assert_eq!(loaded.next_seq, 301);
+        assert_eq!(seqs, (0..300).collect::<Vec<_>>());
+        assert_eq!(loaded.updates[256].update, b"u256");
+        assert_eq!(loaded.next_seq, 300);
         assert_eq!(
             loaded.log_bytes,
             loaded
@@ -286,32 +315,45 @@ pub(crate) mod conformance {
     fn a_compaction_drops_only_what_the_snapshot_holds(store: &dyn Storage) {
         let id = Uuid::from_u128(20);
         store.create(id, &record("Compacted"), b"s0").unwrap();
-        for seq in 0..5 {
-            store.append(id, seq, &[seq as u8]).unwrap();
-        }
-        assert_eq!(store.compact(id, b"s3", 3).unwrap(), 3);
+        appended(store, id, 3);
+        let fold = store.to_fold(id).unwrap();
+        assert_eq!(fold.covers, 3);
+        assert_eq!(fold.snapshot.as_deref(), Some(&b"s0"[..]));
+        assert_eq!(fold.entries, entries(&[(0, &[0]), (1, &[1]), (2, &[2])]));
+        // Appended after the fold was read: not folded, and kept.
+        store.append(id, &[3]).unwrap();
+        store.append(id, &[4]).unwrap();
+        assert_eq!(store.compact(id, b"s3", fold.covers).unwrap(), 3);
         let loaded = store.load(id).unwrap().unwrap();
         assert_eq!(loaded.snapshot.as_deref(), Some(&b"s3"[..]));
         assert_eq!(loaded.updates, entries(&[(3, &[3]), (4, &[4])]));
         assert_eq!(loaded.next_seq, 5);
         // Appends go on after it; a second compaction covers them.
-        store.append(id, 5, &[5]).unwrap();
+        store.append(id, &[5]).unwrap();
+        let fold = store.to_fold(id).unwrap();
+        assert_eq!(fold.covers, 6);
+        assert_eq!(fold.entries.len(), 3);
         assert_eq!(store.compact(id, b"s6", 6).unwrap(), 3);
         let loaded = store.load(id).unwrap().unwrap();
         assert_eq!(loaded.snapshot.as_deref(), Some(&b"s6"[..]));
         assert!(loaded.updates.is_empty());
         assert_eq!(loaded.next_seq, 6, "the sequence never goes back");
+        store.append(id, &[6]).unwrap();
+        store.flush().unwrap();
+        assert_eq!(
+            store.load(id).unwrap().unwrap().updates,
+            entries(&[(6, &[6])])
+        );
     }
 
     fn entries_set_aside_leave_the_log_and_are_kept(store: &dyn Storage) {
         let id = Uuid::from_u128(30);
         store.create(id, &record("Set aside"), b"s0").unwrap();
-        for seq in 0..4 {
-            store.append(id, seq, &[seq as u8]).unwrap();
-        }
+        appended(store, id, 4);
         let other = Uuid::from_u128(31);
         store.create(other, &record("Untouched"), b"o").unwrap();
-        store.append(other, 2, b"untouched").unwrap();
+        store.append(other, b"untouched").unwrap();
+        store.flush().unwrap();
         assert_eq!(store.set_aside(id, 2, b"s-good", 4).unwrap(), 2);
         // Doing it again (a load that finds the same state) changes nothing.
         assert_eq!(store.set_aside(id, 2, b"s-good", 4).unwrap(), 0);
@@ -326,7 +368,7 @@ pub(crate) mod conformance {
         assert!(store.set_aside_entries(other).unwrap().is_empty());
         assert_eq!(
             store.load(other).unwrap().unwrap().updates,
-            entries(&[(2, b"untouched")])
+            entries(&[(0, b"untouched")])
         );
     }
 

@@ -198,13 +198,7 @@ async fn joins_need_a_token_of_the_workshop_and_revoking_closes_them() {
     let room = server.state.rooms().lease(id).await.unwrap();
     assert!(room.peek(|txn| txn.get_text("scratch").is_none()));
 
-    server
-        .state
-        .store
-        .tokens()
-        .unwrap()
-        .revoke(id, &viewer_id)
-        .unwrap();
+    server.state.store.revoke_token(id, &viewer_id).unwrap();
     assert_eq!(server.state.live.revoke(&viewer_id), 1);
     assert_eq!(
         closed_with(&mut watcher).await,
