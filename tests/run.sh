@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The one test command of this repository: installs Debian's Chromium (for the browser tests)
-# and nginx (for the TLS tests) when they are missing and the pinned Node packages of the Yjs
-# interoperability and browser tests, then checks formatting, lints and runs every test of the
-# workspace and of the page.
+# The one test command of this repository: installs Debian's Chromium (for the browser tests),
+# nginx (for the TLS tests) and redis-server (for the Redis tests) when they are missing, and
+# the pinned Node packages of the Yjs interoperability and browser tests, then checks
+# formatting, lints and runs every test of the workspace and of the page.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -46,6 +46,9 @@ need "${CHROMIUM:-/usr/bin/chromium}" chromium "the browser tests"
 # The TLS tests put Debian's nginx, configured as deploy/nginx/workshop.conf, in front of the
 # server: $NGINX when set, else /usr/sbin/nginx.
 need "${NGINX:-/usr/sbin/nginx}" nginx "the TLS tests"
+# The Redis tests start Debian's redis-server, one per test on a free loopback port:
+# $REDIS_SERVER when set, else /usr/bin/redis-server.
+need "${REDIS_SERVER:-/usr/bin/redis-server}" redis-server "the Redis tests"
 
 echo "==> npm ci (tests/node)"
 (cd tests/node && npm ci --no-audit --no-fund)

@@ -23,6 +23,13 @@ pub struct Config {
     #[arg(long, env = "WORKSHOP_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
 
+    /// Keep workshops in this Redis instead of the sled database in `--data-dir`
+    /// (`redis://[:PASSWORD@]HOST:PORT/DB`): any number of servers on one Redis serve every
+    /// workshop together. Redis must run with `appendonly yes` and `appendfsync always`.
+    #[arg(long = "redis", env = "WORKSHOP_REDIS_URL", hide_env_values = true,
+          value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub redis_url: Option<String>,
+
     /// Memory sled may use to cache the database's pages, in MiB. Rooms keep their own
     /// documents, so the store's cache serves loads and compactions only: a small one is
     /// enough, and memory is what a server of many workshops runs short of first.

@@ -69,12 +69,14 @@ pub use state::{AppState, Settings};
 
 use std::future::Future;
 use std::pin::pin;
+use std::sync::Arc;
 
 use axum::Router;
 use thiserror::Error;
 use tokio::net::TcpListener;
 
-use store::{Store, StoreError};
+use store::redis::RedisStore;
+use store::{SharedStorage, Store, StoreError};
 
 /// Why the server stopped with an error.
 #[derive(Debug, Error)]
@@ -106,7 +108,14 @@ pub async fn run(
 /// Opens the store `config` names and builds the server's state on it, with the system clock.
 /// Must be called within a Tokio runtime (the state starts its background tasks).
 pub fn open(config: &Config) -> Result<AppState, ServerError> {
-    let store = Store::open_with_cache(&config.data_dir, config.store_cache_mib << 20)?;
+    let store: SharedStorage = match &config.redis_url {
+        Some(url) => {
+            let store = RedisStore::open(url)?;
+            tracing::info!(node = store.node(), "keeping workshops in Redis");
+            Arc::new(store)
+        }
+        None => Store::open_with_cache(&config.data_dir, config.store_cache_mib << 20)?.into(),
+    };
     Ok(AppState::new(
         store,
         Clock::system(),

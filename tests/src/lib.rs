@@ -33,6 +33,7 @@ pub mod hostile;
 pub mod node;
 pub mod proxy;
 pub mod raw;
+pub mod redis;
 pub mod server;
 pub mod workshop;
 

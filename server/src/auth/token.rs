@@ -92,6 +92,11 @@ impl TokenHash {
     pub fn matches(&self, other: &TokenHash) -> bool {
         self.0.ct_eq(&other.0).into()
     }
+
+    /// The digest in lower-case hexadecimal (a storage key).
+    pub fn to_hex(&self) -> String {
+        hex(&self.0)
+    }
 }
 
 impl fmt::Debug for TokenHash {

@@ -32,6 +32,7 @@ pub mod compaction;
 mod compactor;
 mod flusher;
 pub mod recovery;
+pub mod redis;
 pub mod storage;
 pub mod tokens;
 pub mod writers;
@@ -62,6 +63,12 @@ pub enum StoreError {
     /// sled reported an I/O or internal error.
     #[error("storage failure: {0}")]
     Sled(Arc<sled::Error>),
+    /// Redis refused a command or could not be reached ([`redis`]).
+    #[error("redis: {0}")]
+    Redis(Arc<::redis::RedisError>),
+    /// The shared store has not answered for too long.
+    #[error("the shared store does not answer: {0}")]
+    Unavailable(String),
     /// A stored value could not be decoded.
     #[error("stored data of workshop {id} is corrupt: {reason}")]
     Corrupt {
@@ -76,6 +83,12 @@ pub enum StoreError {
     /// A blocking storage task panicked or was cancelled.
     #[error("storage task failed: {0}")]
     Task(String),
+}
+
+impl From<::redis::RedisError> for StoreError {
+    fn from(error: ::redis::RedisError) -> Self {
+        StoreError::Redis(Arc::new(error))
+    }
 }
 
 impl From<sled::Error> for StoreError {
@@ -510,12 +523,12 @@ fn be_u64(bytes: &[u8]) -> u64 {
     u64::from_be_bytes(buf)
 }
 
-fn encode_record(record: &WorkshopRecord) -> Vec<u8> {
+pub(crate) fn encode_record(record: &WorkshopRecord) -> Vec<u8> {
     // Serialising a struct of strings into JSON cannot fail.
     serde_json::to_vec(record).unwrap_or_default()
 }
 
-fn decode_record(id: Uuid, bytes: &[u8]) -> Result<WorkshopRecord, StoreError> {
+pub(crate) fn decode_record(id: Uuid, bytes: &[u8]) -> Result<WorkshopRecord, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| corrupt(id, &format!("workshop record: {e}")))
 }
 

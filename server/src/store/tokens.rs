@@ -122,12 +122,12 @@ fn digest_of(bytes: &[u8]) -> Option<TokenHash> {
     Some(TokenHash(bytes.try_into().ok()?))
 }
 
-fn encode(record: &TokenRecord) -> Vec<u8> {
+pub(super) fn encode(record: &TokenRecord) -> Vec<u8> {
     // Serialising a struct of strings, enums and a bool cannot fail.
     serde_json::to_vec(record).unwrap_or_default()
 }
 
-fn decode(bytes: &[u8]) -> Option<TokenRecord> {
+pub(super) fn decode(bytes: &[u8]) -> Option<TokenRecord> {
     match serde_json::from_slice(bytes) {
         Ok(record) => Some(record),
         Err(error) => {

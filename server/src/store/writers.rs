@@ -30,7 +30,7 @@ pub enum Owner {
 }
 
 impl Owner {
-    fn encode(&self) -> Vec<u8> {
+    pub(super) fn encode(&self) -> Vec<u8> {
         match self {
             Owner::Server => vec![SERVER],
             Owner::Token(id) => {
@@ -42,7 +42,7 @@ impl Owner {
         }
     }
 
-    fn decode(bytes: &[u8]) -> Option<Owner> {
+    pub(super) fn decode(bytes: &[u8]) -> Option<Owner> {
         match bytes.split_first()? {
             (&SERVER, []) => Some(Owner::Server),
             (&TOKEN, id) if !id.is_empty() => {
