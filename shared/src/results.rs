@@ -227,6 +227,14 @@ pub struct Recomputed {
 /// Key of the revision counter in the `results` map.
 const REVISION: &str = "revision";
 
+/// The revision of the figures written in the document's `results` map, if any.
+pub fn stored_revision<T: ReadTxn>(txn: &T) -> Option<u64> {
+    match txn.get_map(schema::RESULTS)?.get(txn, REVISION) {
+        Some(Out::Any(Any::Number(n))) => n.as_i64().and_then(|r| u64::try_from(r).ok()),
+        _ => None,
+    }
+}
+
 /// Reads the document, runs the engine and writes what changed into `results`, in `txn`.
 pub fn recompute(txn: &mut TransactionMut, today: time::Date) -> Recomputed {
     let workshop = Workshop::read(txn);
@@ -239,11 +247,8 @@ pub fn recompute(txn: &mut TransactionMut, today: time::Date) -> Recomputed {
 /// and removing keys that are not part of the shape. Sets `results.revision`: the stored one,
 /// plus one when anything changed. Returns whether anything was written.
 pub fn write(txn: &mut TransactionMut, results: &mut Results) -> bool {
+    let stored_revision = stored_revision(txn);
     let map = txn.get_or_insert_map(schema::RESULTS);
-    let stored_revision = match map.get(txn, REVISION) {
-        Some(Out::Any(Any::Number(n))) => n.as_i64().and_then(|r| u64::try_from(r).ok()),
-        _ => None,
-    };
     let mut changes = Changes {
         txn,
         map: &map,

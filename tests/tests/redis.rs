@@ -66,3 +66,140 @@ async fn what_a_killed_server_acknowledged_is_served_by_a_new_one_from_redis() {
     let stream_length: u64 = redis.query(&["XLEN", &format!("ws:{{{id}}}:log")]);
     assert!(stream_length > 0, "the log is a Redis stream");
 }
+
+/// Every server's `GET /results`, once they all agree and `done` holds of them.
+async fn agreed_results(
+    servers: &[TestServer],
+    id: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let mut answers = Vec::new();
+        for server in servers {
+            answers.push(Api::new(server.http_url()).results(id).await);
+        }
+        if answers.windows(2).all(|pair| pair[0] == pair[1]) && done(&answers[0]) {
+            return answers.swap_remove(0);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the servers' figures do not agree: {answers:#?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// The `workshop_leases_held` gauge of a server's `/metrics`.
+async fn leases_held(server: &TestServer) -> u64 {
+    let text = reqwest::get(format!("{}/metrics", server.http_url()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("workshop_leases_held "))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no workshop_leases_held in:\n{text}"))
+}
+
+/// The average score of the factor the tests vote on, as `GET /results` gives it.
+fn factor_votes(results: &serde_json::Value) -> Option<f64> {
+    results["aspects"]
+        .as_array()?
+        .iter()
+        .find(|aspect| aspect["id"] == WHOLE_SYSTEM)?["score"]
+        .as_f64()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_servers_on_one_redis_converge_and_one_of_them_writes_the_figures() {
+    let redis = TestRedis::start();
+    let url = redis.url();
+    let mut servers = Vec::new();
+    for _ in 0..3 {
+        servers.push(TestServer::start_with(&["--redis", &url]).await);
+    }
+    let id = Api::new(servers[0].http_url())
+        .create_workshop("Three servers", "Northshire")
+        .await;
+    let mut clients = Vec::new();
+    for server in &servers {
+        clients.push(connect(server, &id).await);
+    }
+    let voters: Vec<String> = (0..3).map(|_| participant()).collect();
+    // All at once, one on each server.
+    for (score, (client, voter)) in clients.iter().zip(&voters).enumerate() {
+        let score = score as i64 + 2;
+        set_score(
+            &mut client.doc().transact_mut(),
+            WHOLE_SYSTEM,
+            SHARED_UNDERSTANDING,
+            voter,
+            score,
+        );
+    }
+    let expected: BTreeMap<String, f64> = voters
+        .iter()
+        .enumerate()
+        .map(|(score, voter)| (voter.clone(), score as f64 + 2.0))
+        .collect();
+    for client in &clients {
+        client
+            .wait_for(
+                |txn| scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING) == expected,
+                TIMEOUT,
+            )
+            .await
+            .unwrap();
+    }
+    let before = agreed_results(&servers, &id, |results| factor_votes(results).is_some()).await;
+    let revision = before["revision"].as_u64().unwrap();
+    // One server holds the workshop's lease: it alone recomputes and writes the figures.
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let mut held = Vec::new();
+        for server in &servers {
+            held.push(leases_held(server).await);
+        }
+        held.sort_unstable();
+        if held == [0, 0, 1] {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "leases held per server: {held:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // One change on one server: the figures are written once, not once per server.
+    set_score(
+        &mut clients[1].doc().transact_mut(),
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+        &voters[0],
+        5,
+    );
+    let after = agreed_results(&servers, &id, |results| results != &before).await;
+    assert_eq!(after["revision"].as_u64(), Some(revision + 1), "{after:#}");
+    set_score(
+        &mut clients[2].doc().transact_mut(),
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+        &voters[1],
+        5,
+    );
+    let last = agreed_results(&servers, &id, |results| results != &after).await;
+    assert_eq!(last["revision"].as_u64(), Some(revision + 2), "{last:#}");
+    for client in &clients {
+        client
+            .wait_for(
+                |txn| workshop_shared::results::stored_revision(txn) == Some(revision + 2),
+                TIMEOUT,
+            )
+            .await
+            .unwrap();
+    }
+}

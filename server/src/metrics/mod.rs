@@ -19,6 +19,7 @@
 //! | `workshop_recompute_seconds` | histogram | time of one engine run over a document |
 //! | `workshop_recomputes_with_change_total` | counter | engine runs made with the change that caused them, their figures relayed in the same frame |
 //! | `workshop_rollbacks_total` | counter | documents rebuilt from their log after taking in an update the write guard then refused, or must judge again on a copy |
+//! | `workshop_leases_held` | gauge | loaded workshops whose lease this server holds on a store shared with other servers (`--redis`); 0 on sled |
 //! | `workshop_compaction_seconds` | histogram | time of one log compaction, off the room's lock |
 //! | `workshop_corrupt_records_total` | counter | undecodable stored records found at load |
 //! | `workshop_records_set_aside_total` | counter | log records moved aside by those loads |
@@ -71,6 +72,7 @@ static CONNECTIONS_TOTAL: AtomicU64 = AtomicU64::new(0);
 static UPDATES_APPLIED: AtomicU64 = AtomicU64::new(0);
 static RECOMPUTES_WITH_CHANGE: AtomicU64 = AtomicU64::new(0);
 static ROLLBACKS: AtomicU64 = AtomicU64::new(0);
+static LEASES_HELD: AtomicU64 = AtomicU64::new(0);
 static CORRUPT_RECORDS: AtomicU64 = AtomicU64::new(0);
 static RECORDS_SET_ASIDE: AtomicU64 = AtomicU64::new(0);
 static REFUSED: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
@@ -178,6 +180,18 @@ pub fn recomputes_with_change() -> u64 {
 /// not keep.
 pub fn rolled_back() {
     ROLLBACKS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Counts a workshop lease this server took (`true`) or lost (`false`), on a store shared with
+/// other servers.
+pub fn lead_changed(leads: bool) {
+    if leads {
+        LEASES_HELD.fetch_add(1, Ordering::Relaxed);
+    } else {
+        let _ = LEASES_HELD.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+            held.checked_sub(1)
+        });
+    }
 }
 
 /// How many documents were rolled back so far (tests and diagnostics).
@@ -310,6 +324,12 @@ pub fn render(rooms_loaded: usize, rooms: &RoomSettings) -> String {
         "workshop_rollbacks_total",
         "Documents rebuilt from their log after taking in an update the write guard then refused, or must judge again on a copy.",
         ROLLBACKS.load(Ordering::Relaxed),
+    );
+    gauge(
+        &mut out,
+        "workshop_leases_held",
+        "Loaded workshops whose lease this server holds on a store shared with other servers (it recomputes their figures and compacts their logs); 0 on the embedded store, where every room leads.",
+        LEASES_HELD.load(Ordering::Relaxed),
     );
     COMPACTION.render(
         &mut out,

@@ -28,6 +28,27 @@ use super::room::{ConnId, RoomError};
 use super::writers::{Author, Owner, Writers};
 use crate::sync::{self, Inbound};
 
+/// Transaction origin of the updates other servers judged ([`RoomCore::take_in`]).
+pub const HEARD_ORIGIN: &str = "workshop-server:heard";
+
+/// The client ids that write in `updates` (v1), which do not decode are left out.
+pub fn writers_of(updates: &[Vec<u8>]) -> Vec<ClientID> {
+    let mut clients: Vec<ClientID> = updates
+        .iter()
+        .filter_map(|update| yrs::Update::decode_v1(update).ok())
+        .flat_map(|update| {
+            update
+                .state_vector()
+                .iter()
+                .map(|(client, _)| *client)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    clients.sort_unstable_by_key(|client| client.get());
+    clients.dedup();
+    clients
+}
+
 /// What handling messages calls for, in the order it must happen.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Effects {
@@ -105,6 +126,42 @@ impl RoomCore {
             presences: Presences::default(),
         };
         (core, added)
+    }
+
+    /// Of `clients`, those whose owner this core does not know.
+    pub fn unowned(&self, clients: &[ClientID]) -> Vec<ClientID> {
+        self.writers.unowned(clients.iter().copied()).collect()
+    }
+
+    /// Takes in updates another server judged and made durable ([`crate::store::Heard`]),
+    /// after the owners of their client ids: `owners` as stored, and the server for any id
+    /// among `clients` that has none stored (another server's own writes), so that no client
+    /// of this server can write under an id someone else writes under.
+    pub fn take_in(
+        &mut self,
+        owners: Vec<(ClientID, Owner)>,
+        clients: &[ClientID],
+        updates: &[Vec<u8>],
+    ) -> Result<(), RoomError> {
+        for (client, owner) in owners {
+            self.writers.insert(client, owner);
+        }
+        let unowned: Vec<ClientID> = self.writers.unowned(clients.iter().copied()).collect();
+        for client in unowned {
+            self.writers.insert(client, Owner::Server);
+        }
+        let doc = self.awareness.doc().clone();
+        let applied = catch_unwind(AssertUnwindSafe(|| {
+            let mut txn = doc.transact_mut_with(HEARD_ORIGIN);
+            for update in updates {
+                let update = yrs::Update::decode_v1(update)
+                    .map_err(|error| RoomError::Heard(error.to_string()))?;
+                txn.apply_update(update)
+                    .map_err(|error| RoomError::Heard(error.to_string()))?;
+            }
+            Ok(())
+        }));
+        applied.unwrap_or(Err(RoomError::Poisoned))
     }
 
     /// The document with its presence states.

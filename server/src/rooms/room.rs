@@ -33,11 +33,11 @@ use workshop_shared::Results;
 use yrs::{ClientID, Transact, TransactionMut};
 
 use super::budget::Budget;
-use super::core::{Asleep, Effects, RoomCore};
+use super::core::{writers_of, Asleep, Effects, RoomCore};
 use super::presence::PresenceError;
 use super::writers::Author;
 use super::RoomContext;
-use crate::store::{recovery, SharedStorage, StoreError, StoredDoc};
+use crate::store::{blocking, recovery, Heard, SharedStorage, StoreError, StoredDoc};
 use crate::sync::{self, SyncError};
 
 /// Transaction origin of the server's own writes (the recomputed results).
@@ -256,6 +256,9 @@ pub enum RoomError {
     /// half-changed, so the room was dropped, to be reloaded from its log by the next user.
     #[error("the workshop failed to apply a change and is being reloaded")]
     Poisoned,
+    /// An update another server appended could not be taken in.
+    #[error("an update from another server does not apply: {0}")]
+    Heard(String),
 }
 
 /// What [`Room::recompute_if_due_locked`] did.
@@ -366,6 +369,12 @@ pub struct Room {
     compaction: tokio::sync::Mutex<()>,
     /// Stops the room's background task when it is unloaded or the server shuts down.
     stop: CancellationToken,
+    /// Whether this server leads the workshop: recomputes and writes its figures, compacts
+    /// its log. Always, on a store no other server shares; on a shared one, while it holds
+    /// the workshop's lease ([`crate::store::Heard::Lease`]).
+    leads: AtomicBool,
+    /// What other servers sharing the store append, until [`Room::start_recompute`] takes it.
+    heard: Mutex<Option<flume::Receiver<Heard>>>,
 }
 
 impl std::fmt::Debug for Room {
@@ -396,6 +405,7 @@ impl Room {
             ctx.tasks.spawn(async move { flusher.flush().await });
         }
         let owners = ctx.store.owners(id)?;
+        let heard = ctx.store.follow(id, stored.next_seq);
         let client_id = restored.doc.client_id();
         let (core, added) = RoomCore::new(restored.doc, owners);
         for (client, owner) in &added {
@@ -423,6 +433,8 @@ impl Room {
             recompute: Notify::new(),
             compaction: tokio::sync::Mutex::new(()),
             stop,
+            leads: AtomicBool::new(heard.is_none()),
+            heard: Mutex::new(heard),
         })
     }
 
@@ -724,7 +736,7 @@ impl Room {
     /// under the same lock as the changes that call for it, so their relay and the results
     /// they cause share one flush and one frame. Otherwise leaves it to the recompute task.
     fn recompute_if_due_locked(&self, state: &mut RoomState) -> Result<Recompute, RoomError> {
-        if !self.ctx.recompute.is_on() {
+        if !self.ctx.recompute.is_on() || !self.leads() {
             return Ok(Recompute::Later);
         }
         let (now, interval) = (tokio::time::Instant::now(), self.ctx.recompute_interval);
@@ -796,6 +808,10 @@ impl Room {
     pub async fn recompute_and_publish(
         self: &Arc<Self>,
     ) -> Result<workshop_shared::Results, RoomError> {
+        if !self.leads() {
+            // Another server writes the figures; these are what the document says now.
+            return self.figures();
+        }
         let (results, update, compact) = {
             let mut state = self.lock();
             if state.unloaded {
@@ -868,11 +884,28 @@ impl Room {
         if self.ctx.recompute.is_on() {
             return self.recompute_and_publish().await;
         }
-        let workshop = self.read(|txn| workshop_shared::Workshop::read(txn))?;
+        self.figures()
+    }
+
+    /// The engine run over a read of the document, nothing written. With recompute on, the
+    /// revision is the one written in the document (by the server that leads it).
+    fn figures(&self) -> Result<Results, RoomError> {
+        let (workshop, revision) = self.read(|txn| {
+            let revision = workshop_shared::results::stored_revision(txn);
+            (workshop_shared::Workshop::read(txn), revision)
+        })?;
         let started = std::time::Instant::now();
-        let results = workshop_shared::compute(&workshop, self.ctx.clock.today());
+        let mut results = workshop_shared::compute(&workshop, self.ctx.clock.today());
         crate::metrics::recomputed(started.elapsed());
+        if self.ctx.recompute.is_on() {
+            results.revision = revision.unwrap_or(0);
+        }
         Ok(results)
+    }
+
+    /// Whether this server leads the workshop (see [`Room::leads`]'s field).
+    pub fn leads(&self) -> bool {
+        self.leads.load(Ordering::Relaxed)
     }
 
     /// Writes into the document as the server (e.g. a participant's registration): `write`
@@ -1042,6 +1075,11 @@ impl Room {
     }
 
     fn schedule_compaction(self: &Arc<Self>) {
+        if !self.leads() {
+            // The server that leads compacts; this one looks again after its next change.
+            self.lock().compaction_queued = false;
+            return;
+        }
         let room = Arc::clone(self);
         let span = tracing::info_span!("compaction", workshop = %self.id);
         self.ctx.tasks.spawn(
@@ -1084,6 +1122,17 @@ impl Room {
     /// With recompute off, does nothing: there is no recompute task at all, and the wake-ups
     /// that changes send ([`Notify`]) are never waited for and cost nothing.
     pub(crate) async fn start_recompute(self: &Arc<Self>) -> Result<(), RoomError> {
+        let heard = self
+            .heard
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(heard) = heard {
+            let span = tracing::info_span!("heard", workshop = %self.id);
+            self.ctx
+                .tasks
+                .spawn(Arc::clone(self).hear(heard).instrument(span));
+        }
         if self.ctx.recompute.is_on() {
             self.recompute_and_publish().await?;
             let span = tracing::info_span!("room", workshop = %self.id);
@@ -1092,6 +1141,106 @@ impl Room {
                 .spawn(Arc::clone(self).recompute_loop().instrument(span));
         }
         Ok(())
+    }
+
+    /// Takes in what other servers sharing the store append to the workshop, and follows
+    /// whether this server leads it, until the room stops.
+    async fn hear(self: Arc<Self>, heard: flume::Receiver<Heard>) {
+        loop {
+            let next = tokio::select! {
+                () = self.stop.cancelled() => break,
+                next = heard.recv_async() => next,
+            };
+            let Ok(next) = next else { break };
+            let taken = match next {
+                Heard::Updates(updates) => self.take_in(updates).await,
+                Heard::Gap => self.catch_up().await,
+                Heard::Lease(leads) => {
+                    self.leads.store(leads, Ordering::Relaxed);
+                    crate::metrics::lead_changed(leads);
+                    tracing::info!(leads, "the workshop's lease changed hands");
+                    if leads {
+                        // The last leader may have died before writing the figures.
+                        self.recompute.notify_one();
+                    }
+                    Ok(())
+                }
+            };
+            match taken {
+                Ok(()) => {}
+                Err(RoomError::Unloaded) => break,
+                Err(error) => tracing::warn!(%error, "cannot take in another server's update"),
+            }
+        }
+        if self.leads.swap(false, Ordering::Relaxed) {
+            crate::metrics::lead_changed(false);
+        }
+    }
+
+    /// Takes in updates another server appended: they were judged there and are durable, so
+    /// they go to every peer at once. The owners of client ids this room has not seen are read
+    /// from the store first.
+    async fn take_in(self: &Arc<Self>, updates: Vec<Vec<u8>>) -> Result<(), RoomError> {
+        let clients = writers_of(&updates);
+        let unowned = {
+            let mut state = self.lock();
+            self.wake_locked(&mut state)?;
+            !state.awake()?.unowned(&clients).is_empty()
+        };
+        let owners = if unowned {
+            let (store, id) = (SharedStorage::clone(&self.ctx.store), self.id);
+            blocking(move || store.owners(id)).await?
+        } else {
+            Vec::new()
+        };
+        let compact = {
+            let mut state = self.lock();
+            if state.unloaded {
+                return Err(RoomError::Unloaded);
+            }
+            self.wake_locked(&mut state)?;
+            // The figures' model follows the document's own observers.
+            if let Err(error) = state.awake()?.take_in(owners, &clients, &updates) {
+                if matches!(error, RoomError::Poisoned) {
+                    self.poison_locked(&mut state, None);
+                }
+                return Err(error);
+            }
+            for update in &updates {
+                state.log_entries += 1;
+                state.log_bytes += update.len() as u64;
+                state.broadcast(None, sync::update_message(update));
+            }
+            state.record_stale = true;
+            let limits = self.ctx.limits;
+            let due = !state.compaction_queued
+                && limits.due(state.log_entries, state.log_bytes, state.snapshot_bytes);
+            state.compaction_queued |= due;
+            self.settle_locked(&mut state);
+            due
+        };
+        if compact {
+            self.schedule_compaction();
+        }
+        if self.leads() {
+            self.recompute.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Entries were trimmed before this server read them: takes in the stored snapshot and
+    /// log, which hold them.
+    async fn catch_up(self: &Arc<Self>) -> Result<(), RoomError> {
+        let (store, id) = (SharedStorage::clone(&self.ctx.store), self.id);
+        let stored = blocking(move || store.load(id))
+            .await?
+            .ok_or(RoomError::NotFound)?;
+        let updates = stored
+            .snapshot
+            .into_iter()
+            .chain(stored.updates.into_iter().map(|entry| entry.update))
+            .collect();
+        self.take_in(updates).await
     }
 
     /// The room's background task: recompute after client changes until stopped.

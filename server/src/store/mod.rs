@@ -41,7 +41,7 @@ pub use compaction::Compacted;
 pub use compactor::Compactor;
 pub use flusher::Flusher;
 pub use recovery::Restored;
-pub use storage::{SharedStorage, Storage};
+pub use storage::{Heard, SharedStorage, Storage};
 pub use writers::Owner;
 
 use std::collections::HashMap;

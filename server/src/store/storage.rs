@@ -31,6 +31,20 @@ use super::{LogEntry, Owner, Store, StoreError, StoredDoc, WorkshopRecord};
 use crate::auth::token::TokenHash;
 use crate::auth::TokenRecord;
 
+/// What a server hears of a workshop from the other servers sharing its store
+/// ([`Storage::follow`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Heard {
+    /// Updates other servers appended to the log, in log order: each was judged by the
+    /// server that took it and is durable.
+    Updates(Vec<Vec<u8>>),
+    /// Entries were trimmed from the log before they were read: load the workshop afresh.
+    Gap,
+    /// Whether this server now holds the workshop's lease: recomputes its figures and
+    /// compacts its log.
+    Lease(bool),
+}
+
 /// The store a server runs on, shared by its rooms, handlers and background threads.
 pub type SharedStorage = std::sync::Arc<dyn Storage>;
 
@@ -99,6 +113,14 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
         workshop: Uuid,
         token_id: &str,
     ) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// Follows what other servers append to workshop `id`'s log from sequence `from` on, and
+    /// its lease, until the receiver is dropped. `None` for a store no other server shares:
+    /// this server is then the only one, and always leads.
+    fn follow(&self, id: Uuid, from: u64) -> Option<flume::Receiver<Heard>> {
+        let _ = (id, from);
+        None
+    }
 
     /// Reads something, to tell that the store answers.
     fn probe(&self) -> Result<(), StoreError>;

@@ -329,7 +329,7 @@ fn close_for(error: &RoomError) -> (u16, String) {
             (close_code::ERROR, "workshop is not available".into())
         }
         RoomError::Presence(_) => (close_code::POLICY, error.to_string()),
-        RoomError::Poisoned => (close_code::ERROR, error.to_string()),
+        RoomError::Poisoned | RoomError::Heard(_) => (close_code::ERROR, error.to_string()),
     }
 }
 

@@ -14,9 +14,10 @@
 //! call is; an append only queues.
 
 pub mod keys;
+mod relay;
 mod writer;
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use redis::{Script, Value};
@@ -26,6 +27,7 @@ use yrs::ClientID;
 use self::keys::WorkshopKeys;
 use self::writer::{Command, Writer};
 use super::compaction::Fold;
+use super::storage::Heard;
 use super::{
     corrupt, decode_record, encode_record, LogEntry, Owner, Storage, StoreError, StoredDoc,
     WorkshopRecord,
@@ -127,6 +129,8 @@ pub struct RedisStore {
     /// Idle connections for reads and single writes.
     idle: Mutex<Vec<redis::Connection>>,
     writer: Writer,
+    /// The workshops whose logs the relay thread reads for this server.
+    following: Arc<relay::Following>,
     /// This server's name in the log's entries (`n`): random per process.
     node: String,
     load: Script,
@@ -150,7 +154,11 @@ impl RedisStore {
         redis::cmd("PING").query::<()>(&mut first)?;
         let node = crate::auth::token::generate_token_id()
             .map_err(|error| StoreError::Task(error.to_string()))?;
+        let following = Arc::new(relay::Following::default());
+        relay::spawn(connector.clone(), node.clone(), &following)
+            .map_err(|error| StoreError::Task(format!("cannot start the Redis relay: {error}")))?;
         Ok(RedisStore {
+            following,
             writer: Writer::spawn(connector.clone(), node.clone())?,
             connector,
             idle: Mutex::new(vec![first]),
@@ -493,6 +501,10 @@ impl Storage for RedisStore {
                 .query::<()>(conn)
         })?;
         Ok(Some(record))
+    }
+
+    fn follow(&self, id: Uuid, from: u64) -> Option<flume::Receiver<Heard>> {
+        Some(self.following.add(id, from))
     }
 
     fn probe(&self) -> Result<(), StoreError> {
