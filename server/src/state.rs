@@ -102,6 +102,10 @@ impl AppState {
         let connections = Connections::new(&settings.limits);
         let address_connections = AddressConnections::new(settings.limits.per_address);
         let creations = Creations::new(settings.limits.per_address);
+        let live = LiveConnections::default();
+        if let Some(revoked) = store.revocations() {
+            tasks.spawn(close_revoked(revoked, live.clone(), shutdown.clone()));
+        }
         AppState {
             rooms: Rooms::new(
                 store.clone(),
@@ -117,7 +121,7 @@ impl AppState {
             connections,
             address_connections,
             creations,
-            live: LiveConnections::default(),
+            live,
             next_conn: Arc::new(AtomicU64::new(1)),
         }
     }
@@ -152,5 +156,27 @@ impl AppState {
         tokio::task::spawn_blocking(move || store.flush())
             .await
             .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+/// Closes the live sockets of every token revoked through another server sharing the store,
+/// until shutdown.
+async fn close_revoked(
+    revoked: flume::Receiver<String>,
+    live: LiveConnections,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let token_id = tokio::select! {
+            () = shutdown.cancelled() => return,
+            next = revoked.recv_async() => match next {
+                Ok(token_id) => token_id,
+                Err(_) => return,
+            },
+        };
+        let closed = live.revoke(&token_id);
+        if closed > 0 {
+            tracing::info!(token = %token_id, closed, "closed the sockets of a token revoked elsewhere");
+        }
     }
 }

@@ -5,13 +5,14 @@
 
 use std::collections::BTreeMap;
 
+use workshop_client::Ended;
 use workshop_tests::api::{facilitator_token, Api};
 use workshop_tests::redis::TestRedis;
 use workshop_tests::workshop::{
     participant, scores, set_score, SHARED_UNDERSTANDING, WHOLE_SYSTEM,
 };
-use workshop_tests::{connect, TestServer, TIMEOUT};
-use yrs::Transact;
+use workshop_tests::{connect, connect_with_token, TestServer, TIMEOUT};
+use yrs::{ReadTxn, Text, Transact};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_a_killed_server_acknowledged_is_served_by_a_new_one_from_redis() {
@@ -92,12 +93,7 @@ async fn agreed_results(
 
 /// The `workshop_leases_held` gauge of a server's `/metrics`.
 async fn leases_held(server: &TestServer) -> u64 {
-    let text = reqwest::get(format!("{}/metrics", server.http_url()))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = Api::new(server.http_url()).metrics().await;
     text.lines()
         .find_map(|line| line.strip_prefix("workshop_leases_held "))
         .and_then(|value| value.trim().parse().ok())
@@ -202,4 +198,144 @@ async fn three_servers_on_one_redis_converge_and_one_of_them_writes_the_figures(
             .await
             .unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_revoked_on_one_server_is_cut_off_on_every_server() {
+    let redis = TestRedis::start();
+    let url = redis.url();
+    let (one, two) = (
+        TestServer::start_with(&["--redis", &url]).await,
+        TestServer::start_with(&["--redis", &url]).await,
+    );
+    let api = Api::new(one.http_url());
+    let id = api.create_workshop("Revocations", "Northshire").await;
+    let (editor_id, editor) = api.mint(&id, "editor").await;
+    // The attacker's socket is on the other server, and it keeps writing.
+    let attacker = connect_with_token(&two, &id, &editor).await;
+    let bystander = connect(&one, &id).await;
+    api.revoke(&id, &editor_id).await;
+    match attacker.wait_closed(TIMEOUT).await.unwrap() {
+        Ended::ServerClosed(info) => {
+            assert_eq!((info.code, info.reason.as_str()), (4403, "token revoked"))
+        }
+        other => panic!("expected close 4403 on the other server, got {other}"),
+    }
+    // Its write after the revocation reaches neither server nor the bystander.
+    attacker
+        .doc()
+        .get_or_insert_text("scratch")
+        .push(&mut attacker.doc().transact_mut(), "after revocation");
+    let (status, _) = Api::new(two.http_url())
+        .get_as("/api/workshops", &editor)
+        .await;
+    assert_eq!(status, 403, "a revoked token is refused on every server");
+    let document = Api::new(two.http_url()).document(&id).await;
+    assert!(document.get("scratch").is_none(), "{document}");
+    assert!(bystander.doc().transact().get_text("scratch").is_none());
+}
+
+/// Index of the one server of `servers` that holds the workshop's lease, once exactly one does.
+async fn leader(servers: &[TestServer]) -> usize {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let mut held = Vec::new();
+        for server in servers {
+            held.push(leases_held(server).await);
+        }
+        if held.iter().sum::<u64>() == 1 {
+            return held.iter().position(|&count| count == 1).unwrap();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "leases held per server: {held:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_leading_server_mid_edit_loses_nothing_acknowledged_and_another_takes_over() {
+    let redis = TestRedis::start();
+    let url = redis.url();
+    let mut servers = Vec::new();
+    for _ in 0..3 {
+        servers.push(TestServer::start_with(&["--redis", &url]).await);
+    }
+    let id = Api::new(servers[0].http_url())
+        .create_workshop("Failover", "Northshire")
+        .await;
+    // One client per server, each remembering which server it is on.
+    let mut clients = Vec::new();
+    for (node, server) in servers.iter().enumerate() {
+        clients.push((node, connect(server, &id).await));
+    }
+    let leading = leader(&servers).await;
+    let mut acknowledged = Vec::new();
+    for round in 0..12 {
+        for (k, (_, client)) in clients.iter().enumerate() {
+            let key = format!("c{k}-r{round}");
+            set_score(
+                &mut client.doc().transact_mut(),
+                WHOLE_SYSTEM,
+                SHARED_UNDERSTANDING,
+                &key,
+                1 + round % 5,
+            );
+        }
+        if round == 6 {
+            // Mid-edit: this round's edits are sent, and not yet acknowledged.
+            servers[leading].kill().await;
+            let (_, orphan) = &mut clients[leading];
+            orphan.wait_closed(TIMEOUT).await.unwrap();
+            // Its client reconnects to another server with what it holds, as a provider
+            // given a list of servers does.
+            let other = (leading + 1) % servers.len();
+            orphan.connect(&servers[other].ws_url(&id)).await.unwrap();
+            clients[leading].0 = other;
+        }
+        for (k, (_, client)) in clients.iter().enumerate() {
+            client.flush(TIMEOUT).await.unwrap();
+            acknowledged.push(format!("c{k}-r{round}"));
+        }
+    }
+    let dead = servers.remove(leading);
+    drop(dead);
+    // Every acknowledged edit is on both surviving servers.
+    for server in &servers {
+        let document = Api::new(server.http_url()).document(&id).await;
+        let held = workshop_tests::workshop::document_scores(
+            &document,
+            WHOLE_SYSTEM,
+            SHARED_UNDERSTANDING,
+        );
+        let missing: Vec<&String> = acknowledged
+            .iter()
+            .filter(|key| !held.contains_key(*key))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "lost on {}: {missing:?}",
+            server.http_url()
+        );
+    }
+    // Another server took the lease, and the figures follow the next change.
+    let now_leading = leader(&servers).await;
+    let before = agreed_results(&servers, &id, |_| true).await;
+    let (_, client) = &clients[(leading + 2) % clients.len()];
+    for key in &acknowledged {
+        set_score(
+            &mut client.doc().transact_mut(),
+            WHOLE_SYSTEM,
+            SHARED_UNDERSTANDING,
+            key,
+            5,
+        );
+    }
+    let after = agreed_results(&servers, &id, |results| {
+        results["revision"].as_u64() > before["revision"].as_u64()
+            && factor_votes(results) == Some(5.0)
+    })
+    .await;
+    assert_eq!(leases_held(&servers[now_leading]).await, 1, "{after:#}");
 }

@@ -122,6 +122,12 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
         None
     }
 
+    /// The ids of tokens revoked through other servers sharing this store, whose live
+    /// sockets this server must close too. `None` for a store no other server shares.
+    fn revocations(&self) -> Option<flume::Receiver<String>> {
+        None
+    }
+
     /// Reads something, to tell that the store answers.
     fn probe(&self) -> Result<(), StoreError>;
     /// Makes every write so far durable.

@@ -15,6 +15,7 @@
 
 pub mod keys;
 mod relay;
+mod revocations;
 mod writer;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -131,6 +132,8 @@ pub struct RedisStore {
     writer: Writer,
     /// The workshops whose logs the relay thread reads for this server.
     following: Arc<relay::Following>,
+    /// Revoked token ids heard on [`keys::REVOKED`].
+    revoked: flume::Receiver<String>,
     /// This server's name in the log's entries (`n`): random per process.
     node: String,
     load: Script,
@@ -157,7 +160,11 @@ impl RedisStore {
         let following = Arc::new(relay::Following::default());
         relay::spawn(connector.clone(), node.clone(), &following)
             .map_err(|error| StoreError::Task(format!("cannot start the Redis relay: {error}")))?;
+        let revoked = revocations::spawn(connector.clone()).map_err(|error| {
+            StoreError::Task(format!("cannot start the Redis listener: {error}"))
+        })?;
         Ok(RedisStore {
+            revoked,
             following,
             writer: Writer::spawn(connector.clone(), node.clone())?,
             connector,
@@ -495,9 +502,11 @@ impl Storage for RedisStore {
         }
         record.revoked = true;
         self.with(|conn| {
-            redis::cmd("SET")
-                .arg(&key)
-                .arg(super::tokens::encode(&record))
+            redis::pipe()
+                .set(&key, super::tokens::encode(&record))
+                .ignore()
+                .publish(keys::REVOKED, &record.id)
+                .ignore()
                 .query::<()>(conn)
         })?;
         Ok(Some(record))
@@ -505,6 +514,10 @@ impl Storage for RedisStore {
 
     fn follow(&self, id: Uuid, from: u64) -> Option<flume::Receiver<Heard>> {
         Some(self.following.add(id, from))
+    }
+
+    fn revocations(&self) -> Option<flume::Receiver<String>> {
+        Some(self.revoked.clone())
     }
 
     fn probe(&self) -> Result<(), StoreError> {
