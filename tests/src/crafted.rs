@@ -2,8 +2,11 @@
 //! clocks, with chosen origins, that no Yjs client would produce.
 
 use yrs::encoding::write::Write;
+use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::{Encoder, EncoderV1};
-use yrs::{ClientID, ID};
+use yrs::{ClientID, Doc, ReadTxn, StateVector, Transact, Update, ID};
+
+use crate::workshop::{set_score, SHARED_UNDERSTANDING, WHOLE_SYSTEM};
 
 /// Block content reference of a string item (lib0's `ContentString`).
 const CONTENT_STRING: u8 = 4;
@@ -102,6 +105,32 @@ fn write_block(encoder: &mut EncoderV1, block: &Block) {
             encoder.write_string(text);
         }
     }
+}
+
+/// A copy of `doc` that writes under client id `client`, whoever owns it.
+pub fn copy_as(doc: &Doc, client: u64) -> Doc {
+    let state = doc
+        .transact()
+        .encode_state_as_update_v1(&StateVector::default());
+    let copy = Doc::with_client_id(client);
+    copy.transact_mut()
+        .apply_update(Update::decode_v1(&state).expect("a document's own state decodes"))
+        .expect("a document's own state applies");
+    copy
+}
+
+/// An update made on `doc`: `participant`'s score `score` on the factor the attack tests
+/// vote on.
+pub fn vote_update(doc: &Doc, participant: &str, score: i64) -> Vec<u8> {
+    let mut txn = doc.transact_mut();
+    set_score(
+        &mut txn,
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+        participant,
+        score,
+    );
+    txn.encode_update_v1()
 }
 
 #[cfg(test)]

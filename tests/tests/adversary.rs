@@ -14,7 +14,7 @@ use workshop_client::SyncClient;
 use workshop_server::store::Store;
 use workshop_shared::schema::{self, key};
 use workshop_tests::api::{tokens_of, Api, WorkshopTokens};
-use workshop_tests::crafted::{self, Block};
+use workshop_tests::crafted::{self, copy_as, vote_update, Block};
 use workshop_tests::raw::{RawPeer, Received};
 use workshop_tests::workshop::{
     participant, scores, set_agreed_score, set_score, set_weight, SHARED_UNDERSTANDING,
@@ -72,32 +72,6 @@ impl Workshop {
     async fn document(&self) -> Value {
         self.api.document(&self.id).await
     }
-}
-
-/// A copy of `doc` that writes under client id `client`.
-fn copy_as(doc: &Doc, client: u64) -> Doc {
-    let state = doc
-        .transact()
-        .encode_state_as_update_v1(&StateVector::default());
-    let copy = Doc::with_client_id(client);
-    copy.transact_mut()
-        .apply_update(Update::decode_v1(&state).unwrap())
-        .unwrap();
-    copy
-}
-
-/// An update made on `doc`: `participant`'s score `score` on the factor every recipe here
-/// votes on.
-fn vote_update(doc: &Doc, participant: &str, score: i64) -> Vec<u8> {
-    let mut txn = doc.transact_mut();
-    set_score(
-        &mut txn,
-        WHOLE_SYSTEM,
-        SHARED_UNDERSTANDING,
-        participant,
-        score,
-    );
-    txn.encode_update_v1()
 }
 
 /// The approach the facilitator chose, in a document from the HTTP API.

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use workshop_client::Ended;
 use workshop_tests::api::{facilitator_token, Api};
+use workshop_tests::crafted::{copy_as, vote_update};
+use workshop_tests::raw::RawPeer;
 use workshop_tests::redis::TestRedis;
 use workshop_tests::workshop::{
     participant, scores, set_score, SHARED_UNDERSTANDING, WHOLE_SYSTEM,
@@ -338,4 +340,85 @@ async fn killing_the_leading_server_mid_edit_loses_nothing_acknowledged_and_anot
     })
     .await;
     assert_eq!(leases_held(&servers[now_leading]).await, 1, "{after:#}");
+}
+
+/// The refusal reasons in the answers of a raw connection.
+fn refusals(answers: &[yrs::sync::Message]) -> Vec<String> {
+    answers
+        .iter()
+        .filter_map(|message| match message {
+            yrs::sync::Message::Auth(Some(reason)) => Some(reason.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_id_another_server_gave_away_cannot_be_written_under_here() {
+    let redis = TestRedis::start();
+    let url = redis.url();
+    let (one, two) = (
+        TestServer::start_with(&["--redis", &url]).await,
+        TestServer::start_with(&["--redis", &url]).await,
+    );
+    let api = Api::new(one.http_url());
+    let id = api.create_workshop("Client ids", "Northshire").await;
+    // The room is loaded on this server, with the owners it knew then.
+    let bystander = connect(&one, &id).await;
+    // Another server's client has just claimed a client id; its update is on its way.
+    let victim: u64 = 0x1234_5678;
+    let owners = format!("ws:{{{id}}}:owners");
+    let owner =
+        String::from_utf8(workshop_server::store::Owner::Token("someone-else".into()).encode())
+            .unwrap();
+    redis.query::<()>(&["HSET", &owners, &victim.to_string(), &owner]);
+
+    // A second facilitator, on this server, writes under that client id.
+    let (_, mallory_token) = api.mint(&id, "facilitator").await;
+    let mut mallory = RawPeer::connect(&one.ws_url_with_token(&id, &mallory_token)).await;
+    mallory.sync().await;
+    let impostor = copy_as(&mallory.doc, victim);
+    mallory
+        .send_update(&vote_update(&impostor, "p-mallory", 3))
+        .await;
+    let answers = mallory.sync().await;
+    let reasons = refusals(&answers);
+    assert!(
+        reasons.len() == 1 && reasons[0].contains("client id"),
+        "{reasons:?}"
+    );
+
+    // Nothing of it anywhere: not in Redis's log, not on either server, not at the bystander.
+    bystander.flush(TIMEOUT).await.unwrap();
+    assert!(!scores(
+        &bystander.doc().transact(),
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING
+    )
+    .contains_key("p-mallory"));
+    for server in [&one, &two] {
+        let document = Api::new(server.http_url()).document(&id).await;
+        let votes = workshop_tests::workshop::document_scores(
+            &document,
+            WHOLE_SYSTEM,
+            SHARED_UNDERSTANDING,
+        );
+        assert!(!votes.contains_key("p-mallory"), "{votes:?}");
+    }
+    let owner_now: String = redis.query(&["HGET", &owners, &victim.to_string()]);
+    assert_eq!(
+        owner_now, owner,
+        "the claim stays the other server's client's"
+    );
+    let stored = workshop_server::store::redis::RedisStore::open(&url).unwrap();
+    let logged = workshop_server::store::Storage::load(&stored, id.parse().unwrap())
+        .unwrap()
+        .unwrap();
+    assert!(
+        logged.updates.iter().all(|entry| {
+            !workshop_server::rooms::writers_of(std::slice::from_ref(&entry.update))
+                .contains(&yrs::ClientID::new(victim))
+        }),
+        "an update under the claimed client id is in the log"
+    );
 }

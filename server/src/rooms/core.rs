@@ -133,6 +133,14 @@ impl RoomCore {
         self.writers.unowned(clients.iter().copied()).collect()
     }
 
+    /// Records owners the store holds (claims made for this room's connections, or other
+    /// servers' writers).
+    pub fn adopt(&mut self, owners: Vec<(ClientID, Owner)>) {
+        for (client, owner) in owners {
+            self.writers.insert(client, owner);
+        }
+    }
+
     /// Takes in updates another server judged and made durable ([`crate::store::Heard`]),
     /// after the owners of their client ids: `owners` as stored, and the server for any id
     /// among `clients` that has none stored (another server's own writes), so that no client
@@ -143,9 +151,7 @@ impl RoomCore {
         clients: &[ClientID],
         updates: &[Vec<u8>],
     ) -> Result<(), RoomError> {
-        for (client, owner) in owners {
-            self.writers.insert(client, owner);
-        }
+        self.adopt(owners);
         let unowned: Vec<ClientID> = self.writers.unowned(clients.iter().copied()).collect();
         for client in unowned {
             self.writers.insert(client, Owner::Server);

@@ -26,7 +26,7 @@ mod presence;
 mod room;
 pub mod writers;
 
-pub use self::core::{Effects, MemoryRoom, RoomCore};
+pub use self::core::{writers_of, Effects, MemoryRoom, RoomCore};
 pub use bound::LeaseError;
 pub use presence::{PresenceError, MAX_PRESENCE_BYTES};
 pub use room::{

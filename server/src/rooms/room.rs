@@ -35,10 +35,10 @@ use yrs::{ClientID, Transact, TransactionMut};
 use super::budget::Budget;
 use super::core::{writers_of, Asleep, Effects, RoomCore};
 use super::presence::PresenceError;
-use super::writers::Author;
+use super::writers::{Author, Owner};
 use super::RoomContext;
 use crate::store::{blocking, recovery, Heard, SharedStorage, StoreError, StoredDoc};
-use crate::sync::{self, SyncError};
+use crate::sync::{self, Inbound, SyncError};
 
 /// Transaction origin of the server's own writes (the recomputed results).
 pub const SERVER_ORIGIN: &str = "workshop-server";
@@ -373,6 +373,8 @@ pub struct Room {
     /// its log. Always, on a store no other server shares; on a shared one, while it holds
     /// the workshop's lease ([`crate::store::Heard::Lease`]).
     leads: AtomicBool,
+    /// Whether other servers share the store (it follows the workshop for this one).
+    shared: bool,
     /// What other servers sharing the store append, until [`Room::start_recompute`] takes it.
     heard: Mutex<Option<flume::Receiver<Heard>>>,
 }
@@ -434,6 +436,7 @@ impl Room {
             compaction: tokio::sync::Mutex::new(()),
             stop,
             leads: AtomicBool::new(heard.is_none()),
+            shared: heard.is_some(),
             heard: Mutex::new(heard),
         })
     }
@@ -602,14 +605,22 @@ impl Room {
         let mut states = None;
         let mut results = None;
         let mut recompute_later = false;
+        // Decoding needs no lock.
+        let decoded: Vec<Result<Vec<Inbound>, SyncError>> = frames
+            .iter()
+            .map(|frame| sync::decode_frame(frame.as_ref()))
+            .collect();
+        if self.shared {
+            self.claim_new_clients(author, &decoded).await?;
+        }
         {
             let mut state = self.lock();
             if state.unloaded {
                 return Err(RoomError::Unloaded);
             }
             self.wake_locked(&mut state)?;
-            'frames: for frame in frames {
-                let messages = match sync::decode_frame(frame.as_ref()) {
+            'frames: for frame in decoded {
+                let messages = match frame {
                     Ok(messages) => messages,
                     Err(error) => {
                         failure = Some(error.into());
@@ -704,6 +715,67 @@ impl Room {
             }
         }
         failure.map_or(Ok(()), Err)
+    }
+
+    /// On a store other servers share: claims, for `author`, the client ids its updates write
+    /// under that this room knows no owner of, before they are judged. The claim is one step
+    /// in the store for every server, so a client id another server's client wrote under is
+    /// found owned even if that server's update has not reached this one yet, and the update
+    /// is refused as written under another's client id. Claims count against the connection's
+    /// bound of new client ids like any other.
+    async fn claim_new_clients(
+        &self,
+        author: &mut Author,
+        decoded: &[Result<Vec<Inbound>, SyncError>],
+    ) -> Result<(), RoomError> {
+        if !author.may_write() {
+            return Ok(());
+        }
+        let mut clients: Vec<ClientID> = decoded
+            .iter()
+            .flatten()
+            .flatten()
+            .filter_map(|message| match message {
+                Inbound::Update(update, _) => Some(update.state_vector()),
+                _ => None,
+            })
+            .flat_map(|vector| vector.iter().map(|(client, _)| *client).collect::<Vec<_>>())
+            .collect();
+        clients.sort_unstable_by_key(|client| client.get());
+        clients.dedup();
+        if clients.is_empty() {
+            return Ok(());
+        }
+        let unknown = {
+            let mut state = self.lock();
+            if state.unloaded {
+                return Err(RoomError::Unloaded);
+            }
+            self.wake_locked(&mut state)?;
+            state.awake()?.unowned(&clients)
+        };
+        if unknown.is_empty() || !author.may_bring(unknown.len()) {
+            // Known, or more than the connection may bring: the guard decides alone.
+            return Ok(());
+        }
+        let owner = Owner::Token(author.token().clone());
+        let (store, id) = (SharedStorage::clone(&self.ctx.store), self.id);
+        let Some(owners) = blocking(move || store.claim(id, &unknown, &owner)).await? else {
+            return Ok(());
+        };
+        author.brought(
+            owners
+                .iter()
+                .filter(|(_, owner)| author.owns(owner))
+                .count(),
+        );
+        let mut state = self.lock();
+        if state.unloaded {
+            return Err(RoomError::Unloaded);
+        }
+        self.wake_locked(&mut state)?;
+        state.awake()?.adopt(owners);
+        Ok(())
     }
 
     /// Rebuilds the document from the log after it took in an update it must not keep

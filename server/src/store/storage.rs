@@ -114,6 +114,21 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
         token_id: &str,
     ) -> Result<Option<TokenRecord>, StoreError>;
 
+    /// Claims client ids of workshop `id` for `owner` where nobody owns them yet, in one step
+    /// for every server sharing the store, and returns each one's owner after the claim
+    /// (`owner`, or whoever had it). `None` for a store no other server shares: the room's own
+    /// record of owners is then the whole truth, and owners are stored with
+    /// [`Storage::set_owner`].
+    fn claim(
+        &self,
+        id: Uuid,
+        clients: &[ClientID],
+        owner: &Owner,
+    ) -> Result<Option<Vec<(ClientID, Owner)>>, StoreError> {
+        let _ = (id, clients, owner);
+        Ok(None)
+    }
+
     /// Follows what other servers append to workshop `id`'s log from sequence `from` on, and
     /// its lease, until the receiver is dropped. `None` for a store no other server shares:
     /// this server is then the only one, and always leads.

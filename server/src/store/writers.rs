@@ -30,7 +30,8 @@ pub enum Owner {
 }
 
 impl Owner {
-    pub(super) fn encode(&self) -> Vec<u8> {
+    /// The stored form: `s`, or `t` then the token's public id.
+    pub fn encode(&self) -> Vec<u8> {
         match self {
             Owner::Server => vec![SERVER],
             Owner::Token(id) => {
@@ -42,7 +43,8 @@ impl Owner {
         }
     }
 
-    pub(super) fn decode(bytes: &[u8]) -> Option<Owner> {
+    /// Reads the stored form back; `None` if it is damaged.
+    pub fn decode(bytes: &[u8]) -> Option<Owner> {
         match bytes.split_first()? {
             (&SERVER, []) => Some(Owner::Server),
             (&TOKEN, id) if !id.is_empty() => {

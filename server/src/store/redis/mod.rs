@@ -124,6 +124,21 @@ end
 return moved
 ";
 
+/// Gives each client id to the owner given where it has none, and returns every client id's
+/// owner after that. KEYS: owners. ARGV: owner, then the client ids.
+const CLAIM: &str = r"
+local owners = {}
+for i = 2, #ARGV do
+  local current = redis.call('HGET', KEYS[1], ARGV[i])
+  if not current then
+    redis.call('HSET', KEYS[1], ARGV[i], ARGV[1])
+    current = ARGV[1]
+  end
+  owners[#owners + 1] = current
+end
+return owners
+";
+
 /// Workshops in Redis; cheap to share behind an `Arc`.
 pub struct RedisStore {
     connector: Connector,
@@ -139,6 +154,7 @@ pub struct RedisStore {
     load: Script,
     compact: Script,
     set_aside: Script,
+    claim: Script,
 }
 
 impl std::fmt::Debug for RedisStore {
@@ -173,6 +189,7 @@ impl RedisStore {
             load: Script::new(LOAD),
             compact: Script::new(COMPACT),
             set_aside: Script::new(SET_ASIDE),
+            claim: Script::new(CLAIM),
         })
     }
 
@@ -420,6 +437,37 @@ impl Storage for RedisStore {
             field: client.get().to_string(),
             value: owner.encode(),
         })
+    }
+
+    fn claim(
+        &self,
+        id: Uuid,
+        clients: &[ClientID],
+        owner: &Owner,
+    ) -> Result<Option<Vec<(ClientID, Owner)>>, StoreError> {
+        // Owners this server queued go first, so that its own claims are seen as its own.
+        self.writer.flush()?;
+        let key = WorkshopKeys::of(id).owners;
+        let answer: Vec<Vec<u8>> = self.with(|conn| {
+            let mut invocation = self.claim.key(&key);
+            invocation.arg(owner.encode());
+            for client in clients {
+                invocation.arg(client.get());
+            }
+            invocation.invoke(conn)
+        })?;
+        if answer.len() != clients.len() {
+            return Err(corrupt(id, "unexpected answer to a claim"));
+        }
+        clients
+            .iter()
+            .zip(answer)
+            .map(|(client, owner)| match Owner::decode(&owner) {
+                Some(owner) => Ok((*client, owner)),
+                None => Err(corrupt(id, "unreadable client id owner")),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
     }
 
     fn owners(&self, id: Uuid) -> Result<Vec<(ClientID, Owner)>, StoreError> {
