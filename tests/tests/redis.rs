@@ -422,3 +422,70 @@ async fn a_client_id_another_server_gave_away_cannot_be_written_under_here() {
         "an update under the claimed client id is in the log"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_redis_while_clients_write_loses_nothing_acknowledged() {
+    let mut redis = TestRedis::start();
+    let url = redis.url();
+    let servers = [
+        TestServer::start_with(&["--redis", &url]).await,
+        TestServer::start_with(&["--redis", &url]).await,
+    ];
+    let id = Api::new(servers[0].http_url())
+        .create_workshop("Redis restarts", "Northshire")
+        .await;
+    let mut clients = Vec::new();
+    for server in &servers {
+        clients.push(connect(server, &id).await);
+    }
+    let mut acknowledged = Vec::new();
+    for round in 0..10 {
+        for (k, client) in clients.iter().enumerate() {
+            let key = format!("c{k}-r{round}");
+            set_score(
+                &mut client.doc().transact_mut(),
+                WHOLE_SYSTEM,
+                SHARED_UNDERSTANDING,
+                &key,
+                3,
+            );
+        }
+        if round == 4 {
+            // Mid-write: these edits are sent and Redis dies before it acknowledges them, or
+            // after; it comes back from its append-only file.
+            redis.kill();
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            redis.restart();
+        }
+        for (k, client) in clients.iter().enumerate() {
+            client.flush(TIMEOUT).await.unwrap();
+            acknowledged.push(format!("c{k}-r{round}"));
+        }
+    }
+    // Both servers, and a server started afresh on what Redis kept, hold every acknowledged edit.
+    let fresh = TestServer::start_with(&["--redis", &url]).await;
+    for server in servers.iter().chain([&fresh]) {
+        let deadline = tokio::time::Instant::now() + TIMEOUT;
+        loop {
+            let document = Api::new(server.http_url()).document(&id).await;
+            let held = workshop_tests::workshop::document_scores(
+                &document,
+                WHOLE_SYSTEM,
+                SHARED_UNDERSTANDING,
+            );
+            let missing: Vec<&String> = acknowledged
+                .iter()
+                .filter(|key| !held.contains_key(*key))
+                .collect();
+            if missing.is_empty() {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "missing on {}: {missing:?}",
+                server.http_url()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}

@@ -1225,8 +1225,8 @@ impl Room {
             };
             let Ok(next) = next else { break };
             let taken = match next {
-                Heard::Updates(updates) => self.take_in(updates).await,
-                Heard::Gap => self.catch_up().await,
+                Heard::Updates(updates) => self.keep_taking_in(Some(updates)).await,
+                Heard::Gap => self.keep_taking_in(None).await,
                 Heard::Lease(leads) => {
                     self.leads.store(leads, Ordering::Relaxed);
                     crate::metrics::lead_changed(leads);
@@ -1246,6 +1246,33 @@ impl Room {
         }
         if self.leads.swap(false, Ordering::Relaxed) {
             crate::metrics::lead_changed(false);
+        }
+    }
+
+    /// Takes in `updates` (or, for `None`, everything stored: [`Room::catch_up`]) until that
+    /// succeeds: a failure to read the store (Redis restarting) must not lose what another
+    /// server appended, so it is tried again, with growing pauses, until the room stops.
+    async fn keep_taking_in(
+        self: &Arc<Self>,
+        updates: Option<Vec<Vec<u8>>>,
+    ) -> Result<(), RoomError> {
+        let mut pause = std::time::Duration::from_millis(50);
+        loop {
+            let taken = match &updates {
+                Some(updates) => self.take_in(updates.clone()).await,
+                None => self.catch_up().await,
+            };
+            match taken {
+                Err(error @ (RoomError::Store(_) | RoomError::NotFound)) => {
+                    tracing::warn!(%error, "cannot take in another server's update yet; trying again");
+                    tokio::select! {
+                        () = self.stop.cancelled() => return Err(RoomError::Unloaded),
+                        () = tokio::time::sleep(pause) => {}
+                    }
+                    pause = (pause * 2).min(std::time::Duration::from_secs(1));
+                }
+                other => return other,
+            }
         }
     }
 
