@@ -489,3 +489,94 @@ async fn killing_redis_while_clients_write_loses_nothing_acknowledged() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_crosses_servers_and_nobody_on_another_server_may_speak_for_it() {
+    use yrs::sync::awareness::AwarenessUpdateEntry;
+    use yrs::sync::{Awareness, AwarenessUpdate, Message};
+    use yrs::updates::encoder::Encode;
+
+    let redis = TestRedis::start();
+    let url = redis.url();
+    let (one, two) = (
+        TestServer::start_with(&["--redis", &url]).await,
+        TestServer::start_with(&["--redis", &url]).await,
+    );
+    let api = Api::new(one.http_url());
+    let id = api.create_workshop("Presence", "Northshire").await;
+    let mut fay = connect(&one, &id).await;
+    let bystander = connect(&two, &id).await;
+    let real = serde_json::json!({"user": {"name": "Fay", "role": "facilitator"}});
+    fay.set_awareness(&real).unwrap();
+    let fay_id = fay.client_id();
+    let shows = |state: Option<serde_json::Value>| {
+        move |awareness: &Awareness| {
+            let held = awareness
+                .iter()
+                .find(|(id, _)| *id == fay_id)
+                .and_then(|(_, s)| s.data.as_deref().and_then(|d| serde_json::from_str(d).ok()));
+            held == state
+        }
+    };
+    // Fay, on one server, is seen online by someone on the other.
+    bystander
+        .wait_for_awareness(shows(Some(real.clone())), TIMEOUT)
+        .await
+        .unwrap();
+
+    // Another facilitator, on the other server, speaks for Fay's state, then removes it.
+    let (_, eve_token) = api.mint(&id, "facilitator").await;
+    let mut eve = RawPeer::connect(&two.ws_url_with_token(&id, &eve_token)).await;
+    eve.sync().await;
+    for (clock, json) in [
+        (
+            1000,
+            serde_json::json!({"user": {"name": "Fay", "role": "observer"}}).to_string(),
+        ),
+        (1001, "null".to_string()),
+    ] {
+        let entries = std::collections::HashMap::from([(
+            fay_id,
+            AwarenessUpdateEntry {
+                clock,
+                json: json.into(),
+            },
+        )]);
+        eve.send(Message::Awareness(AwarenessUpdate { clients: entries }).encode_v1())
+            .await;
+    }
+    eve.sync().await;
+    // A later edit of Fay's reaches the bystander after anything Eve caused.
+    let marker = participant();
+    set_score(
+        &mut fay.doc().transact_mut(),
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+        &marker,
+        1,
+    );
+    bystander
+        .wait_for(
+            |txn| scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).contains_key(&marker),
+            TIMEOUT,
+        )
+        .await
+        .unwrap();
+    assert!(
+        bystander.with_awareness(shows(Some(real.clone()))),
+        "{:?}",
+        bystander.peers()
+    );
+    let newcomer = connect(&one, &id).await;
+    newcomer
+        .wait_for_awareness(shows(Some(real)), TIMEOUT)
+        .await
+        .unwrap();
+
+    // Fay leaves: she is offline on the other server too.
+    fay.disconnect().await;
+    bystander
+        .wait_for_awareness(shows(None), TIMEOUT)
+        .await
+        .unwrap();
+}

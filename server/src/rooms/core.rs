@@ -133,6 +133,22 @@ impl RoomCore {
         self.writers.unowned(clients.iter().copied()).collect()
     }
 
+    /// Takes in an awareness message another server relayed to its clients (judged there):
+    /// its states are spoken for by that server's connections, so no connection here may
+    /// change them. Returns the message to relay to this room's peers, if it changed anything.
+    pub fn hear_presence(
+        &mut self,
+        update: yrs::sync::AwarenessUpdate,
+    ) -> Result<Option<Vec<u8>>, RoomError> {
+        Ok(
+            sync::apply_awareness(&mut self.awareness, update)?.map(|change| {
+                self.presences
+                    .record_elsewhere(&change.set, &change.removed);
+                change.relay
+            }),
+        )
+    }
+
     /// Records owners the store holds (claims made for this room's connections, or other
     /// servers' writers).
     pub fn adopt(&mut self, owners: Vec<(ClientID, Owner)>) {

@@ -46,6 +46,9 @@ pub enum PresenceError {
     },
 }
 
+/// The connection id standing for the connections of other servers sharing the store.
+pub const ELSEWHERE: ConnId = ConnId::MAX;
+
 /// The connection speaking for each presence state of a room, and its token.
 #[derive(Debug, Default)]
 pub struct Presences {
@@ -133,6 +136,18 @@ impl Presences {
         for client in set {
             self.speakers
                 .insert(*client, (conn, author.token().clone()));
+        }
+        for client in removed {
+            self.speakers.remove(client);
+        }
+    }
+
+    /// Records what an awareness message of another server changed: connections there speak
+    /// for `set` (so none here may), and `removed` have no speaker.
+    pub fn record_elsewhere(&mut self, set: &[ClientID], removed: &[ClientID]) {
+        for client in set {
+            // No token's public id is empty: no connection here speaks with it.
+            self.speakers.insert(*client, (ELSEWHERE, Arc::from("")));
         }
         for client in removed {
             self.speakers.remove(client);

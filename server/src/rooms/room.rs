@@ -562,6 +562,16 @@ impl Room {
         }
     }
 
+    /// Hands presence relayed here to the other servers sharing the store (only queued: this
+    /// runs under the lock).
+    fn tell_other_servers(&self, message: &[u8]) {
+        if self.shared {
+            if let Err(error) = self.ctx.store.publish_presence(self.id, message) {
+                tracing::warn!(%error, "cannot tell the other servers about presence");
+            }
+        }
+    }
+
     /// Unregisters a connection and tells the others that the awareness states it
     /// spoke for are gone.
     pub fn leave(&self, conn: ConnId) {
@@ -569,6 +579,7 @@ impl Room {
         state.peers.remove(&conn);
         let removal = state.awake().ok().and_then(|core| core.leave(conn));
         if let Some(removal) = removal {
+            self.tell_other_servers(&removal);
             state.broadcast(None, removal);
         }
         self.settle_locked(&mut state);
@@ -639,6 +650,7 @@ impl Room {
                         }
                     }
                     for relay in effects.presence.drain(..) {
+                        self.tell_other_servers(&relay);
                         state.broadcast(Some(conn), relay);
                     }
                     match self.persist_locked(&mut state, &mut effects, logged) {
@@ -1227,6 +1239,10 @@ impl Room {
             let taken = match next {
                 Heard::Updates(updates) => self.keep_taking_in(Some(updates)).await,
                 Heard::Gap => self.keep_taking_in(None).await,
+                Heard::Presence(message) => {
+                    self.hear_presence(&message);
+                    Ok(())
+                }
                 Heard::Lease(leads) => {
                     self.leads.store(leads, Ordering::Relaxed);
                     crate::metrics::lead_changed(leads);
@@ -1246,6 +1262,34 @@ impl Room {
         }
         if self.leads.swap(false, Ordering::Relaxed) {
             crate::metrics::lead_changed(false);
+        }
+    }
+
+    /// Relays presence another server's clients sent to this room's peers. A room nobody is
+    /// connected to keeps no presence, and has nobody to tell.
+    fn hear_presence(&self, message: &[u8]) {
+        let mut state = self.lock();
+        if state.peers.is_empty() || state.unloaded {
+            return;
+        }
+        let Ok(messages) = sync::decode_frame(message) else {
+            tracing::warn!("unreadable presence from another server");
+            return;
+        };
+        for message in messages {
+            let Inbound::Awareness(update) = message else {
+                continue;
+            };
+            let relay = match state.awake().and_then(|core| core.hear_presence(update)) {
+                Ok(relay) => relay,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot take in presence from another server");
+                    continue;
+                }
+            };
+            if let Some(relay) = relay {
+                state.broadcast(None, relay);
+            }
         }
     }
 

@@ -43,6 +43,8 @@ pub enum Heard {
     /// Whether this server now holds the workshop's lease: recomputes its figures and
     /// compacts its log.
     Lease(bool),
+    /// An awareness message another server relayed to its clients (already judged there).
+    Presence(Vec<u8>),
 }
 
 /// The store a server runs on, shared by its rooms, handlers and background threads.
@@ -135,6 +137,14 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     fn follow(&self, id: Uuid, from: u64) -> Option<flume::Receiver<Heard>> {
         let _ = (id, from);
         None
+    }
+
+    /// Tells the other servers sharing this store about an awareness message relayed to this
+    /// server's clients of workshop `id`. Called under a room's lock: only queues. Nothing
+    /// for a store no other server shares.
+    fn publish_presence(&self, id: Uuid, message: &[u8]) -> Result<(), StoreError> {
+        let _ = (id, message);
+        Ok(())
     }
 
     /// The ids of tokens revoked through other servers sharing this store, whose live

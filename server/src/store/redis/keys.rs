@@ -12,6 +12,7 @@
 //! - `ws:{id}:tokens`: hash, token id → hex digest of its secret.
 //! - `ws:token:<hex digest>`: JSON [`crate::auth::TokenRecord`].
 //! - `ws:{id}:lease`: the node that recomputes the workshop's figures, with an expiry.
+//! - `ws:presence`: pub/sub channel of the awareness messages each server relays.
 //! - `ws:revoked`: pub/sub channel of the ids of revoked tokens, so that every server closes
 //!   their live sockets.
 
@@ -21,6 +22,8 @@ use crate::auth::token::TokenHash;
 
 /// The hash of every workshop record.
 pub const WORKSHOPS: &str = "ws:workshops";
+/// The pub/sub channel of the awareness messages each server relays to its clients.
+pub const PRESENCE: &str = "ws:presence";
 /// The pub/sub channel of revoked token ids.
 pub const REVOKED: &str = "ws:revoked";
 /// The stream entry field holding the update.

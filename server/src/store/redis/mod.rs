@@ -14,8 +14,8 @@
 //! call is; an append only queues.
 
 pub mod keys;
+mod listener;
 mod relay;
-mod revocations;
 mod writer;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -176,9 +176,10 @@ impl RedisStore {
         let following = Arc::new(relay::Following::default());
         relay::spawn(connector.clone(), node.clone(), &following)
             .map_err(|error| StoreError::Task(format!("cannot start the Redis relay: {error}")))?;
-        let revoked = revocations::spawn(connector.clone()).map_err(|error| {
-            StoreError::Task(format!("cannot start the Redis listener: {error}"))
-        })?;
+        let revoked =
+            listener::spawn(connector.clone(), node.clone(), &following).map_err(|error| {
+                StoreError::Task(format!("cannot start the Redis listener: {error}"))
+            })?;
         Ok(RedisStore {
             revoked,
             following,
@@ -562,6 +563,13 @@ impl Storage for RedisStore {
 
     fn follow(&self, id: Uuid, from: u64) -> Option<flume::Receiver<Heard>> {
         Some(self.following.add(id, from))
+    }
+
+    fn publish_presence(&self, id: Uuid, message: &[u8]) -> Result<(), StoreError> {
+        self.writer.queue(Command::Publish {
+            channel: keys::PRESENCE,
+            payload: listener::presence_payload(&self.node, id, message),
+        })
     }
 
     fn revocations(&self) -> Option<flume::Receiver<String>> {

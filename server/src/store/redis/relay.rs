@@ -87,6 +87,20 @@ impl Following {
     }
 }
 
+impl Following {
+    /// Hands `heard` to the room of workshop `id`, if this server has it loaded.
+    pub fn deliver(&self, id: Uuid, heard: Heard) {
+        if let Some(follow) = self
+            .follows
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&id)
+        {
+            let _ = follow.sink.send(heard);
+        }
+    }
+}
+
 /// Starts the relay thread of server `node`. It stops once `following` has no other owner.
 pub fn spawn(
     connector: Connector,

@@ -32,6 +32,11 @@ const MAX_PAUSE: Duration = Duration::from_secs(1);
 pub enum Command {
     /// `XADD log 1-* u <update> n <node>`.
     Append { log: String, update: Vec<u8> },
+    /// `PUBLISH channel payload`.
+    Publish {
+        channel: &'static str,
+        payload: Vec<u8>,
+    },
     /// `HSET key field value`.
     Set {
         key: String,
@@ -146,6 +151,13 @@ fn serve(connector: &Connector, node: &str, incoming: &mpsc::Receiver<Command>, 
                         .arg(update.as_slice())
                         .arg(super::keys::NODE)
                         .arg(node)
+                        .ignore();
+                }
+                Command::Publish { channel, payload } => {
+                    pipeline
+                        .cmd("PUBLISH")
+                        .arg(*channel)
+                        .arg(payload.as_slice())
                         .ignore();
                 }
                 Command::Set { key, field, value } => {
