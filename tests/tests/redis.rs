@@ -172,6 +172,21 @@ async fn three_servers_on_one_redis_converge_and_one_of_them_writes_the_figures(
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 
+    // Per loaded workshop, each server tells whether it leads, and how long the log is.
+    let mut leading = 0;
+    for server in &servers {
+        let text = Api::new(server.http_url()).metrics().await;
+        let sample = |name: &str| -> Option<u64> {
+            let prefix = format!("{name}{{workshop=\"{id}\"}} ");
+            text.lines()
+                .find_map(|line| line.strip_prefix(&prefix))
+                .and_then(|value| value.parse().ok())
+        };
+        leading += sample("workshop_lease_held").unwrap_or_else(|| panic!("{text}"));
+        assert!(sample("workshop_log_entries").unwrap_or_else(|| panic!("{text}")) > 0);
+    }
+    assert_eq!(leading, 1);
+
     // One change on one server: the figures are written once, not once per server.
     set_score(
         &mut clients[1].doc().transact_mut(),

@@ -19,6 +19,8 @@
 //! | `workshop_recompute_seconds` | histogram | time of one engine run over a document |
 //! | `workshop_recomputes_with_change_total` | counter | engine runs made with the change that caused them, their figures relayed in the same frame |
 //! | `workshop_rollbacks_total` | counter | documents rebuilt from their log after taking in an update the write guard then refused, or must judge again on a copy |
+//! | `workshop_lease_held{workshop}` | gauge | with `--redis`, per loaded workshop: 1 if this server holds its lease |
+//! | `workshop_log_entries{workshop}` | gauge | with `--redis`, per loaded workshop: entries in its shared log (`XLEN`) |
 //! | `workshop_leases_held` | gauge | loaded workshops whose lease this server holds on a store shared with other servers (`--redis`); 0 on sled |
 //! | `workshop_compaction_seconds` | histogram | time of one log compaction, off the room's lock |
 //! | `workshop_corrupt_records_total` | counter | undecodable stored records found at load |
@@ -234,8 +236,9 @@ impl Drop for OpenConnection {
     }
 }
 
-/// `GET /metrics`: every figure in the Prometheus text format. Needs no token: it names no
-/// workshop and holds no content.
+/// `GET /metrics`: every figure in the Prometheus text format. Needs no token: it holds no
+/// content, and names workshops only on a server sharing Redis (the ones loaded there, with
+/// their lease and log length), which keeps it off the public network (docs/operations.md).
 #[utoipa::path(
     get,
     path = "/metrics",
@@ -244,17 +247,67 @@ impl Drop for OpenConnection {
     summary = "The server's figures (Prometheus)",
     description = "Connections, loaded workshops, updates, flush and recompute times, refused \
         writes, the process's CPU, memory and files, and the build, in the Prometheus text \
-        exposition format (version 0.0.4). Names no workshop and holds no content.",
+        exposition format (version 0.0.4). Holds no content; on a server sharing Redis it names \
+        the workshops loaded there, with their lease and log length.",
     responses(
         (status = 200, description = "The figures.", body = String, content_type = CONTENT_TYPE),
         (status = 400, response = BadRequest),
     )
 )]
 pub async fn serve(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, CONTENT_TYPE)],
-        render(state.rooms().loaded(), &state.settings.rooms),
-    )
+    let mut text = render(state.rooms().loaded(), &state.settings.rooms);
+    render_shared(&mut text, &shared_workshops(&state).await);
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], text)
+}
+
+/// One loaded workshop of a server sharing its store: its id, whether this server holds its
+/// lease, and how many entries its shared log holds.
+type SharedWorkshop = (uuid::Uuid, bool, u64);
+
+/// The loaded workshops, on a store other servers share; none otherwise.
+async fn shared_workshops(state: &AppState) -> Vec<SharedWorkshop> {
+    let rooms: Vec<(uuid::Uuid, bool)> = state
+        .rooms()
+        .each_loaded()
+        .iter()
+        .map(|room| (room.id(), room.leads()))
+        .collect();
+    let store = crate::store::SharedStorage::clone(&state.store);
+    let lengths = crate::store::blocking(move || {
+        let mut out = Vec::with_capacity(rooms.len());
+        for (id, leads) in rooms {
+            if let Some(length) = store.log_length(id)? {
+                out.push((id, leads, length));
+            }
+        }
+        Ok(out)
+    })
+    .await;
+    lengths.unwrap_or_else(|error| {
+        tracing::warn!(%error, "cannot read the shared logs' lengths for /metrics");
+        Vec::new()
+    })
+}
+
+/// The per-workshop figures of a server sharing its store (none on the embedded one).
+fn render_shared(out: &mut String, workshops: &[SharedWorkshop]) {
+    if workshops.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "# HELP workshop_lease_held Whether this server holds the lease of a loaded workshop (recomputes its figures, compacts its log).");
+    let _ = writeln!(out, "# TYPE workshop_lease_held gauge");
+    for (id, leads, _) in workshops {
+        let _ = writeln!(
+            out,
+            "workshop_lease_held{{workshop=\"{id}\"}} {}",
+            u8::from(*leads)
+        );
+    }
+    let _ = writeln!(out, "# HELP workshop_log_entries Entries in the shared log of a loaded workshop, after its snapshot.");
+    let _ = writeln!(out, "# TYPE workshop_log_entries gauge");
+    for (id, _, length) in workshops {
+        let _ = writeln!(out, "workshop_log_entries{{workshop=\"{id}\"}} {length}");
+    }
 }
 
 /// The exposition text, given the figures that are read from the server's state.

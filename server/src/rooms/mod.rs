@@ -266,6 +266,14 @@ impl Rooms {
             .count()
     }
 
+    /// The rooms loaded now.
+    pub fn each_loaded(&self) -> Vec<Arc<Room>> {
+        self.slots()
+            .values()
+            .filter_map(|slot| slot.room.get().cloned())
+            .collect()
+    }
+
     /// Creates a workshop from the template, computes its first results (unless recompute is
     /// off) and stores it durably, whatever `--durability` says. Returns its new id.
     pub async fn create(&self, title: String, place: String) -> Result<Uuid, RoomError> {

@@ -131,6 +131,13 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
         Ok(None)
     }
 
+    /// How many entries workshop `id`'s shared log holds now; `None` for a store no other
+    /// server shares (its log is the room's own business, and `/metrics` does not list it).
+    fn log_length(&self, id: Uuid) -> Result<Option<u64>, StoreError> {
+        let _ = id;
+        Ok(None)
+    }
+
     /// Follows what other servers append to workshop `id`'s log from sequence `from` on, and
     /// its lease, until the receiver is dropped. `None` for a store no other server shares:
     /// this server is then the only one, and always leads.

@@ -561,6 +561,11 @@ impl Storage for RedisStore {
         Ok(Some(record))
     }
 
+    fn log_length(&self, id: Uuid) -> Result<Option<u64>, StoreError> {
+        self.with(|conn| redis::cmd("XLEN").arg(WorkshopKeys::of(id).log).query(conn))
+            .map(Some)
+    }
+
     fn follow(&self, id: Uuid, from: u64) -> Option<flume::Receiver<Heard>> {
         Some(self.following.add(id, from))
     }
