@@ -6,7 +6,7 @@
 //!
 //! ```text
 //! cargo run --release -p workshop-tests --example crash_soak -- [--kills N] [--writers W]
-//!     [--min-run-ms A] [--max-run-ms B] [--check-every C] [--seed S]
+//!     [--min-run-ms A] [--max-run-ms B] [--check-every C] [--seed S] [--redis-servers R]
 //! ```
 //!
 //! The server binary is `WORKSHOP_SERVER_BIN` if set, else built with
@@ -20,13 +20,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use workshop_tests::crash::{self, CrashConfig};
 
 const USAGE: &str = "usage: crash_soak [--kills N] [--writers W] [--min-run-ms A] [--max-run-ms B]
-                  [--check-every C] [--seed S]
+                  [--check-every C] [--seed S] [--redis-servers R]
   --kills N        times the server is killed with SIGKILL and restarted (default 300)
   --writers W      clients writing at once (default 4)
   --min-run-ms A   shortest time of writing between two kills (default 50)
   --max-run-ms B   longest time of writing between two kills (default 500)
   --check-every C  also check convergence after every C kills (default 25; 0: only at the end)
-  --seed S         seed of the run's random choices (default: from the clock, printed)";
+  --seed S         seed of the run's random choices (default: from the clock, printed)
+  --redis-servers R  run R servers sharing one Redis (Debian's redis-server), killed in turn,
+                   instead of one server on sled (default 0: one server on sled)";
 
 fn parse_args(args: &[String]) -> Result<Option<CrashConfig>, String> {
     let mut config = CrashConfig {
@@ -65,6 +67,7 @@ fn parse_args(args: &[String]) -> Result<Option<CrashConfig>, String> {
             "--max-run-ms" => config.max_run = Duration::from_millis(number),
             "--check-every" => config.check_every = count,
             "--seed" => config.seed = number,
+            "--redis-servers" => config.redis_servers = count,
             other => return Err(format!("unknown argument `{other}`\n{USAGE}")),
         }
     }

@@ -43,6 +43,7 @@ use yrs::updates::decoder::Decode;
 use yrs::{ClientID, Doc, IdSet, ReadTxn, StateVector, Text, Transact, Update};
 
 use crate::api::Api;
+use crate::redis::TestRedis;
 use crate::workshop::{participant, set_score};
 use crate::{TestServer, TIMEOUT};
 
@@ -63,6 +64,9 @@ pub struct CrashConfig {
     pub check_every: usize,
     /// Seed of the run's random choices (run lengths, pauses), printed to reproduce a run's shape.
     pub seed: u64,
+    /// 0: one server on its own sled store. N ≥ 1: N servers sharing one Redis; writer `i`
+    /// writes through server `i mod N`, and kill `k` kills server `k mod N`.
+    pub redis_servers: usize,
 }
 
 impl Default for CrashConfig {
@@ -78,6 +82,7 @@ impl Default for CrashConfig {
             max_pause: Duration::from_millis(50),
             check_every: 0,
             seed: 0x5eed,
+            redis_servers: 0,
         }
     }
 }
@@ -185,24 +190,38 @@ pub async fn run(
     let started = Instant::now();
     let mut rng = Rng::new(config.seed);
     let mut report = CrashReport::default();
-    let mut server = TestServer::start().await;
-    let id = Api::new(server.http_url())
+    let redis = (config.redis_servers > 0).then(TestRedis::start);
+    let mut servers = Vec::new();
+    match &redis {
+        Some(redis) => {
+            let url = redis.url();
+            for _ in 0..config.redis_servers {
+                servers.push(TestServer::start_with(&["--redis", &url]).await);
+            }
+        }
+        None => servers.push(TestServer::start().await),
+    }
+    let id = Api::new(servers[0].http_url())
         .create_workshop("Crash test", "Northshire")
         .await;
     let written = Arc::new(AtomicU64::new(0));
     let mut ever_seen = Seen::default();
 
-    let mut observer = Observer::connect(&server, &id).await?;
+    let mut observer = Observer::connect(&servers[0], &id).await?;
     let mut writers = Vec::new();
-    for _ in 0..config.writers.max(1) {
+    for index in 0..config.writers.max(1) {
         let mut writer = Writer::new();
-        writer.reconnect(&server, &id).await?;
+        writer
+            .reconnect(&servers[index % servers.len()], &id)
+            .await?;
         writer.start(config, &written, &mut rng);
         writers.push(writer);
     }
 
     for kill in 0..config.kills {
         tokio::time::sleep(rng.between(config.min_run, config.max_run)).await;
+        let killed = kill % servers.len();
+        let server = &mut servers[killed];
         server.kill().await;
         report.kills += 1;
 
@@ -236,12 +255,14 @@ pub async fn run(
             }
         }
 
-        for writer in &mut writers {
-            writer.reconnect(&server, &id).await?;
+        for (index, writer) in writers.iter_mut().enumerate() {
+            writer
+                .reconnect(&servers[index % servers.len()], &id)
+                .await?;
             writer.start(config, &written, &mut rng);
         }
         if config.check_every > 0 && (kill + 1) % config.check_every == 0 {
-            converge(&server, &id, &mut writers, &observer, &mut report).await?;
+            converge(&servers[0], &id, &mut writers, &observer, &mut report).await?;
             for writer in &mut writers {
                 writer.start(config, &written, &mut rng);
             }
@@ -252,7 +273,7 @@ pub async fn run(
     }
 
     // After the last restart: writers stop, and a fresh download must hold everything.
-    let fresh = converge(&server, &id, &mut writers, &observer, &mut report).await?;
+    let fresh = converge(&servers[0], &id, &mut writers, &observer, &mut report).await?;
     let seen = observer.finish(&mut ever_seen);
     report.updates_observed += seen.updates.len() as u64;
     let have = fresh.doc().transact().snapshot();

@@ -240,3 +240,28 @@ async fn metrics_count_connections_updates_flushes_recomputes_and_refusals() {
         "{after}"
     );
 }
+
+/// The short crash run on two servers sharing one Redis: each kill takes one of them down
+/// while clients write through both. Its long form is
+/// `cargo run --release -p workshop-tests --example crash_soak -- --redis-servers 2`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_observed_is_lost_when_servers_sharing_redis_are_killed_in_turn() {
+    let config = CrashConfig {
+        kills: 4,
+        writers: 3,
+        check_every: 2,
+        redis_servers: 2,
+        ..CrashConfig::default()
+    };
+    let report = crash::run(&config, |_| {}).await.unwrap();
+    println!("{report}");
+    assert_eq!(report.kills, 4);
+    assert!(report.updates_observed > 0, "{report}");
+    assert_eq!(
+        (report.updates_lost, report.content_lost),
+        (0, 0),
+        "{report}\n{}",
+        report.lost.join("\n")
+    );
+    assert_eq!(report.convergence_checks, 3, "{report}");
+}
