@@ -238,7 +238,7 @@ pub async fn run(
         let seen = observer.finish(&mut ever_seen);
         let restarting = Instant::now();
         server.restart_on_same_port().await;
-        observer = Observer::connect(&server, &id).await?;
+        observer = Observer::connect(server, &id).await?;
         report.restart_to_sync.push(restarting.elapsed());
         let recovered = observer.client.doc().transact().snapshot();
         report.updates_observed += seen.updates.len() as u64;
