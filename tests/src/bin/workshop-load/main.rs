@@ -32,9 +32,10 @@ use participant::{EditKind, Joined, Run};
 #[command(name = "workshop-load")]
 struct Args {
     /// The server's WebSocket base address, e.g. ws://127.0.0.1:8080/ws (the room name is
-    /// appended for y-websocket; Hocuspocus takes it in every message).
-    #[arg(long)]
-    url: String,
+    /// appended for y-websocket; Hocuspocus takes it in every message). Given several times
+    /// (servers sharing one store), participant `i` joins through the `i mod N`th.
+    #[arg(long = "url", required = true)]
+    urls: Vec<String>,
     /// Its framing.
     #[arg(long, value_enum, default_value = "y-websocket")]
     protocol: Protocol,
@@ -43,9 +44,10 @@ struct Args {
     /// participant writes the template).
     #[arg(long)]
     create_api: Option<String>,
-    /// The server's process id, to sample its memory and CPU from /proc.
-    #[arg(long)]
-    server_pid: Option<u32>,
+    /// The server's process id, to sample its memory and CPU from /proc. Given several times
+    /// (several servers, and the store they share), their memory and CPU are added up.
+    #[arg(long = "server-pid")]
+    server_pids: Vec<u32>,
     /// Joins in flight at once while connecting.
     #[arg(long, default_value_t = 32)]
     connect_concurrency: usize,
@@ -169,8 +171,7 @@ async fn rooms(args: &Args, count: u32) -> Result<Vec<Room>, String> {
 /// Creates each room's document on a y-sweet server (`POST /doc/new`), which has no
 /// document until it is created.
 async fn create_y_sweet_docs(args: &Args, rooms: &[Room]) -> Result<(), String> {
-    let api = args
-        .url
+    let api = args.urls[0]
         .trim_end_matches('/')
         .replacen("ws://", "http://", 1);
     let client = reqwest::Client::new();
@@ -188,8 +189,8 @@ async fn create_y_sweet_docs(args: &Args, rooms: &[Room]) -> Result<(), String> 
     Ok(())
 }
 
-fn url_of(args: &Args, room: &Room) -> String {
-    let base = args.url.trim_end_matches('/');
+fn url_of(args: &Args, room: &Room, index: u32) -> String {
+    let base = args.urls[index as usize % args.urls.len()].trim_end_matches('/');
     match args.protocol {
         Protocol::Hocuspocus => base.to_owned(),
         Protocol::YSweet => format!("{base}/d/{0}/ws/{0}", room.name),
@@ -203,7 +204,7 @@ fn url_of(args: &Args, room: &Room) -> String {
 /// Joins participant `index` of `room`.
 async fn join_one(args: &Args, room: &Room, index: u32) -> Result<Joined, String> {
     let framing = Framing::new(args.protocol, &room.name);
-    participant::join(index, &url_of(args, room), framing, &room.token).await
+    participant::join(index, &url_of(args, room, index), framing, &room.token).await
 }
 
 /// Joins `per_room` participants in each room, the first of each before the others (it
@@ -254,14 +255,16 @@ async fn join_all(args: Arc<Args>, rooms: &[Room], per_room: u32) -> Result<Vec<
 
 /// Samples the server every half second until `stop`.
 fn sampler(
-    pid: Option<u32>,
+    pids: Vec<u32>,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<Vec<procstat::Sample>> {
     tokio::spawn(async move {
         let mut samples = Vec::new();
-        let Some(pid) = pid else { return samples };
+        if pids.is_empty() {
+            return samples;
+        }
         loop {
-            if let Some(sample) = procstat::sample(pid) {
+            if let Some(sample) = procstat::sample_all(&pids) {
                 samples.push(sample);
             }
             tokio::select! {
@@ -269,7 +272,7 @@ fn sampler(
                 _ = stop.changed() => break,
             }
         }
-        if let Some(sample) = procstat::sample(pid) {
+        if let Some(sample) = procstat::sample_all(&pids) {
             samples.push(sample);
         }
         samples
@@ -313,7 +316,7 @@ async fn live(
     }
     tokio::time::sleep(Duration::from_secs(warmup_secs)).await;
     let (sample_stop_tx, sample_stop_rx) = tokio::sync::watch::channel(false);
-    let samples = sampler(args.server_pid, sample_stop_rx);
+    let samples = sampler(args.server_pids.clone(), sample_stop_rx);
     run.measuring.store(true, Ordering::SeqCst);
     let measured_from = std::time::Instant::now();
     tokio::time::sleep(Duration::from_secs(duration_secs)).await;
@@ -358,7 +361,7 @@ async fn idle(
     let per_room = connections.div_ceil(workshops.max(1));
     let warm = join_all(args.clone(), &rooms, 1).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let before = args.server_pid.and_then(procstat::sample);
+    let before = procstat::sample_all(&args.server_pids);
     eprintln!("workshop-load: opening {connections} idle connections");
     let mut set = JoinSet::new();
     let limit = Arc::new(tokio::sync::Semaphore::new(args.connect_concurrency));
@@ -379,7 +382,7 @@ async fn idle(
         }
     }
     tokio::time::sleep(Duration::from_secs(hold_secs)).await;
-    let after = args.server_pid.and_then(procstat::sample);
+    let after = procstat::sample_all(&args.server_pids);
     let per_connection = match (before, after) {
         (Some(before), Some(after)) if !open.is_empty() => {
             Some(after.rss.saturating_sub(before.rss) as f64 / open.len() as f64)
@@ -410,7 +413,7 @@ async fn return_after_offline(args: Arc<Args>, updates: u32) -> Result<Value, St
     offline.edit(updates)?;
     let run = Run::new();
     let started = run.now_micros();
-    let url = url_of(&args, room);
+    let url = url_of(&args, room, sender);
     let (arrived, returned) = tokio::join!(
         watcher.wait_marker(sender, &run),
         offline.rejoin(&url, &room.token, &run)
@@ -454,14 +457,14 @@ async fn cold_load(args: Arc<Args>, room: String, token: String) -> Result<Value
         "load_ms": load_ms,
         "state_bytes": state_bytes,
         "has_workshop": has_workshop,
-        "server": args.server_pid.and_then(procstat::sample).map(|s| json!({"rss_bytes": s.rss})),
+        "server": procstat::sample_all(&args.server_pids).map(|s| json!({"rss_bytes": s.rss})),
     }))
 }
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Arc::new(Args::parse());
-    if !is_loopback(&args.url) {
+    if !args.urls.iter().all(|url| is_loopback(url)) {
         eprintln!("workshop-load: only loopback servers (127.0.0.1, localhost, [::1]) are allowed");
         return std::process::ExitCode::FAILURE;
     }

@@ -41,6 +41,19 @@ pub fn sample(pid: u32) -> Option<Sample> {
     })
 }
 
+/// Reads every process of `pids` and adds them up (several servers, and the store they
+/// share); `None` if there are none or one is gone.
+pub fn sample_all(pids: &[u32]) -> Option<Sample> {
+    let mut samples = pids.iter().map(|pid| sample(*pid));
+    let mut total = samples.next()??;
+    for sample in samples {
+        let sample = sample?;
+        total.rss += sample.rss;
+        total.cpu += sample.cpu;
+    }
+    Some(total)
+}
+
 /// What a series of samples says: peak memory and mean CPU use between the first and last.
 #[derive(Debug, Default, Clone, Copy, serde::Serialize)]
 pub struct Usage {
