@@ -8,7 +8,9 @@
 # the two servers, Redis and the load generator share its cores, so the two-server figures
 # show what sharing the store costs, not what a second machine would add. CPU and memory are
 # those of every server process, plus redis-server's for the shared setup. Loopback only;
-# every process it starts is stopped when it ends. Prints a Markdown table.
+# every process it starts is stopped when it ends. Writes the section "Several servers on
+# Redis" to tests/bench/redis.md (which tests/bench/report.py puts into BENCHMARKS.md), and
+# prints it.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 root=$(pwd)
@@ -24,9 +26,13 @@ load_bin="$root/target/release/workshop-load"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 pids=()
+# Stops what start started, last first: the servers, then the Redis they flush to.
 stop_all() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
   pids=()
 }
 trap stop_all EXIT
@@ -78,6 +84,17 @@ scenarios=(
   "durable burst|--workshops 1 --participants 10 --interval-ms 10"
 )
 
+section="$root/tests/bench/redis.md"
+{
+echo "## Several servers on Redis"
+echo
+echo "\`tests/bench/redis.sh\`, $(date -u +%Y-%m-%d): one server on its sled store against two"
+echo "servers sharing one Redis (\`appendfsync always\`), participants spread over both, on"
+echo "this machine's $(nproc) cores. The two servers, Redis and the load generator share those"
+echo "cores, so this shows what sharing the store costs, not what a second machine adds. CPU and"
+echo "peak RSS add up every server process, and redis-server's in the shared setup. Each run:"
+echo "3 s warm-up, 15 s measured."
+echo
 echo "| scenario | setup | edits/s | p50 ms | p99 ms | CPU % of a core | peak RSS MiB | errors |"
 echo "|---|---|---|---|---|---|---|---|"
 for entry in "${scenarios[@]}"; do
@@ -101,3 +118,10 @@ print(f"| {sys.argv[2]} | {setup} | {r['sent_per_sec']:.0f} | {lat['p50_ms']:.2f
 PY
   done
 done
+echo
+echo "Scenarios: small rooms, 100 workshops × 10 participants, one edit each a second; many"
+echo "workshops, 50 × 20, one a second; hot plenary, 1 × 50, five a second each; durable burst,"
+echo "1 × 10, a hundred a second each."
+} > "$section.new"
+mv "$section.new" "$section"
+cat "$section"

@@ -9,6 +9,7 @@ import json
 import os
 import platform
 import sys
+from pathlib import Path
 
 SERVERS = [
     ("ours", "this server (recompute and durability on)"),
@@ -689,6 +690,11 @@ def main():
             out.append("")
             out.append(sweep_table(results, key[0]))
             out.append("")
+    # Written by tests/bench/redis.sh, which runs apart from the scenarios above.
+    redis_section = Path(__file__).with_name("redis.md")
+    if redis_section.exists():
+        out.append(redis_section.read_text().rstrip("\n"))
+        out.append("")
     out.append("## Recompute")
     out.append("")
     out.append(

@@ -55,9 +55,14 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("redis-listener".into())
         .spawn(move || {
+            let mut failing = false;
             while !sink.is_disconnected() && following.strong_count() > 0 {
-                if let Err(error) = listen(&connector, &node, &sink, &following) {
-                    tracing::warn!(%error, "not hearing the other servers; trying again");
+                if let Err(error) = listen(&connector, &node, &sink, &following, &mut failing) {
+                    // Said once per outage, not once per try.
+                    if !failing {
+                        tracing::warn!(%error, "not hearing the other servers; trying again until Redis answers");
+                    }
+                    failing = true;
                     std::thread::sleep(WAIT);
                 }
             }
@@ -71,11 +76,15 @@ fn listen(
     node: &str,
     sink: &flume::Sender<String>,
     following: &Weak<Following>,
+    failing: &mut bool,
 ) -> Result<(), crate::store::StoreError> {
     let mut connection = connector.connect()?;
     let mut pubsub = connection.as_pubsub();
     pubsub.set_read_timeout(Some(WAIT))?;
     pubsub.subscribe(&[keys::REVOKED, keys::PRESENCE])?;
+    if std::mem::take(failing) {
+        tracing::info!("hearing the other servers again");
+    }
     while !sink.is_disconnected() {
         let message = match pubsub.get_message() {
             Ok(message) => message,

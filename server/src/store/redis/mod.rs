@@ -124,6 +124,20 @@ end
 return moved
 ";
 
+/// Refreshes a workshop record's `updated_at` and, where given, its title and place; nothing if
+/// it does not exist. KEYS: workshops. ARGV: id, whether a title is given ('1'), the title,
+/// whether a place is given, the place, `updated_at`.
+const TOUCH: &str = r"
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local record = cjson.decode(raw)
+if ARGV[2] == '1' then record.title = ARGV[3] end
+if ARGV[4] == '1' then record.place = ARGV[5] end
+record.updated_at = ARGV[6]
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(record))
+return 1
+";
+
 /// Gives each client id to the owner given where it has none, and returns every client id's
 /// owner after that. KEYS: owners. ARGV: owner, then the client ids.
 const CLAIM: &str = r"
@@ -272,6 +286,8 @@ impl Storage for RedisStore {
     }
 
     fn workshop(&self, id: Uuid) -> Result<Option<WorkshopRecord>, StoreError> {
+        // Touches this server queued come first.
+        self.writer.flush()?;
         let raw: Option<Vec<u8>> = self.with(|conn| {
             redis::cmd("HGET")
                 .arg(keys::WORKSHOPS)
@@ -282,6 +298,7 @@ impl Storage for RedisStore {
     }
 
     fn list(&self) -> Result<Vec<(Uuid, WorkshopRecord)>, StoreError> {
+        self.writer.flush()?;
         let all: Vec<(String, Vec<u8>)> =
             self.with(|conn| redis::cmd("HGETALL").arg(keys::WORKSHOPS).query(conn))?;
         let mut out = Vec::with_capacity(all.len());
@@ -299,6 +316,7 @@ impl Storage for RedisStore {
         Ok(out)
     }
 
+    /// Queued, not sent: rooms refresh their record under their lock, after recomputing.
     fn touch(
         &self,
         id: Uuid,
@@ -306,22 +324,24 @@ impl Storage for RedisStore {
         place: Option<String>,
         updated_at: String,
     ) -> Result<(), StoreError> {
-        let Some(mut record) = self.workshop(id)? else {
-            return Ok(());
+        let given = |value: &Option<String>| {
+            if value.is_some() {
+                b"1".to_vec()
+            } else {
+                b"0".to_vec()
+            }
         };
-        if let Some(title) = title {
-            record.title = title;
-        }
-        if let Some(place) = place {
-            record.place = place;
-        }
-        record.updated_at = updated_at;
-        self.with(|conn| {
-            redis::cmd("HSET")
-                .arg(keys::WORKSHOPS)
-                .arg(id.to_string())
-                .arg(encode_record(&record))
-                .query(conn)
+        self.writer.queue(Command::Eval {
+            script: TOUCH,
+            key: keys::WORKSHOPS,
+            args: vec![
+                id.to_string().into_bytes(),
+                given(&title),
+                title.clone().unwrap_or_default().into_bytes(),
+                given(&place),
+                place.clone().unwrap_or_default().into_bytes(),
+                updated_at.into_bytes(),
+            ],
         })
     }
 

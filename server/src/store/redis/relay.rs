@@ -119,11 +119,23 @@ pub fn spawn(
                 release: Script::new(RELEASE),
                 leases_due: Instant::now(),
             };
+            let mut failing = false;
             while let Some(following) = following.upgrade() {
-                if let Err(error) = relay.round(&following) {
-                    tracing::warn!(%error, "reading the shared log failed; trying again");
-                    relay.connection = None;
-                    std::thread::sleep(BLOCK);
+                match relay.round(&following) {
+                    Ok(()) if failing => {
+                        failing = false;
+                        tracing::info!("reading the shared log again");
+                    }
+                    Ok(()) => {}
+                    Err(error) => {
+                        // Said once per outage, not once per try.
+                        if !failing {
+                            tracing::warn!(%error, "reading the shared log failed; trying again until it answers");
+                        }
+                        failing = true;
+                        relay.connection = None;
+                        std::thread::sleep(BLOCK);
+                    }
                 }
             }
         })

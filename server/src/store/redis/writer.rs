@@ -37,6 +37,12 @@ pub enum Command {
         channel: &'static str,
         payload: Vec<u8>,
     },
+    /// `EVAL script keys… args…`: a script with one key and the given arguments.
+    Eval {
+        script: &'static str,
+        key: &'static str,
+        args: Vec<Vec<u8>>,
+    },
     /// `HSET key field value`.
     Set {
         key: String,
@@ -51,8 +57,8 @@ struct Progress {
     queued: u64,
     /// Commands Redis acknowledged so far (always the oldest first).
     acknowledged: u64,
-    /// Why the last try failed, while Redis cannot be reached.
-    failing: Option<String>,
+    /// Why the last try failed, and since when tries fail, while Redis cannot be reached.
+    failing: Option<(String, Instant)>,
 }
 
 #[derive(Debug, Default)]
@@ -105,15 +111,23 @@ impl Writer {
     }
 
     /// Returns once Redis acknowledged every command queued before the call, or with an error
-    /// after [`FLUSH_PATIENCE`] without Redis.
+    /// once Redis has been unreachable for [`FLUSH_PATIENCE`] (at once, if it has been for that
+    /// long already: a server stopping while Redis is gone does not wait that long per room).
     pub fn flush(&self) -> Result<(), StoreError> {
-        let deadline = Instant::now() + FLUSH_PATIENCE;
         let mut progress = self.shared.progress();
         let target = progress.queued;
         while progress.acknowledged < target {
+            let deadline = match &progress.failing {
+                Some((_, since)) => *since + FLUSH_PATIENCE,
+                None => Instant::now() + FLUSH_PATIENCE,
+            };
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                let reason = progress.failing.clone().unwrap_or_default();
+                let reason = progress
+                    .failing
+                    .as_ref()
+                    .map(|(reason, _)| reason.clone())
+                    .unwrap_or_default();
                 return Err(StoreError::Unavailable(reason));
             }
             progress = self
@@ -128,7 +142,11 @@ impl Writer {
 
     /// Why Redis cannot be reached now, if it cannot.
     pub fn failing(&self) -> Option<String> {
-        self.shared.progress().failing.clone()
+        self.shared
+            .progress()
+            .failing
+            .as_ref()
+            .map(|(reason, _)| reason.clone())
     }
 }
 
@@ -160,6 +178,13 @@ fn serve(connector: &Connector, node: &str, incoming: &mpsc::Receiver<Command>, 
                         .arg(payload.as_slice())
                         .ignore();
                 }
+                Command::Eval { script, key, args } => {
+                    let eval = pipeline.cmd("EVAL").arg(*script).arg(1).arg(*key);
+                    for arg in args {
+                        eval.arg(arg.as_slice());
+                    }
+                    eval.ignore();
+                }
                 Command::Set { key, field, value } => {
                     pipeline
                         .cmd("HSET")
@@ -180,10 +205,16 @@ fn serve(connector: &Connector, node: &str, incoming: &mpsc::Receiver<Command>, 
                 Err(error) => {
                     connection = None;
                     let mut progress = shared.progress();
-                    if progress.failing.is_none() {
-                        tracing::error!(%error, "cannot write to Redis; retrying until it answers");
-                    }
-                    progress.failing = Some(error.to_string());
+                    let since = match &progress.failing {
+                        Some((_, since)) => *since,
+                        None => {
+                            tracing::error!(%error, "cannot write to Redis; retrying until it answers");
+                            Instant::now()
+                        }
+                    };
+                    progress.failing = Some((error.to_string(), since));
+                    // Waiting flushes look at the deadline again.
+                    shared.moved.notify_all();
                     drop(progress);
                     std::thread::sleep(pause);
                     pause = (pause * 2).min(MAX_PAUSE);
