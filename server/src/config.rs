@@ -30,6 +30,11 @@ pub struct Config {
           value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub redis_url: Option<String>,
 
+    /// For a `rediss://` URL: trust the certificate authority in this PEM file for Redis's
+    /// certificate, instead of the system's roots.
+    #[arg(long = "redis-ca-cert", env = "WORKSHOP_REDIS_CA_CERT")]
+    pub redis_ca_cert: Option<PathBuf>,
+
     /// Memory sled may use to cache the database's pages, in MiB. Rooms keep their own
     /// documents, so the store's cache serves loads and compactions only: a small one is
     /// enough, and memory is what a server of many workshops runs short of first.

@@ -110,7 +110,16 @@ pub async fn run(
 pub fn open(config: &Config) -> Result<AppState, ServerError> {
     let store: SharedStorage = match &config.redis_url {
         Some(url) => {
-            let store = RedisStore::open(url)?;
+            let ca = match &config.redis_ca_cert {
+                Some(path) => Some(std::fs::read(path).map_err(|error| {
+                    std::io::Error::new(
+                        error.kind(),
+                        format!("--redis-ca-cert {}: {error}", path.display()),
+                    )
+                })?),
+                None => None,
+            };
+            let store = RedisStore::open(url, ca)?;
             tracing::info!(node = store.node(), "keeping workshops in Redis");
             Arc::new(store)
         }

@@ -40,8 +40,11 @@ async fn main() -> anyhow::Result<()> {
     let address = listener
         .local_addr()
         .context("cannot read the bound address")?;
-    let state = workshop_server::open(&config)
-        .with_context(|| format!("cannot open the store in {}", config.data_dir.display()))?;
+    let state = workshop_server::open(&config).with_context(|| match &config.redis_url {
+        // The URL may hold a password: not repeated.
+        Some(_) => "cannot reach the Redis of --redis".to_owned(),
+        None => format!("cannot open the store in {}", config.data_dir.display()),
+    })?;
     {
         let mut stdout = std::io::stdout().lock();
         writeln!(stdout, "listening on http://{address}")?;

@@ -169,7 +169,7 @@ fn site_config(dir: &Path, port: u16, upstream: SocketAddr) -> String {
 
 /// A certificate authority (`ca.pem`) and a certificate it issued for `localhost` and
 /// `127.0.0.1` (`server.pem`, `server.key`), in `dir`.
-fn write_certificates(dir: &Path) {
+pub fn write_certificates(dir: &Path) {
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA parameters");
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
     ca_params

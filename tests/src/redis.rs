@@ -17,12 +17,25 @@ pub const REDIS_SERVER_ENV: &str = "REDIS_SERVER";
 pub struct TestRedis {
     child: Option<Child>,
     port: u16,
+    /// Whether it speaks TLS only, with the certificates of
+    /// [`crate::proxy::write_certificates`] in its directory.
+    tls: bool,
     dir: TempDir,
 }
 
 impl TestRedis {
     /// Starts Redis on a free loopback port and waits until it answers.
     pub fn start() -> TestRedis {
+        TestRedis::start_with(false)
+    }
+
+    /// Starts Redis speaking TLS only, with a certificate for `127.0.0.1` from a private
+    /// authority ([`TestRedis::ca_file`]), and waits until it listens.
+    pub fn start_tls() -> TestRedis {
+        TestRedis::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> TestRedis {
         let dir = tempfile::Builder::new()
             .prefix("workshop-redis-")
             .tempdir()
@@ -31,17 +44,27 @@ impl TestRedis {
             .and_then(|listener| listener.local_addr())
             .expect("find a free port")
             .port();
-        let child = spawn(port, dir.path());
+        if tls {
+            crate::proxy::write_certificates(dir.path());
+        }
+        let child = spawn(port, dir.path(), tls);
         TestRedis {
             child: Some(child),
             port,
+            tls,
             dir,
         }
     }
 
     /// The URL a server is given with `--redis`.
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
+        let scheme = if self.tls { "rediss" } else { "redis" };
+        format!("{scheme}://127.0.0.1:{}/0", self.port)
+    }
+
+    /// The certificate authority of a TLS Redis's certificate (PEM).
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
     }
 
     /// Kills Redis with SIGKILL: what it acknowledged survives in its append-only file only.
@@ -55,7 +78,7 @@ impl TestRedis {
     /// Starts Redis again on the same port, from its append-only file.
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "kill Redis before restarting it");
-        self.child = Some(spawn(self.port, self.dir.path()));
+        self.child = Some(spawn(self.port, self.dir.path(), self.tls));
     }
 
     /// Runs one command with `redis-cli`-like arguments and returns its answer.
@@ -78,12 +101,26 @@ impl Drop for TestRedis {
     }
 }
 
-fn spawn(port: u16, dir: &Path) -> Child {
+fn spawn(port: u16, dir: &Path, tls: bool) -> Child {
     let binary = std::env::var_os(REDIS_SERVER_ENV)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("/usr/bin/redis-server"));
-    let child = Command::new(&binary)
-        .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+    let mut command = Command::new(&binary);
+    command.args(["--bind", "127.0.0.1"]);
+    if tls {
+        command
+            .args(["--port", "0", "--tls-port", &port.to_string()])
+            .arg("--tls-cert-file")
+            .arg(dir.join("server.pem"))
+            .arg("--tls-key-file")
+            .arg(dir.join("server.key"))
+            .arg("--tls-ca-cert-file")
+            .arg(dir.join("ca.pem"))
+            .args(["--tls-auth-clients", "no"]);
+    } else {
+        command.args(["--port", &port.to_string()]);
+    }
+    let child = command
         .args([
             "--appendonly",
             "yes",
@@ -100,13 +137,20 @@ fn spawn(port: u16, dir: &Path) -> Child {
         .unwrap_or_else(|error| {
             panic!("cannot start {binary:?} (tests/run.sh installs Debian's redis-server): {error}")
         });
-    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/0")).expect("a Redis URL");
     let deadline = Instant::now() + crate::TIMEOUT;
-    while client
-        .get_connection()
-        .and_then(|mut connection| redis::cmd("PING").query::<()>(&mut connection))
-        .is_err()
-    {
+    let client = redis::Client::open(format!("redis://127.0.0.1:{port}/0")).expect("a Redis URL");
+    let ready = || {
+        if tls {
+            // Listening is enough: the tests' servers speak TLS to it.
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        } else {
+            client
+                .get_connection()
+                .and_then(|mut connection| redis::cmd("PING").query::<()>(&mut connection))
+                .is_ok()
+        }
+    };
+    while !ready() {
         assert!(Instant::now() < deadline, "redis-server did not start");
         std::thread::sleep(Duration::from_millis(20));
     }

@@ -425,7 +425,7 @@ async fn a_client_id_another_server_gave_away_cannot_be_written_under_here() {
         owner_now, owner,
         "the claim stays the other server's client's"
     );
-    let stored = workshop_server::store::redis::RedisStore::open(&url).unwrap();
+    let stored = workshop_server::store::redis::RedisStore::open(&url, None).unwrap();
     let logged = workshop_server::store::Storage::load(&stored, id.parse().unwrap())
         .unwrap()
         .unwrap();
@@ -471,6 +471,10 @@ async fn killing_redis_while_clients_write_loses_nothing_acknowledged() {
             redis.kill();
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             redis.restart();
+            // The servers' connections from before are dead: their next calls still answer.
+            for server in &servers {
+                Api::new(server.http_url()).document(&id).await;
+            }
         }
         for (k, client) in clients.iter().enumerate() {
             client.flush(TIMEOUT).await.unwrap();
@@ -594,4 +598,54 @@ async fn presence_crosses_servers_and_nobody_on_another_server_may_speak_for_it(
         .wait_for_awareness(shows(None), TIMEOUT)
         .await
         .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn servers_reach_redis_over_tls_and_refuse_a_certificate_they_do_not_trust() {
+    let redis = TestRedis::start_tls();
+    let (url, ca) = (redis.url(), redis.ca_file());
+    assert!(url.starts_with("rediss://"), "{url}");
+    let ca = ca.to_str().unwrap();
+    let (one, two) = (
+        TestServer::start_with(&["--redis", &url, "--redis-ca-cert", ca]).await,
+        TestServer::start_with(&["--redis", &url, "--redis-ca-cert", ca]).await,
+    );
+    let id = Api::new(one.http_url())
+        .create_workshop("Over TLS", "Northshire")
+        .await;
+    let (alice, bob) = (connect(&one, &id).await, connect(&two, &id).await);
+    let voter = participant();
+    set_score(
+        &mut alice.doc().transact_mut(),
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+        &voter,
+        4,
+    );
+    bob.wait_for(
+        |txn| scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).get(&voter) == Some(&4.0),
+        TIMEOUT,
+    )
+    .await
+    .unwrap();
+
+    // Without the authority, or in clear to the TLS port, a server does not start.
+    for args in [
+        vec!["--redis", url.as_str()],
+        vec!["--redis", &url.replacen("rediss://", "redis://", 1)],
+    ] {
+        let output = std::process::Command::new(workshop_tests::server::server_binary())
+            .args(["--bind", "127.0.0.1:0"])
+            .args(&args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{args:?} started");
+        assert!(
+            !String::from_utf8_lossy(&output.stdout).contains("listening on"),
+            "{args:?} listened"
+        );
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert!(said.contains("cannot reach the Redis of --redis"), "{said}");
+    }
 }

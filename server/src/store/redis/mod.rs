@@ -48,11 +48,22 @@ pub struct Connector {
 }
 
 impl Connector {
-    /// A connector for `url` (`redis://[:PASSWORD@]HOST:PORT/DB`); connects nothing yet.
-    pub fn new(url: &str) -> Result<Connector, StoreError> {
-        Ok(Connector {
-            client: redis::Client::open(url)?,
-        })
+    /// A connector for `url` (`redis://[:PASSWORD@]HOST:PORT/DB`, or `rediss://` for TLS,
+    /// trusting the certificate authority `ca` (PEM) if given, else the system's roots);
+    /// connects nothing yet.
+    pub fn new(url: &str, ca: Option<Vec<u8>>) -> Result<Connector, StoreError> {
+        // TLS is rustls on ring, the one provider this build enables (as the command line's).
+        let client = match ca {
+            Some(root_cert) => redis::Client::build_with_tls(
+                url,
+                redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(root_cert),
+                },
+            )?,
+            None => redis::Client::open(url)?,
+        };
+        Ok(Connector { client })
     }
 
     /// A new connection, with timeouts on connecting and on every command.
@@ -180,9 +191,10 @@ impl std::fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
-    /// Connects to the Redis at `url` (checking that it answers) and starts the writer.
-    pub fn open(url: &str) -> Result<RedisStore, StoreError> {
-        let connector = Connector::new(url)?;
+    /// Connects to the Redis at `url` (checking that it answers) and starts the writer, the
+    /// relay and the listener. `ca`: see [`Connector::new`].
+    pub fn open(url: &str, ca: Option<Vec<u8>>) -> Result<RedisStore, StoreError> {
+        let connector = Connector::new(url, ca)?;
         let mut first = connector.connect()?;
         redis::cmd("PING").query::<()>(&mut first)?;
         let node = crate::auth::token::generate_token_id()
@@ -213,26 +225,42 @@ impl RedisStore {
         &self.node
     }
 
-    /// Runs `f` on an idle connection (or a new one); a connection that failed is dropped.
+    /// Runs `f` on an idle connection (or a new one). A connection that failed is dropped; if
+    /// an idle one turns out dead (Redis restarted since it was last used), `f` runs once more
+    /// on a new one, so callers see only whether Redis answers now. Every call made through
+    /// here may run twice: each is a read or a write that gives the same result again.
     fn with<T>(
         &self,
-        f: impl FnOnce(&mut redis::Connection) -> redis::RedisResult<T>,
+        f: impl Fn(&mut redis::Connection) -> redis::RedisResult<T>,
     ) -> Result<T, StoreError> {
         let idle = self
             .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
-        let mut connection = match idle {
-            Some(connection) => connection,
-            None => self.connector.connect()?,
-        };
+        if let Some(mut connection) = idle {
+            match f(&mut connection) {
+                Ok(result) => {
+                    self.keep(connection);
+                    return Ok(result);
+                }
+                Err(error) if error.is_io_error() || error.is_connection_dropped() => {
+                    tracing::debug!(%error, "a Redis connection was dead; opening a new one");
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
+        let mut connection = self.connector.connect()?;
         let result = f(&mut connection)?;
+        self.keep(connection);
+        Ok(result)
+    }
+
+    fn keep(&self, connection: redis::Connection) {
         self.idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(connection);
-        Ok(result)
     }
 }
 

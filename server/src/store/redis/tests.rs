@@ -92,15 +92,15 @@ impl Drop for TestRedis {
 #[test]
 fn redis_keeps_the_contract() {
     let redis = TestRedis::start();
-    conformance::all(&RedisStore::open(&redis.url).unwrap());
+    conformance::all(&RedisStore::open(&redis.url, None).unwrap());
 }
 
 #[test]
 fn two_stores_on_one_redis_share_one_numbered_log() {
     let redis = TestRedis::start();
     let (one, two) = (
-        RedisStore::open(&redis.url).unwrap(),
-        RedisStore::open(&redis.url).unwrap(),
+        RedisStore::open(&redis.url, None).unwrap(),
+        RedisStore::open(&redis.url, None).unwrap(),
     );
     assert_ne!(one.node(), two.node());
     let id = Uuid::from_u128(7);
@@ -146,7 +146,7 @@ fn two_stores_on_one_redis_share_one_numbered_log() {
 #[test]
 fn appends_wait_for_redis_and_none_is_lost_when_it_comes_back() {
     let mut redis = TestRedis::start();
-    let store = RedisStore::open(&redis.url).unwrap();
+    let store = RedisStore::open(&redis.url, None).unwrap();
     let id = Uuid::from_u128(9);
     let record = WorkshopRecord {
         title: "Outage".into(),
