@@ -649,3 +649,64 @@ async fn servers_reach_redis_over_tls_and_refuse_a_certificate_they_do_not_trust
         assert!(said.contains("cannot reach the Redis of --redis"), "{said}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_leading_server_compacts_the_shared_log_and_nothing_is_lost() {
+    let redis = TestRedis::start();
+    let url = redis.url();
+    // Compactions after every few updates, so that they run while both servers write.
+    let args = ["--redis", url.as_str(), "--compact-after-bytes", "512"];
+    let (one, two) = (
+        TestServer::start_with(&args).await,
+        TestServer::start_with(&args).await,
+    );
+    let id = Api::new(one.http_url())
+        .create_workshop("Compactions", "Northshire")
+        .await;
+    let clients = [connect(&one, &id).await, connect(&two, &id).await];
+    let mut written = Vec::new();
+    for round in 0..40 {
+        for (k, client) in clients.iter().enumerate() {
+            let key = format!("c{k}-r{round}");
+            set_score(
+                &mut client.doc().transact_mut(),
+                WHOLE_SYSTEM,
+                SHARED_UNDERSTANDING,
+                &key,
+                2,
+            );
+            written.push(key);
+        }
+        for client in &clients {
+            client.flush(TIMEOUT).await.unwrap();
+        }
+    }
+    // Both clients hold everything; so does a server started afresh on what Redis kept.
+    let fresh = TestServer::start_with(&args).await;
+    for client in &clients {
+        client
+            .wait_for(
+                |txn| {
+                    let held = scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING);
+                    written.iter().all(|key| held.contains_key(key))
+                },
+                TIMEOUT,
+            )
+            .await
+            .unwrap();
+    }
+    let document = Api::new(fresh.http_url()).document(&id).await;
+    let held =
+        workshop_tests::workshop::document_scores(&document, WHOLE_SYSTEM, SHARED_UNDERSTANDING);
+    let missing: Vec<&String> = written
+        .iter()
+        .filter(|key| !held.contains_key(*key))
+        .collect();
+    assert!(missing.is_empty(), "missing after compactions: {missing:?}");
+    // The log was folded into the snapshot: far fewer entries than were appended.
+    let log = format!("ws:{{{id}}}:log");
+    let length: u64 = redis.query(&["XLEN", &log]);
+    let covers: u64 = redis.query(&["HGET", &format!("ws:{{{id}}}:snapshot"), "covers"]);
+    assert!(covers >= 40, "the snapshot covers {covers} entries");
+    assert!(length < 80, "{length} entries left in the log");
+}
