@@ -1,20 +1,79 @@
-//! Servers on Redis (`--redis`): what one server acknowledged is in Redis, and another server
-//! with a data directory of its own serves it.
+//! Servers sharing one Redis (`--redis`), each test with a `redis-server` of its own
+//! (`workshop_tests::redis`): what one server acknowledged is served by another; they converge
+//! and one of them, the lease holder, writes the figures and compacts the log; killing that
+//! server or Redis itself loses nothing acknowledged; tokens, client ids and presence hold
+//! across servers, against an attacker on another server; and Redis over TLS.
 
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
 
-use workshop_client::Ended;
+use workshop_client::{Ended, SyncClient};
 use workshop_tests::api::{facilitator_token, Api};
 use workshop_tests::crafted::{copy_as, vote_update};
 use workshop_tests::raw::RawPeer;
 use workshop_tests::redis::TestRedis;
 use workshop_tests::workshop::{
-    participant, scores, set_score, SHARED_UNDERSTANDING, WHOLE_SYSTEM,
+    document_scores, participant, scores, set_score, SHARED_UNDERSTANDING, WHOLE_SYSTEM,
 };
 use workshop_tests::{connect, connect_with_token, TestServer, TIMEOUT};
 use yrs::{ReadTxn, Text, Transact};
+
+/// Each client of `clients` votes under its own key for this round (`c<k>-r<round>`), on the
+/// factor the tests vote on; returns the keys.
+fn vote_round<'a>(clients: impl IntoIterator<Item = &'a SyncClient>, round: i64) -> Vec<String> {
+    clients
+        .into_iter()
+        .enumerate()
+        .map(|(k, client)| {
+            let key = format!("c{k}-r{round}");
+            set_score(
+                &mut client.doc().transact_mut(),
+                WHOLE_SYSTEM,
+                SHARED_UNDERSTANDING,
+                &key,
+                1 + round % 5,
+            );
+            key
+        })
+        .collect()
+}
+
+/// Waits until `server`'s `GET /document` holds a vote under every key of `keys`.
+async fn holds_every_vote(server: &TestServer, id: &str, keys: &[String]) {
+    let deadline = tokio::time::Instant::now() + TIMEOUT;
+    loop {
+        let document = Api::new(server.http_url()).document(id).await;
+        let held = document_scores(&document, WHOLE_SYSTEM, SHARED_UNDERSTANDING);
+        let missing: Vec<&String> = keys.iter().filter(|key| !held.contains_key(*key)).collect();
+        if missing.is_empty() {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "missing on {}: {missing:?}",
+            server.http_url()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// `alice` votes `score` for `voter`; returns once `bob` has it.
+async fn vote_and_see_it_relayed(alice: &SyncClient, bob: &SyncClient, voter: &str, score: i64) {
+    set_score(
+        &mut alice.doc().transact_mut(),
+        WHOLE_SYSTEM,
+        SHARED_UNDERSTANDING,
+        voter,
+        score,
+    );
+    bob.wait_for(
+        |txn| scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).get(voter) == Some(&(score as f64)),
+        TIMEOUT,
+    )
+    .await
+    .unwrap();
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_a_killed_server_acknowledged_is_served_by_a_new_one_from_redis() {
@@ -27,19 +86,7 @@ async fn what_a_killed_server_acknowledged_is_served_by_a_new_one_from_redis() {
     let voter = participant();
     let alice = connect(&first, &id).await;
     let bob = connect(&first, &id).await;
-    set_score(
-        &mut alice.doc().transact_mut(),
-        WHOLE_SYSTEM,
-        SHARED_UNDERSTANDING,
-        &voter,
-        3,
-    );
-    bob.wait_for(
-        |txn| scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).get(&voter) == Some(&3.0),
-        TIMEOUT,
-    )
-    .await
-    .unwrap();
+    vote_and_see_it_relayed(&alice, &bob, &voter, 3).await;
     // Relayed, so acknowledged by Redis: SIGKILL loses nothing of it.
     first.kill().await;
     drop((alice, bob));
@@ -290,16 +337,7 @@ async fn killing_the_leading_server_mid_edit_loses_nothing_acknowledged_and_anot
     let leading = leader(&servers).await;
     let mut acknowledged = Vec::new();
     for round in 0..12 {
-        for (k, (_, client)) in clients.iter().enumerate() {
-            let key = format!("c{k}-r{round}");
-            set_score(
-                &mut client.doc().transact_mut(),
-                WHOLE_SYSTEM,
-                SHARED_UNDERSTANDING,
-                &key,
-                1 + round % 5,
-            );
-        }
+        let keys = vote_round(clients.iter().map(|(_, client)| client), round);
         if round == 6 {
             // Mid-edit: this round's edits are sent, and not yet acknowledged.
             servers[leading].kill().await;
@@ -311,30 +349,16 @@ async fn killing_the_leading_server_mid_edit_loses_nothing_acknowledged_and_anot
             orphan.connect(&servers[other].ws_url(&id)).await.unwrap();
             clients[leading].0 = other;
         }
-        for (k, (_, client)) in clients.iter().enumerate() {
+        for (_, client) in &clients {
             client.flush(TIMEOUT).await.unwrap();
-            acknowledged.push(format!("c{k}-r{round}"));
         }
+        acknowledged.extend(keys);
     }
     let dead = servers.remove(leading);
     drop(dead);
     // Every acknowledged edit is on both surviving servers.
     for server in &servers {
-        let document = Api::new(server.http_url()).document(&id).await;
-        let held = workshop_tests::workshop::document_scores(
-            &document,
-            WHOLE_SYSTEM,
-            SHARED_UNDERSTANDING,
-        );
-        let missing: Vec<&String> = acknowledged
-            .iter()
-            .filter(|key| !held.contains_key(*key))
-            .collect();
-        assert!(
-            missing.is_empty(),
-            "lost on {}: {missing:?}",
-            server.http_url()
-        );
+        holds_every_vote(server, &id, &acknowledged).await;
     }
     // Another server took the lease, and the figures follow the next change.
     let now_leading = leader(&servers).await;
@@ -413,11 +437,7 @@ async fn a_client_id_another_server_gave_away_cannot_be_written_under_here() {
     .contains_key("p-mallory"));
     for server in [&one, &two] {
         let document = Api::new(server.http_url()).document(&id).await;
-        let votes = workshop_tests::workshop::document_scores(
-            &document,
-            WHOLE_SYSTEM,
-            SHARED_UNDERSTANDING,
-        );
+        let votes = document_scores(&document, WHOLE_SYSTEM, SHARED_UNDERSTANDING);
         assert!(!votes.contains_key("p-mallory"), "{votes:?}");
     }
     let owner_now: String = redis.query(&["HGET", &owners, &victim.to_string()]);
@@ -455,16 +475,7 @@ async fn killing_redis_while_clients_write_loses_nothing_acknowledged() {
     }
     let mut acknowledged = Vec::new();
     for round in 0..10 {
-        for (k, client) in clients.iter().enumerate() {
-            let key = format!("c{k}-r{round}");
-            set_score(
-                &mut client.doc().transact_mut(),
-                WHOLE_SYSTEM,
-                SHARED_UNDERSTANDING,
-                &key,
-                3,
-            );
-        }
+        let keys = vote_round(&clients, round);
         if round == 4 {
             // Mid-write: these edits are sent and Redis dies before it acknowledges them, or
             // after; it comes back from its append-only file.
@@ -476,36 +487,15 @@ async fn killing_redis_while_clients_write_loses_nothing_acknowledged() {
                 Api::new(server.http_url()).document(&id).await;
             }
         }
-        for (k, client) in clients.iter().enumerate() {
+        for client in &clients {
             client.flush(TIMEOUT).await.unwrap();
-            acknowledged.push(format!("c{k}-r{round}"));
         }
+        acknowledged.extend(keys);
     }
     // Both servers, and a server started afresh on what Redis kept, hold every acknowledged edit.
     let fresh = TestServer::start_with(&["--redis", &url]).await;
     for server in servers.iter().chain([&fresh]) {
-        let deadline = tokio::time::Instant::now() + TIMEOUT;
-        loop {
-            let document = Api::new(server.http_url()).document(&id).await;
-            let held = workshop_tests::workshop::document_scores(
-                &document,
-                WHOLE_SYSTEM,
-                SHARED_UNDERSTANDING,
-            );
-            let missing: Vec<&String> = acknowledged
-                .iter()
-                .filter(|key| !held.contains_key(*key))
-                .collect();
-            if missing.is_empty() {
-                break;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "missing on {}: {missing:?}",
-                server.http_url()
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
+        holds_every_vote(server, &id, &acknowledged).await;
     }
 }
 
@@ -614,20 +604,7 @@ async fn servers_reach_redis_over_tls_and_refuse_a_certificate_they_do_not_trust
         .create_workshop("Over TLS", "Northshire")
         .await;
     let (alice, bob) = (connect(&one, &id).await, connect(&two, &id).await);
-    let voter = participant();
-    set_score(
-        &mut alice.doc().transact_mut(),
-        WHOLE_SYSTEM,
-        SHARED_UNDERSTANDING,
-        &voter,
-        4,
-    );
-    bob.wait_for(
-        |txn| scores(txn, WHOLE_SYSTEM, SHARED_UNDERSTANDING).get(&voter) == Some(&4.0),
-        TIMEOUT,
-    )
-    .await
-    .unwrap();
+    vote_and_see_it_relayed(&alice, &bob, &participant(), 4).await;
 
     // Without the authority, or in clear to the TLS port, a server does not start.
     for args in [
@@ -666,17 +643,7 @@ async fn the_leading_server_compacts_the_shared_log_and_nothing_is_lost() {
     let clients = [connect(&one, &id).await, connect(&two, &id).await];
     let mut written = Vec::new();
     for round in 0..40 {
-        for (k, client) in clients.iter().enumerate() {
-            let key = format!("c{k}-r{round}");
-            set_score(
-                &mut client.doc().transact_mut(),
-                WHOLE_SYSTEM,
-                SHARED_UNDERSTANDING,
-                &key,
-                2,
-            );
-            written.push(key);
-        }
+        written.extend(vote_round(&clients, round));
         for client in &clients {
             client.flush(TIMEOUT).await.unwrap();
         }
@@ -695,14 +662,7 @@ async fn the_leading_server_compacts_the_shared_log_and_nothing_is_lost() {
             .await
             .unwrap();
     }
-    let document = Api::new(fresh.http_url()).document(&id).await;
-    let held =
-        workshop_tests::workshop::document_scores(&document, WHOLE_SYSTEM, SHARED_UNDERSTANDING);
-    let missing: Vec<&String> = written
-        .iter()
-        .filter(|key| !held.contains_key(*key))
-        .collect();
-    assert!(missing.is_empty(), "missing after compactions: {missing:?}");
+    holds_every_vote(&fresh, &id, &written).await;
     // The log was folded into the snapshot: far fewer entries than were appended.
     let log = format!("ws:{{{id}}}:log");
     let length: u64 = redis.query(&["XLEN", &log]);
