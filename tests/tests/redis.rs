@@ -58,6 +58,31 @@ async fn holds_every_vote(server: &TestServer, id: &str, keys: &[String]) {
     }
 }
 
+/// `count` servers on `redis` (with `extra` flags each), a workshop created on the first, and
+/// one client of it on each server.
+async fn servers_and_clients(
+    redis: &TestRedis,
+    count: usize,
+    extra: &[&str],
+    title: &str,
+) -> (Vec<TestServer>, String, Vec<SyncClient>) {
+    let url = redis.url();
+    let mut args = vec!["--redis", url.as_str()];
+    args.extend_from_slice(extra);
+    let mut servers = Vec::new();
+    for _ in 0..count {
+        servers.push(TestServer::start_with(&args).await);
+    }
+    let id = Api::new(servers[0].http_url())
+        .create_workshop(title, "Northshire")
+        .await;
+    let mut clients = Vec::new();
+    for server in &servers {
+        clients.push(connect(server, &id).await);
+    }
+    (servers, id, clients)
+}
+
 /// `alice` votes `score` for `voter`; returns once `bob` has it.
 async fn vote_and_see_it_relayed(alice: &SyncClient, bob: &SyncClient, voter: &str, score: i64) {
     set_score(
@@ -161,18 +186,7 @@ fn factor_votes(results: &serde_json::Value) -> Option<f64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_servers_on_one_redis_converge_and_one_of_them_writes_the_figures() {
     let redis = TestRedis::start();
-    let url = redis.url();
-    let mut servers = Vec::new();
-    for _ in 0..3 {
-        servers.push(TestServer::start_with(&["--redis", &url]).await);
-    }
-    let id = Api::new(servers[0].http_url())
-        .create_workshop("Three servers", "Northshire")
-        .await;
-    let mut clients = Vec::new();
-    for server in &servers {
-        clients.push(connect(server, &id).await);
-    }
+    let (servers, id, clients) = servers_and_clients(&redis, 3, &[], "Three servers").await;
     let voters: Vec<String> = (0..3).map(|_| participant()).collect();
     // All at once, one on each server.
     for (score, (client, voter)) in clients.iter().zip(&voters).enumerate() {
@@ -321,19 +335,9 @@ async fn leader(servers: &[TestServer]) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killing_the_leading_server_mid_edit_loses_nothing_acknowledged_and_another_takes_over() {
     let redis = TestRedis::start();
-    let url = redis.url();
-    let mut servers = Vec::new();
-    for _ in 0..3 {
-        servers.push(TestServer::start_with(&["--redis", &url]).await);
-    }
-    let id = Api::new(servers[0].http_url())
-        .create_workshop("Failover", "Northshire")
-        .await;
-    // One client per server, each remembering which server it is on.
-    let mut clients = Vec::new();
-    for (node, server) in servers.iter().enumerate() {
-        clients.push((node, connect(server, &id).await));
-    }
+    let (mut servers, id, clients) = servers_and_clients(&redis, 3, &[], "Failover").await;
+    // Each client remembers which server it is on.
+    let mut clients: Vec<(usize, SyncClient)> = clients.into_iter().enumerate().collect();
     let leading = leader(&servers).await;
     let mut acknowledged = Vec::new();
     for round in 0..12 {
@@ -462,17 +466,7 @@ async fn a_client_id_another_server_gave_away_cannot_be_written_under_here() {
 async fn killing_redis_while_clients_write_loses_nothing_acknowledged() {
     let mut redis = TestRedis::start();
     let url = redis.url();
-    let servers = [
-        TestServer::start_with(&["--redis", &url]).await,
-        TestServer::start_with(&["--redis", &url]).await,
-    ];
-    let id = Api::new(servers[0].http_url())
-        .create_workshop("Redis restarts", "Northshire")
-        .await;
-    let mut clients = Vec::new();
-    for server in &servers {
-        clients.push(connect(server, &id).await);
-    }
+    let (servers, id, clients) = servers_and_clients(&redis, 2, &[], "Redis restarts").await;
     let mut acknowledged = Vec::new();
     for round in 0..10 {
         let keys = vote_round(&clients, round);
@@ -630,17 +624,9 @@ async fn servers_reach_redis_over_tls_and_refuse_a_certificate_they_do_not_trust
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_leading_server_compacts_the_shared_log_and_nothing_is_lost() {
     let redis = TestRedis::start();
-    let url = redis.url();
     // Compactions after every few updates, so that they run while both servers write.
-    let args = ["--redis", url.as_str(), "--compact-after-bytes", "512"];
-    let (one, two) = (
-        TestServer::start_with(&args).await,
-        TestServer::start_with(&args).await,
-    );
-    let id = Api::new(one.http_url())
-        .create_workshop("Compactions", "Northshire")
-        .await;
-    let clients = [connect(&one, &id).await, connect(&two, &id).await];
+    let compact = ["--compact-after-bytes", "512"];
+    let (_servers, id, clients) = servers_and_clients(&redis, 2, &compact, "Compactions").await;
     let mut written = Vec::new();
     for round in 0..40 {
         written.extend(vote_round(&clients, round));
@@ -649,7 +635,7 @@ async fn the_leading_server_compacts_the_shared_log_and_nothing_is_lost() {
         }
     }
     // Both clients hold everything; so does a server started afresh on what Redis kept.
-    let fresh = TestServer::start_with(&args).await;
+    let fresh = TestServer::start_with(&["--redis", &redis.url()]).await;
     for client in &clients {
         client
             .wait_for(
