@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use workshop_client::{Ended, SyncClient};
-use workshop_tests::api::{facilitator_token, Api};
+use workshop_tests::api::{facilitator_token, sample, Api};
 use workshop_tests::crafted::{copy_as, vote_update};
 use workshop_tests::raw::RawPeer;
 use workshop_tests::redis::TestRedis;
@@ -213,8 +213,6 @@ async fn three_servers_on_one_redis_converge_and_one_of_them_writes_the_figures(
             .await
             .unwrap();
     }
-    let before = agreed_results(&servers, &id, |results| factor_votes(results).is_some()).await;
-    let revision = before["revision"].as_u64().unwrap();
     // One server holds the workshop's lease: it alone recomputes and writes the figures.
     let deadline = tokio::time::Instant::now() + TIMEOUT;
     loop {
@@ -247,6 +245,49 @@ async fn three_servers_on_one_redis_converge_and_one_of_them_writes_the_figures(
         assert!(sample("workshop_log_entries").unwrap_or_else(|| panic!("{text}")) > 0);
     }
     assert_eq!(leading, 1);
+
+    // Only the server that leads runs the engine on its clients' changes: the others, whose
+    // clients write as much, never do.
+    let leading = leader(&servers).await;
+    let engine_runs = |servers: &[TestServer]| {
+        let urls: Vec<String> = servers.iter().map(TestServer::http_url).collect();
+        async move {
+            let mut runs = Vec::new();
+            for url in urls {
+                let text = Api::new(url).metrics().await;
+                runs.push(sample(&text, "workshop_recomputes_with_change_total").unwrap());
+            }
+            runs
+        }
+    };
+    let ran_before = engine_runs(&servers).await;
+    // Each client writes its vote again, the same: a change, with the same figures.
+    for (score, (client, voter)) in clients.iter().zip(&voters).enumerate() {
+        let score = score as i64 + 2;
+        set_score(
+            &mut client.doc().transact_mut(),
+            WHOLE_SYSTEM,
+            SHARED_UNDERSTANDING,
+            voter,
+            score,
+        );
+        client.flush(TIMEOUT).await.unwrap();
+    }
+    let ran: Vec<f64> = engine_runs(&servers)
+        .await
+        .iter()
+        .zip(&ran_before)
+        .map(|(after, before)| after - before)
+        .collect();
+    for (index, runs) in ran.iter().enumerate() {
+        assert_eq!(
+            *runs > 0.0,
+            index == leading,
+            "engine runs per server: {ran:?}"
+        );
+    }
+    let before = agreed_results(&servers, &id, |results| factor_votes(results).is_some()).await;
+    let revision = before["revision"].as_u64().unwrap();
 
     // One change on one server: the figures are written once, not once per server.
     set_score(
